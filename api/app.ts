@@ -1,0 +1,79 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { DatabaseHandle } from '../db';
+import type { Logger } from '../lib/logger';
+import { installErrorHandling } from './errors';
+import { installAuth } from './plugins/auth';
+import { authRoutes } from './routes/auth';
+import { healthRoutes } from './routes/health';
+import { userRoutes } from './routes/users';
+import { ErrorResponse } from './schemas/common';
+import { User } from './schemas/users';
+
+export interface AppDeps {
+  database: DatabaseHandle;
+  temporal: Client;
+  temporalAddress: string;
+  jwtSecret: string;
+  jwtTtlSeconds: number;
+  logger: Logger;
+  version: string;
+}
+
+/** Builds the HTTP API. Handlers only translate HTTP to services, workflows and queries and back. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; naming the base type keeps plugin types compatible.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    ajv: {
+      // Unknown properties are an error (a typo must not be silently dropped), not removed.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandling(app);
+  app.addSchema(ErrorResponse);
+  app.addSchema(User);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'edms-temporal API',
+        description: 'Document lifecycle, reviews, schedules and backups of a regulated EDMS, on Temporal.',
+        version: deps.version,
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      tags: [
+        { name: 'system', description: 'Health' },
+        { name: 'auth', description: 'Login' },
+        { name: 'users', description: 'Users and roles' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  const { authorize, issueToken } = installAuth(app, {
+    db: deps.database.db,
+    secret: deps.jwtSecret,
+    ttlSeconds: deps.jwtTtlSeconds,
+  });
+
+  await app.register(healthRoutes, {
+    sql: deps.database.sql,
+    temporal: deps.temporal,
+    temporalAddress: deps.temporalAddress,
+  });
+  await app.register(authRoutes, {
+    prefix: '/api/v1/auth',
+    db: deps.database.db,
+    ttlSeconds: deps.jwtTtlSeconds,
+    issueToken,
+  });
+  await app.register(userRoutes, { prefix: '/api/v1/users', db: deps.database.db, authorize });
+  return app;
+}

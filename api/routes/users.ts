@@ -1,0 +1,93 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Database } from '../../db';
+import { actingUser, type Authorize } from '../plugins/auth';
+import { bearerAuth, errorResponses } from '../schemas/common';
+import { CreateUserBody, UpdateUserBody, User, UsernameParams } from '../schemas/users';
+import { createUser, getUser, listUsers, updateUser } from '../services/users';
+
+export interface UserRouteDeps {
+  db: Database;
+  authorize: Authorize;
+}
+
+export const userRoutes: FastifyPluginAsyncTypebox<UserRouteDeps> = async (app, { db, authorize }) => {
+  const actor = (request: Parameters<typeof actingUser>[0]) => ({
+    username: actingUser(request).username,
+    requestId: request.id,
+  });
+
+  app.get(
+    '/me',
+    {
+      preHandler: authorize(),
+      schema: {
+        tags: ['users'],
+        summary: 'The authenticated user',
+        security: bearerAuth,
+        response: { 200: User, ...errorResponses(401) },
+      },
+    },
+    async (request) => getUser(db, actingUser(request).username),
+  );
+
+  app.post(
+    '/',
+    {
+      preHandler: authorize('admin'),
+      schema: {
+        tags: ['users'],
+        summary: 'Create a user (admin)',
+        security: bearerAuth,
+        body: CreateUserBody,
+        response: { 201: User, ...errorResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await createUser(db, request.body, actor(request))),
+  );
+
+  app.get(
+    '/',
+    {
+      preHandler: authorize('admin'),
+      schema: {
+        tags: ['users'],
+        summary: 'List users (admin)',
+        security: bearerAuth,
+        response: { 200: Type.Object({ users: Type.Array(User) }), ...errorResponses(401, 403) },
+      },
+    },
+    async () => ({ users: await listUsers(db) }),
+  );
+
+  app.get(
+    '/:username',
+    {
+      preHandler: authorize('admin'),
+      schema: {
+        tags: ['users'],
+        summary: 'One user (admin)',
+        security: bearerAuth,
+        params: UsernameParams,
+        response: { 200: User, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => getUser(db, request.params.username),
+  );
+
+  app.patch(
+    '/:username',
+    {
+      preHandler: authorize('admin'),
+      schema: {
+        tags: ['users'],
+        summary: 'Change role, manager, active flag, email, display name or password (admin)',
+        security: bearerAuth,
+        params: UsernameParams,
+        body: UpdateUserBody,
+        response: { 200: User, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => updateUser(db, request.params.username, request.body, actor(request)),
+  );
+};

@@ -1,0 +1,122 @@
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { devServerArgs, devServerSharedArgs, type DevServerConfig } from '../lib/dev-server-config';
+import type { Logger } from '../lib/logger';
+import { ManagedProcess } from '../lib/managed-process';
+import { missingBinaryMessage, type ResolvedBinary } from '../lib/temporal-binaries';
+
+export interface RunningDevServer {
+  address: string;
+  namespace: string;
+  uiUrl: string;
+  process: ManagedProcess | undefined;
+  stop(): Promise<void>;
+}
+
+export async function assertPortFree(host: string, port: number, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          error.code === 'EADDRINUSE'
+            ? `${what} port ${host}:${port} is already in use: is another \`npm start\` running? Stop it or choose another port.`
+            : `cannot bind ${what} port ${host}:${port}: ${error.message}`,
+        ),
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
+/** Resolves once the frontend answers and the namespace exists. */
+async function waitUntilServing(
+  address: string,
+  namespace: string,
+  server: ManagedProcess | undefined,
+  timeoutMs: number,
+) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (server && !server.running) throw new Error(`the Temporal dev server exited:\n${server.tail()}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(
+    `the Temporal dev server did not serve namespace ${namespace} within ${timeoutMs} ms: ${String(lastError)}`,
+  );
+}
+
+/**
+ * Starts the Temporal dev server with the settings of temporal-dev.yaml, persisted to its SQLite
+ * file, with the Web UI. With no binary on this machine, falls back to the SDK's own download.
+ */
+export async function startDevServer(
+  config: DevServerConfig,
+  binary: ResolvedBinary,
+  logger: Logger,
+): Promise<RunningDevServer> {
+  await assertPortFree(config.ip, config.port, 'Temporal frontend');
+  await assertPortFree(config.ip, config.uiPort, 'Temporal Web UI');
+  await mkdir(path.dirname(config.dbFilename), { recursive: true });
+  const address = `${config.ip}:${config.port}`;
+  const uiUrl = `http://${config.ip}:${config.uiPort}`;
+
+  if (binary.type === 'existing-path') {
+    let stopping = false;
+    const server = new ManagedProcess('temporal', binary.path, devServerArgs(config), {
+      // While it shuts down, its internal workers complain about lost connections: not news.
+      onLine: (line, stream) =>
+        logger[stopping ? 'debug' : stream === 'stderr' ? 'warn' : 'info']({ component: 'temporal' }, line),
+    });
+    try {
+      await waitUntilServing(address, config.namespace, server, 60_000);
+    } catch (error) {
+      await server.stop('SIGKILL');
+      throw error;
+    }
+    return {
+      address,
+      namespace: config.namespace,
+      uiUrl,
+      process: server,
+      stop: async () => {
+        stopping = true;
+        await server.stop('SIGTERM', 15_000);
+      },
+    };
+  }
+
+  let env: TestWorkflowEnvironment;
+  try {
+    env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'cached-download' },
+        ip: config.ip,
+        port: config.port,
+        ui: true,
+        uiPort: config.uiPort,
+        namespace: config.namespace,
+        dbFilename: config.dbFilename,
+        extraArgs: ['--ui-disable-news-fetch', ...devServerSharedArgs(config)],
+      },
+    });
+  } catch (error) {
+    throw new Error(`${missingBinaryMessage('cli')} (SDK download: ${(error as Error).message})`);
+  }
+  return { address, namespace: config.namespace, uiUrl, process: undefined, stop: () => env.teardown() };
+}

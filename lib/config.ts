@@ -1,0 +1,156 @@
+import path from 'node:path';
+import envSchema from 'env-schema';
+import { Type, type Static } from '@sinclair/typebox';
+import { ALL_TASK_QUEUES, type TaskQueueName } from '../common';
+import { PROJECT_ROOT } from './paths';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A string from a fixed list; a plain `enum` gives one clear error instead of one per alternative. */
+function oneOf<const T extends readonly string[]>(values: T, defaultValue: T[number]) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], default: defaultValue });
+}
+
+/**
+ * Every setting of the system, read from environment variables (and an optional `.env` file).
+ * Temporal connection settings (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*,
+ * TEMPORAL_PROFILE) are read by @temporalio/envconfig, see lib/temporal.ts.
+ * @see .env.example for the documented defaults.
+ */
+const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  EDMS_DATA_DIR: Type.String({ minLength: 1, default: path.join(PROJECT_ROOT, '.data') }),
+  EDMS_TIMEZONE: Type.String({ minLength: 1, default: 'UTC' }),
+  EDMS_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
+  EDMS_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  EDMS_JWT_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, default: 3600 }),
+  EDMS_EMBEDDED_PG_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 54329 }),
+  LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+  LOG_FORMAT: oneOf(['json', 'pretty'] as const, 'json'),
+  WORKER_TASK_QUEUES: Type.String({ default: ALL_TASK_QUEUES.join(',') }),
+  WORKER_SHUTDOWN_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 3600, default: 60 }),
+  TEMPORAL_CLI_PATH: Type.Optional(Type.String({ minLength: 1 })),
+  TEMPORAL_TEST_SERVER_PATH: Type.Optional(Type.String({ minLength: 1 })),
+  TEMPORAL_DEV_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+  TEMPORAL_DEV_UI_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+});
+
+type Env = Static<typeof EnvSchema>;
+
+export type LogLevel = Env['LOG_LEVEL'];
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** Unset means "use the embedded PostgreSQL" (launcher and tests only). */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  timezone: string;
+  adminPassword: string | undefined;
+  jwtSecret: string | undefined;
+  jwtTtlSeconds: number;
+  embeddedPgPort: number;
+  logLevel: LogLevel;
+  logFormat: 'json' | 'pretty';
+  workerTaskQueues: TaskQueueName[];
+  workerShutdownGraceSeconds: number;
+  temporalCliPath: string | undefined;
+  temporalTestServerPath: string | undefined;
+  temporalDevPort: number | undefined;
+  temporalDevUiPort: number | undefined;
+}
+
+/** A configuration value that cannot be used; the message names the variable and what is wrong. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+interface AjvIssue {
+  instancePath: string;
+  message?: string;
+  params?: { missingProperty?: string; allowedValues?: string[] };
+}
+
+function describeIssues(issues: AjvIssue[], env: NodeJS.ProcessEnv): string {
+  return issues
+    .map((issue) => {
+      const variable = issue.instancePath.replace(/^\//, '') || issue.params?.missingProperty || '(environment)';
+      const got = env[variable];
+      const allowed = issue.params?.allowedValues ? `: ${issue.params.allowedValues.join(', ')}` : '';
+      return `${variable} ${issue.message ?? 'is invalid'}${allowed}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+    })
+    .filter((line, index, lines) => lines.indexOf(line) === index)
+    .join('; ');
+}
+
+function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parseTaskQueues(value: string): TaskQueueName[] {
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
+  const unknown = names.filter((name) => !(ALL_TASK_QUEUES as readonly string[]).includes(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration: WORKER_TASK_QUEUES must be a comma-separated list of ${ALL_TASK_QUEUES.join(', ')} (got ${JSON.stringify(value)})`,
+    );
+  }
+  return [...new Set(names)] as TaskQueueName[];
+}
+
+/** Reads and validates the configuration once, at boot. Throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  // Empty strings mean "not set", as in most shells' `VAR= command`.
+  const data = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  let parsed: Env;
+  try {
+    parsed = envSchema<Env>({ schema: EnvSchema, data, env: false, dotenv: false });
+  } catch (error) {
+    const issues = (error as { errors?: AjvIssue[] }).errors;
+    throw new ConfigError(`Invalid configuration: ${issues ? describeIssues(issues, env) : String(error)}`);
+  }
+  if (!isValidTimeZone(parsed.EDMS_TIMEZONE)) {
+    throw new ConfigError(
+      `Invalid configuration: EDMS_TIMEZONE must be an IANA time zone such as "Europe/Berlin" (got ${JSON.stringify(parsed.EDMS_TIMEZONE)})`,
+    );
+  }
+  return {
+    port: parsed.PORT,
+    host: parsed.HOST,
+    databaseUrl: parsed.DATABASE_URL,
+    dataDir: path.resolve(parsed.EDMS_DATA_DIR),
+    timezone: parsed.EDMS_TIMEZONE,
+    adminPassword: parsed.EDMS_ADMIN_PASSWORD,
+    jwtSecret: parsed.EDMS_JWT_SECRET,
+    jwtTtlSeconds: parsed.EDMS_JWT_TTL_SECONDS,
+    embeddedPgPort: parsed.EDMS_EMBEDDED_PG_PORT,
+    logLevel: parsed.LOG_LEVEL,
+    logFormat: parsed.LOG_FORMAT,
+    workerTaskQueues: parseTaskQueues(parsed.WORKER_TASK_QUEUES),
+    workerShutdownGraceSeconds: parsed.WORKER_SHUTDOWN_GRACE_SECONDS,
+    temporalCliPath: parsed.TEMPORAL_CLI_PATH,
+    temporalTestServerPath: parsed.TEMPORAL_TEST_SERVER_PATH,
+    temporalDevPort: parsed.TEMPORAL_DEV_PORT,
+    temporalDevUiPort: parsed.TEMPORAL_DEV_UI_PORT,
+  };
+}
+
+/** The database URL for processes that cannot run without one (worker, API). */
+export function requireDatabaseUrl(config: AppConfig): string {
+  if (!config.databaseUrl) {
+    throw new ConfigError(
+      'Invalid configuration: DATABASE_URL is required (postgres://user:password@host:5432/db); `npm start` sets it for you when it runs the embedded PostgreSQL',
+    );
+  }
+  return config.databaseUrl;
+}

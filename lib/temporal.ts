@@ -1,0 +1,46 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection } from '@temporalio/worker';
+
+/** The namespace the dev server registers (temporal-dev.yaml) and the default when TEMPORAL_NAMESPACE is unset. */
+export const DEFAULT_NAMESPACE = 'edms';
+
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  connectionOptions: ReturnType<typeof loadClientConnectConfig>['connectionOptions'];
+}
+
+/**
+ * Temporal connection settings from the SDK's environment-config conventions (TEMPORAL_ADDRESS,
+ * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE and its TOML file), so the
+ * same build talks to the dev server, a self-hosted cluster or Temporal Cloud.
+ */
+export function loadTemporalSettings(env: NodeJS.ProcessEnv = process.env): TemporalSettings {
+  const overrideEnvVars = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  const { connectionOptions, namespace } = loadClientConnectConfig({ overrideEnvVars });
+  return {
+    address: connectionOptions.address ?? 'localhost:7233',
+    namespace: namespace ?? DEFAULT_NAMESPACE,
+    connectionOptions: { ...connectionOptions, address: connectionOptions.address ?? 'localhost:7233' },
+  };
+}
+
+/** A client whose connection is made on first use, so the API can start (and report) while Temporal is down. */
+export function createLazyClient(settings: TemporalSettings): Client {
+  const { address, tls, apiKey, metadata } = settings.connectionOptions;
+  const connection = Connection.lazy({ address, tls, apiKey, metadata });
+  return new Client({ connection, namespace: settings.namespace });
+}
+
+export async function connectClient(settings: TemporalSettings): Promise<Client> {
+  const { address, tls, apiKey, metadata } = settings.connectionOptions;
+  const connection = await Connection.connect({ address, tls, apiKey, metadata });
+  return new Client({ connection, namespace: settings.namespace });
+}
+
+export function connectWorkerConnection(settings: TemporalSettings): Promise<NativeConnection> {
+  return NativeConnection.connect(settings.connectionOptions);
+}

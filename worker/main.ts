@@ -1,0 +1,50 @@
+import os from 'node:os';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { connectDatabase } from '../db';
+import { loadConfig, requireDatabaseUrl } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { WORKFLOWS_PATH } from '../lib/paths';
+import { runMain } from '../lib/process';
+import { connectWorkerConnection, loadTemporalSettings } from '../lib/temporal';
+import { createSdkLogger, installRuntime } from './runtime';
+import { createWorker } from './workers';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, 'worker');
+  const databaseUrl = requireDatabaseUrl(config);
+  const temporalSettings = loadTemporalSettings();
+  installRuntime(logger);
+
+  const database = connectDatabase(databaseUrl, { applicationName: 'edms-worker' });
+  const connection = await connectWorkerConnection(temporalSettings);
+  try {
+    // The bundler reports every module at INFO; only its warnings are worth a line.
+    const workflowBundle = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: createSdkLogger(logger, 'WARN'),
+    });
+    const setup = {
+      connection,
+      namespace: temporalSettings.namespace,
+      workflowBundle,
+      activities: createActivities({ database }),
+      shutdownGraceSeconds: config.workerShutdownGraceSeconds,
+      identity: `${process.pid}@${os.hostname()}`,
+    };
+    const workers = await Promise.all(config.workerTaskQueues.map((queue) => createWorker(setup, queue, queue)));
+    logger.info(
+      { taskQueues: config.workerTaskQueues, namespace: temporalSettings.namespace, address: temporalSettings.address },
+      'worker polling',
+    );
+    // The SDK's Runtime stops every worker on SIGINT/SIGTERM, letting in-flight activities finish
+    // within shutdownGraceTime; run() resolves once they are all drained.
+    await Promise.all(workers.map((worker) => worker.run()));
+    logger.info('worker stopped');
+  } finally {
+    await Promise.allSettled([connection.close(), database.close()]);
+  }
+}
+
+runMain(main);

@@ -1,0 +1,3 @@
+// Every workflow the worker registers. Bundled by the worker (webpack): deterministic code only,
+// activities seen as types.
+export * from './connectivity-check';
