@@ -43,6 +43,7 @@ export default tseslint.config(
       'bench/results/',
       'scratch/',
       'jest.config.js',
+      'test/summary-reporter.js',
     ],
   },
   eslint.configs.recommended,

@@ -1,10 +1,10 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DatabaseHandle } from '../db';
 import type { Logger } from '../lib/logger';
+import { createLazyClient, createProbeConnection, type TemporalSettings } from '../lib/temporal';
 import { installErrorHandling } from './errors';
 import { installAuth } from './plugins/auth';
 import { authRoutes } from './routes/auth';
@@ -15,8 +15,7 @@ import { User } from './schemas/users';
 
 export interface AppDeps {
   database: DatabaseHandle;
-  temporal: Client;
-  temporalAddress: string;
+  temporalSettings: TemporalSettings;
   jwtSecret: string;
   jwtTtlSeconds: number;
   logger: Logger;
@@ -33,6 +32,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Lazy connections: the API starts, and reports Temporal as down, while Temporal is unreachable.
+  const temporal = createLazyClient(deps.temporalSettings);
+  const temporalProbe = createProbeConnection(deps.temporalSettings);
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([temporal.connection.close(), temporalProbe.close()]);
+  });
 
   installErrorHandling(app);
   app.addSchema(ErrorResponse);
@@ -65,8 +71,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, {
     sql: deps.database.sql,
-    temporal: deps.temporal,
-    temporalAddress: deps.temporalAddress,
+    temporal: temporalProbe,
+    temporalAddress: deps.temporalSettings.address,
+    namespace: deps.temporalSettings.namespace,
   });
   await app.register(authRoutes, {
     prefix: '/api/v1/auth',

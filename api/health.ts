@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type postgres from 'postgres';
 import { ALL_TASK_QUEUES, type TaskQueueName } from '../common';
@@ -29,8 +29,10 @@ export interface HealthReport {
 
 export interface HealthDeps {
   sql: postgres.Sql;
-  temporal: Client;
+  /** A connection without retries (lib/temporal.ts createProbeConnection). */
+  temporal: Connection;
   temporalAddress: string;
+  namespace: string;
 }
 
 const CHECK_TIMEOUT_MS = 3000;
@@ -60,9 +62,14 @@ async function timed(check: () => Promise<unknown>): Promise<ComponentHealth> {
   }
 }
 
-async function countLivePollers(client: Client, taskQueue: string, type: temporal.api.enums.v1.TaskQueueType) {
-  const response = await client.workflowService.describeTaskQueue({
-    namespace: client.options.namespace,
+async function countLivePollers(
+  connection: Connection,
+  namespace: string,
+  taskQueue: string,
+  type: temporal.api.enums.v1.TaskQueueType,
+) {
+  const response = await connection.workflowService.describeTaskQueue({
+    namespace,
     taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
     taskQueueType: type,
   });
@@ -73,11 +80,15 @@ async function countLivePollers(client: Client, taskQueue: string, type: tempora
   }).length;
 }
 
-async function checkTaskQueue(client: Client, name: TaskQueueName): Promise<TaskQueueHealth> {
+async function checkTaskQueue(
+  connection: Connection,
+  namespace: string,
+  name: TaskQueueName,
+): Promise<TaskQueueHealth> {
   try {
     const [workflowPollers, activityPollers] = await Promise.all([
-      countLivePollers(client, name, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
-      countLivePollers(client, name, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
+      countLivePollers(connection, namespace, name, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
+      countLivePollers(connection, namespace, name, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
     ]);
     return {
       status: workflowPollers > 0 && activityPollers > 0 ? 'up' : 'down',
@@ -91,18 +102,18 @@ async function checkTaskQueue(client: Client, name: TaskQueueName): Promise<Task
 
 /** Database, Temporal frontend and worker pollers on each task queue, checked in parallel. */
 export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
-  const { temporal: client } = deps;
-  const withDeadline = <T>(fn: () => Promise<T>) => client.connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, fn);
+  const { temporal: connection, namespace } = deps;
+  const withDeadline = <T>(fn: () => Promise<T>) => connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, fn);
 
   const [database, temporalFrontend] = await Promise.all([
     timed(() => deps.sql`select 1`),
-    timed(() => withDeadline(() => client.workflowService.describeNamespace({ namespace: client.options.namespace }))),
+    timed(() => withDeadline(() => connection.workflowService.describeNamespace({ namespace }))),
   ]);
   const queues = await Promise.all(
     ALL_TASK_QUEUES.map(async (name) => {
       const health: TaskQueueHealth =
         temporalFrontend.status === 'up'
-          ? await withDeadline(() => checkTaskQueue(client, name))
+          ? await withDeadline(() => checkTaskQueue(connection, namespace, name))
           : { status: 'down', workflow_pollers: 0, activity_pollers: 0 };
       return [name, health] as const;
     }),
@@ -115,7 +126,7 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
     checked_at: new Date().toISOString(),
     components: {
       database,
-      temporal: { ...temporalFrontend, address: deps.temporalAddress, namespace: client.options.namespace },
+      temporal: { ...temporalFrontend, address: deps.temporalAddress, namespace },
       workers: { status: workersStatus, task_queues: taskQueues },
     },
   };

@@ -2,7 +2,7 @@ import { connectDatabase, runMigrations } from '../db';
 import { loadConfig, requireDatabaseUrl } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { onShutdownSignal, runMain } from '../lib/process';
-import { createLazyClient, loadTemporalSettings } from '../lib/temporal';
+import { loadTemporalSettings } from '../lib/temporal';
 import { APP_VERSION } from '../lib/version';
 import { buildApp } from './app';
 import { ensureInitialAdmin, resolveJwtSecret } from './bootstrap';
@@ -16,12 +16,10 @@ async function main(): Promise<void> {
   await runMigrations(databaseUrl);
   const database = connectDatabase(databaseUrl, { applicationName: 'edms-api' });
   await ensureInitialAdmin(database.db, config, logger);
-  const temporal = createLazyClient(temporalSettings);
 
   const app = await buildApp({
     database,
-    temporal,
-    temporalAddress: temporalSettings.address,
+    temporalSettings,
     jwtSecret: await resolveJwtSecret(config),
     jwtTtlSeconds: config.jwtTtlSeconds,
     logger,
@@ -31,7 +29,7 @@ async function main(): Promise<void> {
   onShutdownSignal(async (signal) => {
     logger.info({ signal }, 'API stopping');
     await app.close();
-    await Promise.allSettled([database.close(), temporal.connection.close()]);
+    await database.close();
     logger.info('API stopped');
   });
 

@@ -7,7 +7,7 @@ import { loadConfig, type AppConfig } from '../lib/config';
 import { loadDevServerConfig } from '../lib/dev-server-config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/embedded-postgres';
 import { createLogger, type Logger } from '../lib/logger';
-import { ManagedProcess } from '../lib/managed-process';
+import { ManagedProcess, tsxNodeArgs } from '../lib/managed-process';
 import { PROJECT_ROOT } from '../lib/paths';
 import { onShutdownSignal, runMain } from '../lib/process';
 import { resolveTemporalBinary } from '../lib/temporal-binaries';
@@ -24,7 +24,7 @@ interface System {
 const APPLICATION_DATABASE = 'edms';
 
 function spawnNodeService(name: 'api' | 'worker', env: NodeJS.ProcessEnv, logger: Logger): ManagedProcess {
-  return new ManagedProcess(name, process.execPath, ['--import', 'tsx', path.join(name, 'main.ts')], {
+  return new ManagedProcess(name, process.execPath, tsxNodeArgs(path.join(PROJECT_ROOT, name, 'main.ts')), {
     cwd: PROJECT_ROOT,
     env,
     // The services log through pino already; relay their lines untouched so formats stay one.

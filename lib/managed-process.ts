@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import readline from 'node:readline';
+import { pathToFileURL } from 'node:url';
 
 export interface ManagedProcessOptions extends Pick<SpawnOptions, 'cwd' | 'env' | 'uid' | 'gid'> {
   /** Called with each line the process writes to stdout or stderr. */
@@ -134,4 +135,9 @@ export class ManagedProcess {
       // Already gone.
     }
   }
+}
+
+/** Arguments for `node` to run a TypeScript entry point through tsx, wherever the process's cwd is. */
+export function tsxNodeArgs(script: string): string[] {
+  return ['--import', pathToFileURL(require.resolve('tsx')).href, script];
 }

@@ -1,10 +1,16 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { ConfigError } from './config';
+import { PROJECT_ROOT } from './paths';
 
 /**
  * The one entry-point shape: run `main`, and on failure print a clear message (a configuration error
  * needs no stack trace) and exit non-zero.
  */
 export function runMain(main: () => Promise<void>): void {
+  // A .env file beside package.json fills in variables the environment does not set.
+  const dotEnv = path.join(PROJECT_ROOT, '.env');
+  if (existsSync(dotEnv)) process.loadEnvFile(dotEnv);
   main().catch((error: unknown) => {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

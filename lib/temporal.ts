@@ -35,6 +35,20 @@ export function createLazyClient(settings: TemporalSettings): Client {
   return new Client({ connection, namespace: settings.namespace });
 }
 
+/**
+ * A connection for health probes: no retry interceptor, so a probe answers "down" within its
+ * deadline instead of retrying in the background after the caller has moved on.
+ */
+export function createProbeConnection(settings: TemporalSettings): Connection {
+  const { address, tls, apiKey, metadata } = settings.connectionOptions;
+  return Connection.lazy({ address, tls, apiKey, metadata, interceptors: [] });
+}
+
+/** Settings for a server on `address` without TLS (the dev and test servers). */
+export function plainTemporalSettings(address: string, namespace = DEFAULT_NAMESPACE): TemporalSettings {
+  return { address, namespace, connectionOptions: { address } };
+}
+
 export async function connectClient(settings: TemporalSettings): Promise<Client> {
   const { address, tls, apiKey, metadata } = settings.connectionOptions;
   const connection = await Connection.connect({ address, tls, apiKey, metadata });

@@ -45,7 +45,10 @@ export function installAuth(app: FastifyInstance, options: AuthOptions) {
 
   const issueToken: IssueToken = (user) => app.jwt.sign({ sub: user.id, username: user.username, role: user.role });
 
-  /** A preHandler admitting any authenticated user, or only the given roles. */
+  /**
+   * An onRequest hook admitting any authenticated user, or only the given roles. It runs before the
+   * body is parsed and validated, so an anonymous caller learns nothing about a route's schema.
+   */
   const authorize: Authorize =
     (...roles) =>
     async (request) => {

@@ -20,7 +20,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRouteDeps> = async (app, 
   app.get(
     '/me',
     {
-      preHandler: authorize(),
+      onRequest: authorize(),
       schema: {
         tags: ['users'],
         summary: 'The authenticated user',
@@ -32,9 +32,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRouteDeps> = async (app, 
   );
 
   app.post(
-    '/',
+    '',
     {
-      preHandler: authorize('admin'),
+      onRequest: authorize('admin'),
       schema: {
         tags: ['users'],
         summary: 'Create a user (admin)',
@@ -47,9 +47,9 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRouteDeps> = async (app, 
   );
 
   app.get(
-    '/',
+    '',
     {
-      preHandler: authorize('admin'),
+      onRequest: authorize('admin'),
       schema: {
         tags: ['users'],
         summary: 'List users (admin)',
@@ -63,7 +63,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRouteDeps> = async (app, 
   app.get(
     '/:username',
     {
-      preHandler: authorize('admin'),
+      onRequest: authorize('admin'),
       schema: {
         tags: ['users'],
         summary: 'One user (admin)',
@@ -78,7 +78,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRouteDeps> = async (app, 
   app.patch(
     '/:username',
     {
-      preHandler: authorize('admin'),
+      onRequest: authorize('admin'),
       schema: {
         tags: ['users'],
         summary: 'Change role, manager, active flag, email, display name or password (admin)',

@@ -1,7 +1,7 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { UserRole } from '../../common';
-import { recordAudit, schema, type Database, type UserRow } from '../../db';
+import { pgErrorCode, recordAudit, schema, UNIQUE_VIOLATION, type Database, type UserRow } from '../../db';
 import { decoyPasswordHash, hashPassword, verifyPassword } from '../../lib/passwords';
 import { badRequest, conflict, notFound } from '../errors';
 
@@ -102,8 +102,6 @@ async function resolveManagerId(db: Database, manager: string, subject: string):
   return row.id;
 }
 
-const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
-
 export async function createUser(db: Database, input: NewUser, actor: Actor): Promise<PublicUser> {
   const managerId = input.manager ? await resolveManagerId(db, input.manager, input.username) : null;
   const passwordHash = await hashPassword(input.password);
@@ -130,7 +128,8 @@ export async function createUser(db: Database, input: NewUser, actor: Actor): Pr
       });
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw conflict('username_taken', `Username '${input.username}' already exists`);
+    if (pgErrorCode(error) === UNIQUE_VIOLATION)
+      throw conflict('username_taken', `Username '${input.username}' already exists`);
     throw error;
   }
   return getUser(db, input.username);

@@ -1,0 +1,91 @@
+import { ALL_TASK_QUEUES, CUSTOM_SEARCH_ATTRIBUTES } from '../common';
+import { ConfigError, loadConfig, requireDatabaseUrl } from '../lib/config';
+import { devServerArgs, loadDevServerConfig, readDevServerFile } from '../lib/dev-server-config';
+import { DEFAULT_NAMESPACE, loadTemporalSettings } from '../lib/temporal';
+
+const configError = (env: NodeJS.ProcessEnv) => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration from environment variables', () => {
+  test('defaults need no variable at all', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      timezone: 'UTC',
+      jwtTtlSeconds: 3600,
+      logLevel: 'info',
+      workerTaskQueues: [...ALL_TASK_QUEUES],
+    });
+  });
+
+  test.each([
+    [{ PORT: 'abc' }, 'PORT must be integer (got "abc")'],
+    [{ PORT: '70000' }, 'PORT must be <= 65535 (got "70000")'],
+    [{ DATABASE_URL: 'mysql://db/edms' }, 'DATABASE_URL must match pattern'],
+    [{ EDMS_TIMEZONE: 'Mars/Olympus_Mons' }, 'EDMS_TIMEZONE must be an IANA time zone'],
+    [{ EDMS_JWT_SECRET: 'too-short' }, 'EDMS_JWT_SECRET must NOT have fewer than 32 characters'],
+    [{ EDMS_ADMIN_PASSWORD: 'short' }, 'EDMS_ADMIN_PASSWORD must NOT have fewer than 12 characters'],
+    [
+      { LOG_LEVEL: 'loud' },
+      'LOG_LEVEL must be equal to one of the allowed values: fatal, error, warn, info, debug, trace, silent',
+    ],
+    [{ WORKER_TASK_QUEUES: 'documents,printing' }, 'WORKER_TASK_QUEUES must be a comma-separated list'],
+    [{ EDMS_JWT_TTL_SECONDS: '5' }, 'EDMS_JWT_TTL_SECONDS must be >= 60'],
+  ])('%j is refused with a message naming the variable', (env, expected) => {
+    const message = configError(env);
+    expect(message).toContain('Invalid configuration');
+    expect(message).toContain(expected);
+  });
+
+  test('several bad variables are all reported at once', () => {
+    const message = configError({ PORT: 'x', LOG_FORMAT: 'xml' });
+    expect(message).toContain('PORT');
+    expect(message).toContain('LOG_FORMAT');
+  });
+
+  test('an empty variable counts as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 3000, databaseUrl: undefined });
+  });
+
+  test('worker and API refuse to start without DATABASE_URL, saying how to set it', () => {
+    expect(() => requireDatabaseUrl(loadConfig({}))).toThrow(/DATABASE_URL is required/);
+  });
+
+  test('Temporal settings follow the SDK conventions, with the project namespace as default', () => {
+    expect(loadTemporalSettings({})).toMatchObject({ address: 'localhost:7233', namespace: DEFAULT_NAMESPACE });
+    const cloud = loadTemporalSettings({
+      TEMPORAL_ADDRESS: 'edms.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'edms.a1b2c',
+      TEMPORAL_API_KEY: 'key-123',
+    });
+    expect(cloud).toMatchObject({ address: 'edms.a1b2c.tmprl.cloud:7233', namespace: 'edms.a1b2c' });
+    expect(cloud.connectionOptions).toMatchObject({ apiKey: 'key-123', tls: expect.anything() });
+  });
+});
+
+describe('temporal-dev.yaml', () => {
+  test('registers the namespace the services default to and every custom search attribute', () => {
+    const file = readDevServerFile();
+    expect(file.namespace).toBe(DEFAULT_NAMESPACE);
+    expect(file.search_attributes).toEqual(CUSTOM_SEARCH_ATTRIBUTES);
+  });
+
+  test('tunes the dev server for punctual timers and SQLite throughput, persisted under the data dir', () => {
+    const config = loadDevServerConfig({ dataDir: '/srv/edms-data', port: 17233, uiPort: 18233 });
+    const args = devServerArgs(config);
+    expect(args.join(' ')).toContain('--port 17233 --ui-port 18233 --namespace edms');
+    expect(args).toContain('/srv/edms-data/temporal/temporal.sqlite');
+    expect(args).toContain('journal_mode=wal');
+    expect(args).toContain('history.timerProcessorMaxTimeShift="10ms"');
+    expect(args).toContain('DocumentStatus=Keyword');
+  });
+});

@@ -1,0 +1,106 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import pino from 'pino';
+import { buildApp } from '../api/app';
+import { ALL_TASK_QUEUES } from '../common';
+import { connectDatabase } from '../db';
+import { createActivities } from '../activities';
+import { plainTemporalSettings } from '../lib/temporal';
+import { createWorker } from '../worker/workers';
+import { buildTestApi, TEST_JWT_SECRET, type TestApi } from './helpers/api';
+import { createDevServerEnv, workflowBundle } from './helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+let api: TestApi;
+
+beforeAll(async () => {
+  env = await createDevServerEnv();
+  api = await buildTestApi({ temporalAddress: env.address });
+});
+afterAll(async () => {
+  await api?.close();
+  await env?.teardown();
+});
+
+const health = async (app = api.app) => {
+  const response = await app.inject({ url: '/health' });
+  return { status: response.statusCode, body: response.json() };
+};
+
+test('503 while no worker polls the task queues, naming each queue', async () => {
+  const { status, body } = await health();
+  expect(status).toBe(503);
+  expect(body.status).toBe('down');
+  expect(body.components.database.status).toBe('up');
+  expect(body.components.temporal).toMatchObject({ status: 'up', namespace: 'edms', address: env.address });
+  expect(body.components.workers.status).toBe('down');
+  for (const queue of ALL_TASK_QUEUES) {
+    expect(body.components.workers.task_queues[queue]).toEqual({
+      status: 'down',
+      workflow_pollers: 0,
+      activity_pollers: 0,
+    });
+  }
+});
+
+test('200 once a worker polls every task queue', async () => {
+  const bundle = await workflowBundle();
+  const setup = {
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'edms',
+    workflowBundle: bundle,
+    activities: createActivities({ database: api.database }),
+    shutdownGraceSeconds: 1,
+  };
+  const workers = await Promise.all(ALL_TASK_QUEUES.map((queue) => createWorker(setup, queue, queue)));
+  const running = workers.map((worker) => worker.run());
+  try {
+    let result = await health();
+    for (let attempt = 0; attempt < 40 && result.status !== 200; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      result = await health();
+    }
+    expect(result.status).toBe(200);
+    expect(result.body.status).toBe('up');
+    for (const queue of ALL_TASK_QUEUES) {
+      expect(result.body.components.workers.task_queues[queue].status).toBe('up');
+      expect(result.body.components.workers.task_queues[queue].workflow_pollers).toBeGreaterThanOrEqual(1);
+    }
+  } finally {
+    workers.forEach((worker) => worker.shutdown());
+    await Promise.all(running);
+  }
+});
+
+test('503 with the database named as down when PostgreSQL is unreachable', async () => {
+  const unreachable = connectDatabase('postgres://postgres:x@127.0.0.1:1/edms', { max: 1 });
+  const app = await buildApp({
+    database: unreachable,
+    temporalSettings: plainTemporalSettings(env.address),
+    jwtSecret: TEST_JWT_SECRET,
+    jwtTtlSeconds: 60,
+    logger: pino({ level: 'silent' }),
+    version: 'test',
+  });
+  try {
+    const { status, body } = await health(app);
+    expect(status).toBe(503);
+    expect(body.components.database).toMatchObject({ status: 'down', error: expect.any(String) });
+    expect(body.components.temporal.status).toBe('up');
+  } finally {
+    await app.close();
+    await unreachable.close();
+  }
+});
+
+test('503 with Temporal named as down when the frontend is unreachable', async () => {
+  const offline = await buildTestApi();
+  try {
+    const { status, body } = await health(offline.app);
+    expect(status).toBe(503);
+    expect(body.components.temporal).toMatchObject({ status: 'down', address: '127.0.0.1:1' });
+    expect(body.components.workers.status).toBe('down');
+    expect(body.components.database.status).toBe('up');
+  } finally {
+    await offline.close();
+  }
+});
