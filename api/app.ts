@@ -1,3 +1,4 @@
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -18,6 +19,7 @@ export interface AppDeps {
   temporalSettings: TemporalSettings;
   jwtSecret: string;
   jwtTtlSeconds: number;
+  loginAttemptsPerMinute: number;
   logger: Logger;
   version: string;
 }
@@ -43,6 +45,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
   app.addSchema(ErrorResponse);
   app.addSchema(User);
+
+  // Off by default; routes opt in (login) through their `config.rateLimit`.
+  await app.register(fastifyRateLimit, { global: false });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -79,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     prefix: '/api/v1/auth',
     db: deps.database.db,
     ttlSeconds: deps.jwtTtlSeconds,
+    attemptsPerMinute: deps.loginAttemptsPerMinute,
     issueToken,
   });
   await app.register(userRoutes, { prefix: '/api/v1/users', db: deps.database.db, authorize });

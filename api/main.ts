@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     temporalSettings,
     jwtSecret: await resolveJwtSecret(config),
     jwtTtlSeconds: config.jwtTtlSeconds,
+    loginAttemptsPerMinute: config.loginAttemptsPerMinute,
     logger,
     version: APP_VERSION,
   });

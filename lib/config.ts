@@ -26,6 +26,7 @@ const EnvSchema = Type.Object({
   EDMS_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
   EDMS_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   EDMS_JWT_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, default: 3600 }),
+  EDMS_LOGIN_ATTEMPTS_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
   EDMS_EMBEDDED_PG_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 54329 }),
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
   LOG_FORMAT: oneOf(['json', 'pretty'] as const, 'json'),
@@ -51,6 +52,7 @@ export interface AppConfig {
   adminPassword: string | undefined;
   jwtSecret: string | undefined;
   jwtTtlSeconds: number;
+  loginAttemptsPerMinute: number;
   embeddedPgPort: number;
   logLevel: LogLevel;
   logFormat: 'json' | 'pretty';
@@ -133,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     adminPassword: parsed.EDMS_ADMIN_PASSWORD,
     jwtSecret: parsed.EDMS_JWT_SECRET,
     jwtTtlSeconds: parsed.EDMS_JWT_TTL_SECONDS,
+    loginAttemptsPerMinute: parsed.EDMS_LOGIN_ATTEMPTS_PER_MINUTE,
     embeddedPgPort: parsed.EDMS_EMBEDDED_PG_PORT,
     logLevel: parsed.LOG_LEVEL,
     logFormat: parsed.LOG_FORMAT,

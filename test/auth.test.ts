@@ -63,6 +63,25 @@ describe('login', () => {
     expect(response.json().error.message).toBe('Invalid username or password');
   });
 
+  test('password guessing is slowed: past the limit per address and username, 429 with Retry-After', async () => {
+    const limited = await buildTestApi({ loginAttemptsPerMinute: 3 });
+    try {
+      const { username, password } = await limited.createUser('viewer');
+      const attempt = (name: string, pw: string) =>
+        limited.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: name, password: pw } });
+      for (let i = 0; i < 3; i++) expect((await attempt(username, 'guess-guess-guess')).statusCode).toBe(401);
+      const blocked = await attempt(username, password);
+      expect(blocked.statusCode).toBe(429);
+      expect(blocked.headers['retry-after']).toBeDefined();
+      expect(blocked.json().error.code).toBe('rate_limited');
+      // Another account from the same address is not locked out by someone guessing this one.
+      const other = await limited.createUser('viewer');
+      expect((await attempt(other.username, other.password)).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
   test('a malformed login body is a 400 naming the field', async () => {
     const response = await api.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'x' } });
     expect(response.statusCode).toBe(400);

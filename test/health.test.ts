@@ -78,6 +78,7 @@ test('503 with the database named as down when PostgreSQL is unreachable', async
     temporalSettings: plainTemporalSettings(env.address),
     jwtSecret: TEST_JWT_SECRET,
     jwtTtlSeconds: 60,
+    loginAttemptsPerMinute: 1000,
     logger: pino({ level: 'silent' }),
     version: 'test',
   });

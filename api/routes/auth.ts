@@ -9,6 +9,8 @@ import { authenticate } from '../services/users';
 export interface AuthRouteDeps {
   db: Database;
   ttlSeconds: number;
+  /** Login attempts allowed per client address and username per minute. */
+  attemptsPerMinute: number;
   issueToken: IssueToken;
 }
 
@@ -16,11 +18,20 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteDeps> = async (app, 
   app.post(
     '/login',
     {
+      config: {
+        // Slows password guessing; keyed by address and username so nobody can lock a user out.
+        rateLimit: {
+          hook: 'preHandler', // after body parsing, so the key can include the username
+          max: deps.attemptsPerMinute,
+          timeWindow: '1 minute',
+          keyGenerator: (request) => `${request.ip}|${(request.body as { username?: unknown } | undefined)?.username}`,
+        },
+      },
       schema: {
         tags: ['auth'],
         summary: 'Exchange a username and password for a bearer token',
         body: LoginBody,
-        response: { 200: TokenResponse, ...errorResponses(400, 401) },
+        response: { 200: TokenResponse, ...errorResponses(400, 401, 429) },
       },
     },
     async (request) => {

@@ -17,6 +17,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: 'Authenticated, but the role may not perform this action',
   404: 'No such resource',
   409: 'Conflicts with the current state; nothing was changed',
+  429: 'Too many attempts; retry after the Retry-After header',
   503: 'A component is unavailable',
 };
 

@@ -28,13 +28,16 @@ export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0,
  * The real app on the test database. Without a Temporal address it points at a closed port, which
  * only the health check ever tries.
  */
-export async function buildTestApi(options: { temporalAddress?: string } = {}): Promise<TestApi> {
+export async function buildTestApi(
+  options: { temporalAddress?: string; loginAttemptsPerMinute?: number } = {},
+): Promise<TestApi> {
   const database = connectDatabase(testDatabaseUrl());
   const app = await buildApp({
     database,
     temporalSettings: plainTemporalSettings(options.temporalAddress ?? '127.0.0.1:1'),
     jwtSecret: TEST_JWT_SECRET,
     jwtTtlSeconds: 600,
+    loginAttemptsPerMinute: options.loginAttemptsPerMinute ?? 1000,
     logger: pino({ level: 'silent' }),
     version: 'test',
   });
