@@ -1,4 +1,5 @@
 import type { DatabaseHandle } from '../db';
+import { createDocumentActivities } from './documents';
 import { createSystemActivities } from './system';
 
 export interface ActivityDeps {
@@ -9,6 +10,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createSystemActivities(deps),
+    ...createDocumentActivities(deps),
   };
 }
 

@@ -4,3 +4,4 @@ export * from './document-status';
 export * from './roles';
 export * from './task-queues';
 export * from './search-attributes';
+export * from './document-workflow';

@@ -1,3 +1,5 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
 /**
  * Custom search attributes the namespace must have, so that operators can run
  * `temporal workflow list --query "DocumentStatus='EFFECTIVE'"`. Registered by the dev server from
@@ -11,3 +13,11 @@ export const CUSTOM_SEARCH_ATTRIBUTES = {
 } as const;
 
 export type CustomSearchAttributeName = keyof typeof CUSTOM_SEARCH_ATTRIBUTES;
+
+/** Typed keys for `upsertTypedSearchAttributes` in the document workflow. */
+export const DOCUMENT_SEARCH_ATTRIBUTE_KEYS = {
+  DocumentStatus: defineSearchAttributeKey('DocumentStatus', SearchAttributeType.KEYWORD),
+  DocumentNumber: defineSearchAttributeKey('DocumentNumber', SearchAttributeType.KEYWORD),
+  EffectiveAt: defineSearchAttributeKey('EffectiveAt', SearchAttributeType.DATETIME),
+  ObsoleteAt: defineSearchAttributeKey('ObsoleteAt', SearchAttributeType.DATETIME),
+};

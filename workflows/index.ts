@@ -1,3 +1,5 @@
 // Every workflow the worker registers. Bundled by the worker (webpack): deterministic code only,
 // activities seen as types.
 export * from './connectivity-check';
+export * from './document-lifecycle';
+export * from './review-timers';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { TaskQueueName } from '../../common';
+import { temporal } from '@temporalio/proto';
+import { CUSTOM_SEARCH_ATTRIBUTES, type TaskQueueName } from '../../common';
 import { createActivities, type Activities } from '../../activities';
 import { devServerSharedArgs, loadDevServerConfig } from '../../lib/dev-server-config';
 import { WORKFLOWS_PATH } from '../../lib/paths';
@@ -15,7 +16,7 @@ function quietRuntime() {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger(process.env.EDMS_TEST_SDK_LOG === 'info' ? 'INFO' : 'WARN') });
   } catch {
     // Already installed in this process by another suite.
   }
@@ -26,10 +27,28 @@ function executable(variable: string) {
   return path ? { type: 'existing-path' as const, path } : { type: 'cached-download' as const };
 }
 
-/** The Java time-skipping test server: timers of months pass in milliseconds. */
+const { IndexedValueType } = temporal.api.enums.v1;
+const INDEXED_TYPE = {
+  Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+};
+
+/**
+ * The Java time-skipping test server: timers of months pass in milliseconds. It knows no custom
+ * search attributes until told, so ours are registered here.
+ */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: executable(TEST_ENV.testServer) } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: executable(TEST_ENV.testServer) },
+  });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      Object.entries(CUSTOM_SEARCH_ATTRIBUTES).map(([name, type]) => [name, INDEXED_TYPE[type]]),
+    ),
+  });
+  return env;
 }
 
 /**

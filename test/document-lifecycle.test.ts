@@ -1,0 +1,376 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  approveUpdate,
+  cancelObsolescenceUpdate,
+  documentWorkflowId,
+  rejectUpdate,
+  reviewUpdate,
+  scheduleObsolescenceUpdate,
+  setEffectiveDateUpdate,
+  stateQuery,
+  submitUpdate,
+  type DocumentStatus,
+} from '../common';
+import { connectDatabase, type DatabaseHandle } from '../db';
+import { documentLifecycle } from '../workflows';
+import {
+  documentFacts,
+  documentRow,
+  notificationsOf,
+  seedDocument,
+  seedUser,
+  transitionsOf,
+  type SeededDocument,
+} from './helpers/documents';
+import { testDatabaseUrl } from './helpers/resources';
+import { createTimeSkippingEnv, uniqueTaskQueue, withWorker } from './helpers/temporal';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+let env: TestWorkflowEnvironment;
+let database: DatabaseHandle;
+let taskQueue: string;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+  database = connectDatabase(testDatabaseUrl());
+});
+afterAll(async () => {
+  await database?.close();
+  await env?.teardown();
+});
+const started: string[] = [];
+beforeEach(() => {
+  taskQueue = uniqueTaskQueue('lifecycle');
+});
+// A workflow left running without its worker would hold the shared clock still for every later test.
+// The test server does not apply parent-close policies, so review-timer children go explicitly.
+afterEach(async () => {
+  for (const workflowId of started.splice(0)) {
+    const children = [1, 2, 3].flatMap((round) => [`${workflowId}-review-${round}`, `${workflowId}-approval-${round}`]);
+    for (const id of [workflowId, ...children]) {
+      await env.client.workflow
+        .getHandle(id)
+        .terminate('test finished')
+        .catch(() => undefined);
+    }
+  }
+});
+
+const inWorker = <T>(body: () => Promise<T>) => withWorker(env, { taskQueue, database }, body);
+
+async function start(document: SeededDocument, extra: { continueAsNewAfterEvents?: number } = {}) {
+  const row = await documentRow(database, document.id);
+  started.push(documentWorkflowId(document.id));
+  return env.client.workflow.start(documentLifecycle, {
+    taskQueue,
+    workflowId: documentWorkflowId(document.id),
+    args: [{ documentId: document.id, document: documentFacts(row), ...extra }],
+  });
+}
+
+type Handle = Awaited<ReturnType<typeof start>>;
+
+/** Timers fire during `env.sleep`; the activities they start finish a moment later in real time. */
+async function statusBecomes(handle: Handle, documentId: string, status: DocumentStatus): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const [state, row] = await Promise.all([handle.query(stateQuery), documentRow(database, documentId)]);
+    if (state.status === status && row.status === status) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`document ${documentId} did not become ${status}`);
+}
+
+async function reviewAndApprove(handle: Handle, document: SeededDocument, effectiveAt: Date) {
+  await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
+  for (const reviewer of document.reviewers) {
+    await handle.executeUpdate(reviewUpdate, { args: [{ actor: reviewer.username, decision: 'approve' }] });
+  }
+  for (const approver of document.approvers) {
+    await handle.executeUpdate(approveUpdate, {
+      args: [{ actor: approver.username, effectiveAt: effectiveAt.toISOString(), comment: 'fit for use' }],
+    });
+  }
+}
+
+async function refusal(promise: Promise<unknown>): Promise<{ type?: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+    const cause = (error as WorkflowUpdateFailedError).cause as { type?: string; message: string };
+    return { type: cause.type, message: cause.message };
+  }
+  throw new Error('expected the update to be refused');
+}
+
+test('a reviewed and approved document becomes EFFECTIVE at its instant months ahead, then OBSOLETE a year later', async () => {
+  const document = await seedDocument(database, { reviewers: 2, approvers: 1 });
+  await inWorker(async () => {
+    const handle = await start(document);
+    const now = await env.currentTimeMs();
+
+    await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
+    let state = await handle.query(stateQuery);
+    expect(state.status).toBe('UNDER_REVIEW');
+    expect(state.openTasks.map((t) => t.assignee).sort()).toEqual(document.reviewers.map((r) => r.username).sort());
+
+    await handle.executeUpdate(reviewUpdate, {
+      args: [{ actor: document.reviewers[0]!.username, decision: 'approve' }],
+    });
+    expect((await handle.query(stateQuery)).status).toBe('UNDER_REVIEW');
+    state = await handle.executeUpdate(reviewUpdate, {
+      args: [{ actor: document.reviewers[1]!.username, decision: 'approve' }],
+    });
+    expect(state.status).toBe('PENDING_APPROVAL');
+    expect(state.openTasks).toEqual([
+      expect.objectContaining({ kind: 'approval', assignee: document.approvers[0]!.username }),
+    ]);
+
+    const effectiveAt = new Date(now + 120 * DAY);
+    state = await handle.executeUpdate(approveUpdate, {
+      args: [{ actor: document.approvers[0]!.username, effectiveAt: effectiveAt.toISOString() }],
+    });
+    expect(state).toMatchObject({ status: 'APPROVED_PENDING_EFFECTIVE', effectiveAt: effectiveAt.toISOString() });
+    expect((await documentRow(database, document.id)).effectiveAt?.toISOString()).toBe(effectiveAt.toISOString());
+
+    // One second before the instant nothing has happened; one second after, it has.
+    await env.sleep(effectiveAt.getTime() - (await env.currentTimeMs()) - 1000);
+    expect((await handle.query(stateQuery)).status).toBe('APPROVED_PENDING_EFFECTIVE');
+    expect((await documentRow(database, document.id)).status).toBe('APPROVED_PENDING_EFFECTIVE');
+    await env.sleep(2000);
+    await statusBecomes(handle, document.id, 'EFFECTIVE');
+
+    const obsoleteAt = new Date(effectiveAt.getTime() + 365 * DAY);
+    await handle.executeUpdate(scheduleObsolescenceUpdate, {
+      args: [
+        { actor: document.author.username, obsoleteAt: obsoleteAt.toISOString(), reason: 'replaced by process change' },
+      ],
+    });
+    await env.sleep(obsoleteAt.getTime() - (await env.currentTimeMs()) - 1000);
+    expect((await documentRow(database, document.id)).status).toBe('SCHEDULED_FOR_OBSOLESCENCE');
+    const final = await handle.result();
+    expect(final.status).toBe('OBSOLETE');
+    expect(await env.currentTimeMs()).toBeGreaterThanOrEqual(obsoleteAt.getTime());
+
+    const transitions = await transitionsOf(database, document.id);
+    expect(transitions.map((t) => [t.fromStatus, t.toStatus, t.actor])).toEqual([
+      [null, 'DRAFT', document.author.username],
+      ['DRAFT', 'PENDING_REVIEW', document.author.username],
+      ['PENDING_REVIEW', 'UNDER_REVIEW', 'system_scheduler'],
+      ['UNDER_REVIEW', 'REVIEWED', 'system_scheduler'],
+      ['REVIEWED', 'PENDING_APPROVAL', 'system_scheduler'],
+      ['PENDING_APPROVAL', 'APPROVED_PENDING_EFFECTIVE', document.approvers[0]!.username],
+      ['APPROVED_PENDING_EFFECTIVE', 'EFFECTIVE', 'system_scheduler'],
+      ['EFFECTIVE', 'SCHEDULED_FOR_OBSOLESCENCE', document.author.username],
+      ['SCHEDULED_FOR_OBSOLESCENCE', 'OBSOLETE', 'system_scheduler'],
+    ]);
+    const emails = await notificationsOf(database, document.id);
+    expect(emails.filter((e) => e.kind === 'review_assigned')).toHaveLength(3);
+    expect(emails.filter((e) => e.recipient === document.author.email).map((e) => e.kind)).toEqual([
+      'document_approved',
+      'document_effective',
+      'document_obsolete',
+    ]);
+    expect(emails.some((e) => e.kind === 'review_reminder')).toBe(false);
+  });
+});
+
+test('a changed effective date re-arms the timer; a past instant makes the document effective at once', async () => {
+  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  await inWorker(async () => {
+    const handle = await start(document);
+    const now = await env.currentTimeMs();
+    await reviewAndApprove(handle, document, new Date(now + 30 * DAY));
+    const later = new Date(now + 60 * DAY);
+    await handle.executeUpdate(setEffectiveDateUpdate, {
+      args: [{ actor: document.author.username, effectiveAt: later.toISOString() }],
+    });
+    await env.sleep(31 * DAY);
+    expect((await handle.query(stateQuery)).status).toBe('APPROVED_PENDING_EFFECTIVE');
+    const past = new Date((await env.currentTimeMs()) - DAY);
+    await handle.executeUpdate(setEffectiveDateUpdate, {
+      args: [{ actor: document.author.username, effectiveAt: past.toISOString() }],
+    });
+    await statusBecomes(handle, document.id, 'EFFECTIVE');
+  });
+});
+
+test('rejection in review or approval returns the document to DRAFT with the comment; resubmission opens a new round', async () => {
+  const document = await seedDocument(database, { reviewers: 2, approvers: 1 });
+  await inWorker(async () => {
+    const handle = await start(document);
+    await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
+    const state = await handle.executeUpdate(reviewUpdate, {
+      args: [{ actor: document.reviewers[0]!.username, decision: 'reject', comment: 'section 4 contradicts SOP-12' }],
+    });
+    expect(state).toMatchObject({ status: 'DRAFT', openTasks: [] });
+    const rejection = (await transitionsOf(database, document.id)).at(-1);
+    expect(rejection).toMatchObject({
+      fromStatus: 'UNDER_REVIEW',
+      toStatus: 'DRAFT',
+      comment: 'section 4 contradicts SOP-12',
+    });
+
+    const again = await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
+    expect(again).toMatchObject({ status: 'UNDER_REVIEW', round: 2 });
+    for (const reviewer of document.reviewers) {
+      await handle.executeUpdate(reviewUpdate, { args: [{ actor: reviewer.username, decision: 'approve' }] });
+    }
+    const rejected = await handle.executeUpdate(rejectUpdate, {
+      args: [{ actor: document.approvers[0]!.username, comment: 'not yet' }],
+    });
+    expect(rejected.status).toBe('DRAFT');
+    expect((await documentRow(database, document.id)).status).toBe('DRAFT');
+  });
+});
+
+test('a transition not allowed from the current state is refused with that state, and nothing changes', async () => {
+  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  await inWorker(async () => {
+    const handle = await start(document);
+    const before = await transitionsOf(database, document.id);
+    const refused = await refusal(
+      handle.executeUpdate(approveUpdate, {
+        args: [{ actor: document.approvers[0]!.username, effectiveAt: new Date().toISOString() }],
+      }),
+    );
+    expect(refused.type).toBe('InvalidTransition');
+    expect(refused.message).toContain('it is DRAFT');
+    await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
+    const stranger = await seedUser(database, 'reviewer');
+    const notAssigned = await refusal(
+      handle.executeUpdate(reviewUpdate, { args: [{ actor: stranger.username, decision: 'approve' }] }),
+    );
+    expect(notAssigned.type).toBe('NotAssigned');
+    expect((await transitionsOf(database, document.id)).length).toBe(before.length + 2);
+  });
+});
+
+test('cancelling a scheduled obsolescence returns to EFFECTIVE and the old instant passes without effect', async () => {
+  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  await inWorker(async () => {
+    const handle = await start(document);
+    await reviewAndApprove(handle, document, new Date((await env.currentTimeMs()) - 1000));
+    await statusBecomes(handle, document.id, 'EFFECTIVE');
+    const obsoleteAt = new Date((await env.currentTimeMs()) + 10 * DAY);
+    await handle.executeUpdate(scheduleObsolescenceUpdate, {
+      args: [{ actor: document.author.username, obsoleteAt: obsoleteAt.toISOString(), reason: 'retire' }],
+    });
+    const cancelled = await handle.executeUpdate(cancelObsolescenceUpdate, {
+      args: [{ actor: document.author.username }],
+    });
+    expect(cancelled).toMatchObject({ status: 'EFFECTIVE', obsoleteAt: null });
+    await env.sleep(11 * DAY);
+    expect((await handle.query(stateQuery)).status).toBe('EFFECTIVE');
+    expect((await documentRow(database, document.id)).obsoleteAt).toBeNull();
+    const early = await refusal(
+      handle.executeUpdate(scheduleObsolescenceUpdate, {
+        args: [{ actor: document.author.username, obsoleteAt: new Date(0).toISOString(), reason: 'x' }],
+      }),
+    );
+    expect(early).toMatchObject({
+      type: 'InvalidRequest',
+      message: expect.stringContaining('after the effective instant'),
+    });
+  });
+});
+
+test('an overdue review gets a reminder at its due instant, daily reminders, and one escalation to the manager after 7 days', async () => {
+  const manager = await seedUser(database, 'approver');
+  const document = await seedDocument(database, { reviewers: 1, approvers: 1, reviewerManager: manager.username });
+  const reviewer = document.reviewers[0]!;
+  await inWorker(async () => {
+    const handle = await start(document);
+    await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
+    const due = Date.parse((await handle.query(stateQuery)).openTasks[0]!.dueAt);
+    const reminders = async () =>
+      (await notificationsOf(database, document.id)).filter((e) => e.kind === 'review_reminder');
+    const escalations = async () =>
+      (await notificationsOf(database, document.id)).filter((e) => e.kind === 'review_escalated');
+
+    await env.sleep(due - (await env.currentTimeMs()) - 60_000);
+    expect(await reminders()).toHaveLength(0);
+    await env.sleep(120_000);
+    await eventually(async () => expect(await reminders()).toHaveLength(1));
+    expect((await reminders())[0]).toMatchObject({
+      recipient: reviewer.email,
+      variables: expect.objectContaining({ sent_for: new Date(due).toISOString() }),
+    });
+
+    await env.sleep(3 * DAY);
+    await eventually(async () => expect(await reminders()).toHaveLength(4));
+    expect(await escalations()).toHaveLength(0);
+
+    await env.sleep(4 * DAY);
+    await eventually(async () => expect(await escalations()).toHaveLength(1));
+    expect((await escalations())[0]).toMatchObject({ recipient: manager.email });
+
+    // Deciding stops this task's timers; the approval round that follows has timers of its own
+    // (due 5 days after it opened: after 6 days its approver has had 2 reminders).
+    await handle.executeUpdate(reviewUpdate, { args: [{ actor: reviewer.username, decision: 'approve' }] });
+    const toReviewer = async () => (await reminders()).filter((e) => e.recipient === reviewer.email);
+    const count = (await toReviewer()).length;
+    await env.sleep(6 * DAY);
+    expect(await toReviewer()).toHaveLength(count);
+    expect(await escalations()).toHaveLength(1);
+    await eventually(async () =>
+      expect((await reminders()).filter((e) => e.recipient === document.approvers[0]!.email)).toHaveLength(2),
+    );
+  });
+});
+
+test('when a new version becomes EFFECTIVE the version it supersedes becomes OBSOLETE', async () => {
+  const first = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  await inWorker(async () => {
+    const firstHandle = await start(first);
+    await reviewAndApprove(firstHandle, first, new Date((await env.currentTimeMs()) - 1000));
+    await statusBecomes(firstHandle, first.id, 'EFFECTIVE');
+
+    const second = await seedDocument(database, { reviewers: 1, approvers: 1, supersedes: first.id });
+    const secondHandle = await start(second);
+    await reviewAndApprove(secondHandle, second, new Date((await env.currentTimeMs()) + 7 * DAY));
+    await env.sleep(7 * DAY + 1000);
+    await statusBecomes(secondHandle, second.id, 'EFFECTIVE');
+    await statusBecomes(firstHandle, first.id, 'OBSOLETE');
+    expect(await documentRow(database, first.id)).toMatchObject({ obsolescenceReason: 'superseded' });
+    const emails = await notificationsOf(database, first.id);
+    expect(emails.map((e) => e.kind)).toContain('document_superseded');
+  });
+});
+
+test('continue-as-new keeps the state: a long-lived document still becomes effective on time', async () => {
+  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  await inWorker(async () => {
+    const handle = await start(document, { continueAsNewAfterEvents: 20 });
+    const effectiveAt = new Date((await env.currentTimeMs()) + 10 * DAY);
+    await reviewAndApprove(handle, document, effectiveAt);
+    await eventually(async () => expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId));
+    const carried = await env.client.workflow.getHandle(documentWorkflowId(document.id)).query(stateQuery);
+    expect(carried).toMatchObject({
+      status: 'APPROVED_PENDING_EFFECTIVE',
+      effectiveAt: effectiveAt.toISOString(),
+      round: 1,
+    });
+    await env.sleep(10 * DAY + 1000);
+    await statusBecomes(
+      env.client.workflow.getHandle(documentWorkflowId(document.id)) as Handle,
+      document.id,
+      'EFFECTIVE',
+    );
+  });
+});
+
+async function eventually(assertion: () => Promise<void>): Promise<void> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      return await assertion();
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw lastError;
+}

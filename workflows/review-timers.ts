@@ -1,0 +1,83 @@
+import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { NON_RETRYABLE_ACTIVITY_ERRORS } from '../activities/errors';
+import {
+  taskClosedSignal,
+  taskReassignedSignal,
+  type LifecycleSettings,
+  type OpenTask,
+  type ReviewTimersInput,
+} from '../common';
+
+const { notifyOverdueTask } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: NON_RETRYABLE_ACTIVITY_ERRORS,
+  },
+});
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+interface WatchedTask extends OpenTask {
+  closed: boolean;
+  /** Bumped by a reassignment, which re-arms the task's timers from its new due instant. */
+  revision: number;
+}
+
+/** When an overdue task next gets a reminder, and when it is escalated. */
+function overdueSchedule(dueAt: string, settings: LifecycleSettings) {
+  const due = Date.parse(dueAt);
+  return { nextReminderAt: due, escalateAt: due + settings.escalationDays * DAY_MS, escalated: false };
+}
+
+/**
+ * Nags one task until it is closed: a reminder to the assignee at the due instant and every
+ * `reminderIntervalDays` after, and one escalation to their manager `escalationDays` after it was due.
+ */
+async function watchTask(task: WatchedTask, settings: LifecycleSettings): Promise<void> {
+  let seen = task.revision;
+  let schedule = overdueSchedule(task.dueAt, settings);
+  while (!task.closed) {
+    const nextAt = schedule.escalated
+      ? schedule.nextReminderAt
+      : Math.min(schedule.nextReminderAt, schedule.escalateAt);
+    const interrupted = await condition(() => task.closed || task.revision !== seen, Math.max(nextAt - Date.now(), 1));
+    if (task.closed) return;
+    if (interrupted) {
+      seen = task.revision;
+      schedule = overdueSchedule(task.dueAt, settings);
+      continue;
+    }
+    // `at` is the instant each email was due, whatever the timer's small lateness.
+    if (Date.now() >= schedule.nextReminderAt) {
+      const at = new Date(schedule.nextReminderAt).toISOString();
+      await notifyOverdueTask({ taskId: task.taskId, kind: 'review_reminder', at });
+      schedule.nextReminderAt += settings.reminderIntervalDays * DAY_MS;
+    }
+    if (!schedule.escalated && Date.now() >= schedule.escalateAt) {
+      const at = new Date(schedule.escalateAt).toISOString();
+      await notifyOverdueTask({ taskId: task.taskId, kind: 'review_escalated', at });
+      schedule.escalated = true;
+    }
+  }
+}
+
+/**
+ * The timers of one review or approval round, as a child of the document workflow: it ends when the
+ * parent has closed every task (decided, cancelled by a rejection, or the round finished).
+ */
+export async function reviewTimers(input: ReviewTimersInput): Promise<void> {
+  const tasks = new Map(input.tasks.map((task) => [task.taskId, { ...task, closed: false, revision: 0 }]));
+  setHandler(taskClosedSignal, ({ taskId }) => {
+    const task = tasks.get(taskId);
+    if (task) task.closed = true;
+  });
+  setHandler(taskReassignedSignal, ({ taskId, assignee, dueAt }) => {
+    const task = tasks.get(taskId);
+    if (!task || task.closed) return;
+    Object.assign(task, { assignee, dueAt, revision: task.revision + 1 });
+  });
+  await Promise.all([...tasks.values()].map((task) => watchTask(task, input.settings)));
+}
