@@ -4,14 +4,17 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DatabaseHandle } from '../db';
+import type { LifecycleSettings } from '../common';
 import type { Logger } from '../lib/logger';
 import { createLazyClient, createProbeConnection, type TemporalSettings } from '../lib/temporal';
 import { installErrorHandling } from './errors';
 import { installAuth } from './plugins/auth';
 import { authRoutes } from './routes/auth';
+import { documentRoutes } from './routes/documents';
 import { healthRoutes } from './routes/health';
 import { userRoutes } from './routes/users';
 import { ErrorResponse } from './schemas/common';
+import { Document } from './schemas/documents';
 import { User } from './schemas/users';
 
 export interface AppDeps {
@@ -20,6 +23,10 @@ export interface AppDeps {
   jwtSecret: string;
   jwtTtlSeconds: number;
   loginAttemptsPerMinute: number;
+  /** IANA zone in which calendar dates (effective_date, obsolescence_date) mean midnight. */
+  timezone: string;
+  /** Review timing given to new document workflows. */
+  lifecycle: LifecycleSettings;
   logger: Logger;
   version: string;
 }
@@ -45,6 +52,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
   app.addSchema(ErrorResponse);
   app.addSchema(User);
+  app.addSchema(Document);
 
   // Off by default; routes opt in (login) through their `config.rateLimit`.
   await app.register(fastifyRateLimit, { global: false });
@@ -62,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'system', description: 'Health' },
         { name: 'auth', description: 'Login' },
         { name: 'users', description: 'Users and roles' },
+        { name: 'documents', description: 'Controlled documents and their lifecycle' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -88,5 +97,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     issueToken,
   });
   await app.register(userRoutes, { prefix: '/api/v1/users', db: deps.database.db, authorize });
+  await app.register(documentRoutes, {
+    prefix: '/api/v1/documents',
+    db: deps.database.db,
+    temporal,
+    authorize,
+    timezone: deps.timezone,
+    lifecycle: deps.lifecycle,
+  });
   return app;
 }

@@ -23,6 +23,8 @@ async function main(): Promise<void> {
     jwtSecret: await resolveJwtSecret(config),
     jwtTtlSeconds: config.jwtTtlSeconds,
     loginAttemptsPerMinute: config.loginAttemptsPerMinute,
+    timezone: config.timezone,
+    lifecycle: config.lifecycle,
     logger,
     version: APP_VERSION,
   });

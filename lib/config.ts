@@ -26,6 +26,9 @@ const EnvSchema = Type.Object({
   EDMS_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
   EDMS_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   EDMS_JWT_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, default: 3600 }),
+  EDMS_REVIEW_DUE_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 5 }),
+  EDMS_ESCALATION_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 7 }),
+  EDMS_REMINDER_INTERVAL_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 1 }),
   EDMS_LOGIN_ATTEMPTS_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
   EDMS_EMBEDDED_PG_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 54329 }),
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
@@ -53,6 +56,8 @@ export interface AppConfig {
   jwtSecret: string | undefined;
   jwtTtlSeconds: number;
   loginAttemptsPerMinute: number;
+  /** Review timing for new documents: due after, escalated after, reminded every (days). */
+  lifecycle: { reviewDueDays: number; escalationDays: number; reminderIntervalDays: number };
   embeddedPgPort: number;
   logLevel: LogLevel;
   logFormat: 'json' | 'pretty';
@@ -136,6 +141,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jwtSecret: parsed.EDMS_JWT_SECRET,
     jwtTtlSeconds: parsed.EDMS_JWT_TTL_SECONDS,
     loginAttemptsPerMinute: parsed.EDMS_LOGIN_ATTEMPTS_PER_MINUTE,
+    lifecycle: {
+      reviewDueDays: parsed.EDMS_REVIEW_DUE_DAYS,
+      escalationDays: parsed.EDMS_ESCALATION_DAYS,
+      reminderIntervalDays: parsed.EDMS_REMINDER_INTERVAL_DAYS,
+    },
     embeddedPgPort: parsed.EDMS_EMBEDDED_PG_PORT,
     logLevel: parsed.LOG_LEVEL,
     logFormat: parsed.LOG_FORMAT,

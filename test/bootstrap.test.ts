@@ -42,7 +42,15 @@ test('migrations are idempotent: running them again changes nothing', async () =
   await expect(runMigrations(scratch.url)).resolves.toBeUndefined();
   const tables = await database.sql<{ table_name: string }[]>`
     select table_name from information_schema.tables where table_schema = 'public' order by table_name`;
-  expect(tables.map((t) => t.table_name)).toEqual(['audit_trail', 'users']);
+  expect(tables.map((t) => t.table_name)).toEqual([
+    'audit_trail',
+    'document_assignees',
+    'document_transitions',
+    'documents',
+    'notification_outbox',
+    'review_tasks',
+    'users',
+  ]);
 });
 
 test('the first start creates admin with a generated password, shown once and stored with mode 600', async () => {

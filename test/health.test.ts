@@ -1,3 +1,4 @@
+import { DEFAULT_LIFECYCLE_SETTINGS } from '../common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pino from 'pino';
 import { buildApp } from '../api/app';
@@ -80,6 +81,8 @@ test('503 with the database named as down when PostgreSQL is unreachable', async
     jwtTtlSeconds: 60,
     loginAttemptsPerMinute: 1000,
     logger: pino({ level: 'silent' }),
+    timezone: 'UTC',
+    lifecycle: DEFAULT_LIFECYCLE_SETTINGS,
     version: 'test',
   });
   try {

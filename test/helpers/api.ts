@@ -1,3 +1,4 @@
+import { DEFAULT_LIFECYCLE_SETTINGS } from '../../common';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -29,16 +30,18 @@ export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0,
  * only the health check ever tries.
  */
 export async function buildTestApi(
-  options: { temporalAddress?: string; loginAttemptsPerMinute?: number } = {},
+  options: { temporalAddress?: string; namespace?: string; loginAttemptsPerMinute?: number } = {},
 ): Promise<TestApi> {
   const database = connectDatabase(testDatabaseUrl());
   const app = await buildApp({
     database,
-    temporalSettings: plainTemporalSettings(options.temporalAddress ?? '127.0.0.1:1'),
+    temporalSettings: plainTemporalSettings(options.temporalAddress ?? '127.0.0.1:1', options.namespace),
     jwtSecret: TEST_JWT_SECRET,
     jwtTtlSeconds: 600,
     loginAttemptsPerMinute: options.loginAttemptsPerMinute ?? 1000,
     logger: pino({ level: 'silent' }),
+    timezone: 'UTC',
+    lifecycle: DEFAULT_LIFECYCLE_SETTINGS,
     version: 'test',
   });
   await app.ready();

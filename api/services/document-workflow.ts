@@ -1,0 +1,73 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import {
+  documentWorkflowId,
+  INVALID_REQUEST,
+  INVALID_TRANSITION,
+  NOT_ASSIGNED,
+  TASK_QUEUES,
+  type DocumentFacts,
+  type LifecycleSettings,
+  type LifecycleState,
+} from '../../common';
+import { ApiError, badRequest, conflict, forbidden } from '../errors';
+
+/** Starts the workflow of a document just inserted (inside the inserting transaction). */
+export async function startDocumentWorkflow(
+  client: Client,
+  documentId: string,
+  document: DocumentFacts,
+  settings: LifecycleSettings,
+): Promise<void> {
+  await client.workflow.start('documentLifecycle', {
+    taskQueue: TASK_QUEUES.documents,
+    workflowId: documentWorkflowId(documentId),
+    args: [{ documentId, document, settings }],
+  });
+}
+
+/** The current status a refusal carries in its details (set by the workflow). */
+function statusOf(failure: ApplicationFailure): unknown {
+  const [details] = failure.details ?? [];
+  return (details as { status?: unknown } | undefined)?.status;
+}
+
+/** Translates a refused or failed update into the HTTP answer it deserves. */
+function toApiError(error: unknown): unknown {
+  if (error instanceof WorkflowNotFoundError) {
+    return new ApiError(409, 'workflow_not_running', `The document's workflow is not running: ${error.message}`);
+  }
+  if (!(error instanceof WorkflowUpdateFailedError)) return error;
+  let cause = error.cause;
+  if (cause instanceof ActivityFailure) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) {
+    switch (cause.type) {
+      case INVALID_TRANSITION:
+        return conflict('invalid_transition', cause.message, { current_status: statusOf(cause) });
+      case INVALID_REQUEST:
+        return badRequest('invalid_request', cause.message);
+      case NOT_ASSIGNED:
+        return forbidden(cause.message);
+      case 'DocumentStateConflict':
+        return conflict('invalid_transition', cause.message);
+      case 'UnknownAssignee':
+        return badRequest('unknown_user', cause.message);
+    }
+  }
+  return error;
+}
+
+/** Sends an update to a document's workflow and waits for its result (the document's new state). */
+export async function updateDocument<Input>(
+  client: Client,
+  documentId: string,
+  update: UpdateDefinition<LifecycleState, [Input]>,
+  input: Input,
+): Promise<LifecycleState> {
+  const handle = client.workflow.getHandle(documentWorkflowId(documentId));
+  try {
+    return await handle.executeUpdate(update, { args: [input] });
+  } catch (error) {
+    throw toApiError(error);
+  }
+}

@@ -1,0 +1,241 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { eq } from 'drizzle-orm';
+import { TASK_QUEUES } from '../common';
+import { schema } from '../db';
+import { buildTestApi, uniqueName, type TestApi } from './helpers/api';
+import { createTimeSkippingEnv, withWorker } from './helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+let api: TestApi;
+
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
+  api = await buildTestApi({ temporalAddress: env.address, namespace: env.namespace ?? 'default' });
+});
+afterAll(async () => {
+  await api?.close();
+  await env?.teardown();
+});
+
+const inWorker = <T>(body: () => Promise<T>) =>
+  withWorker(env, { taskQueue: TASK_QUEUES.documents, database: api.database }, body);
+
+interface Actor {
+  authorization: string;
+  username: string;
+}
+
+async function people() {
+  return {
+    author: await api.as('author'),
+    reviewer: await api.as('reviewer'),
+    approver: await api.as('approver'),
+    admin: await api.as('admin'),
+  };
+}
+
+const post = (url: string, who: Actor, payload?: object) =>
+  api.app.inject({ method: 'POST', url, headers: { authorization: who.authorization }, payload: payload ?? {} });
+
+async function createDocument(author: Actor, reviewers: string[], approvers: string[], extra: object = {}) {
+  const response = await post('/api/v1/documents', author, {
+    title: uniqueName('Cleaning SOP'),
+    reviewers,
+    approvers,
+    ...extra,
+  });
+  expect(response.statusCode).toBe(201);
+  return response.json();
+}
+
+test('an author creates a DRAFT document whose workflow starts at once', async () => {
+  const { author, reviewer, approver } = await people();
+  await inWorker(async () => {
+    const document = await createDocument(author, [reviewer.username], [approver.username], {
+      description: 'Line 3 cleaning',
+    });
+    expect(document).toMatchObject({
+      status: 'DRAFT',
+      version: 1,
+      author: author.username,
+      reviewers: [reviewer.username],
+      approvers: [approver.username],
+      workflow_id: `document-${document.id}`,
+      effective_at: null,
+      supersedes_id: null,
+    });
+    expect(document.document_number).toMatch(/^DOC-\d{6}$/);
+    const description = await env.client.workflow.getHandle(document.workflow_id).describe();
+    expect(description.status.name).toBe('RUNNING');
+    const fetched = await api.app.inject({
+      url: `/api/v1/documents/${document.id}`,
+      headers: { authorization: reviewer.authorization },
+    });
+    expect(fetched.json()).toMatchObject({ id: document.id, status: 'DRAFT' });
+  });
+});
+
+test('bad input is refused with a 400 naming the problem, and nothing is created', async () => {
+  const { author, reviewer } = await people();
+  const title = uniqueName('never');
+  const unknown = await post('/api/v1/documents', author, {
+    title,
+    reviewers: [reviewer.username],
+    approvers: ['nobody-at-all'],
+  });
+  expect(unknown.statusCode).toBe(400);
+  expect(unknown.json().error).toMatchObject({
+    code: 'unknown_user',
+    details: { field: 'approvers', usernames: ['nobody-at-all'] },
+  });
+  const empty = await post('/api/v1/documents', author, { title, reviewers: [], approvers: [] });
+  expect(empty.statusCode).toBe(400);
+  const rows = await api.database.db.select().from(schema.documents).where(eq(schema.documents.title, title));
+  expect(rows).toHaveLength(0);
+  const viewer = await api.as('viewer');
+  expect(
+    (await post('/api/v1/documents', viewer, { title, reviewers: [reviewer.username], approvers: [reviewer.username] }))
+      .statusCode,
+  ).toBe(403);
+});
+
+test('the lifecycle through HTTP: submit, review, approve with a calendar date, 409 for a wrong transition, history', async () => {
+  const { author, reviewer, approver } = await people();
+  await inWorker(async () => {
+    const document = await createDocument(author, [reviewer.username], [approver.username]);
+    const url = `/api/v1/documents/${document.id}`;
+
+    const outsider = await api.as('reviewer');
+    expect((await post(`${url}/submit`, outsider)).statusCode).toBe(403);
+    const submitted = await post(`${url}/submit`, author);
+    expect(submitted.statusCode).toBe(200);
+    expect(submitted.json()).toMatchObject({
+      status: 'UNDER_REVIEW',
+      open_tasks: [{ kind: 'review', assignee: reviewer.username }],
+    });
+
+    const again = await post(`${url}/submit`, author);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error).toMatchObject({
+      code: 'invalid_transition',
+      details: { current_status: 'UNDER_REVIEW' },
+    });
+
+    const notAssigned = await post(`${url}/review`, outsider, { decision: 'approve' });
+    expect(notAssigned.statusCode).toBe(403);
+    const reviewed = await post(`${url}/review`, reviewer, { decision: 'approve', comment: 'ok' });
+    expect(reviewed.json()).toMatchObject({
+      status: 'PENDING_APPROVAL',
+      open_tasks: [{ kind: 'approval', assignee: approver.username }],
+    });
+
+    const bothDates = await post(`${url}/approve`, approver, {
+      effective_date: '2031-01-01',
+      effective_at: '2031-01-01T00:00:00Z',
+    });
+    expect(bothDates.statusCode).toBe(400);
+    expect(bothDates.json().error.code).toBe('invalid_dates');
+    const badDate = await post(`${url}/approve`, approver, { effective_date: '2031-02-30' });
+    expect(badDate.statusCode).toBe(400);
+    const approved = await post(`${url}/approve`, approver, { effective_date: '2031-01-01', comment: 'approved' });
+    expect(approved.statusCode).toBe(200);
+    expect(approved.json()).toMatchObject({
+      status: 'APPROVED_PENDING_EFFECTIVE',
+      effective_at: '2031-01-01T00:00:00.000Z',
+      open_tasks: [],
+    });
+
+    const moved = await post(`${url}/effective-date`, author, { effective_at: '2031-02-01T09:30:00+01:00' });
+    expect(moved.json()).toMatchObject({ effective_at: '2031-02-01T08:30:00.000Z' });
+
+    const early = await post(`${url}/obsolete`, author, { obsolescence_date: '2032-01-01', reason: 'x' });
+    expect(early.statusCode).toBe(409);
+
+    const history = await api.app.inject({ url: `${url}/history`, headers: { authorization: author.authorization } });
+    const { transitions, audit } = history.json();
+    expect(transitions.map((t: { to: string }) => t.to)).toEqual([
+      'DRAFT',
+      'PENDING_REVIEW',
+      'UNDER_REVIEW',
+      'REVIEWED',
+      'PENDING_APPROVAL',
+      'APPROVED_PENDING_EFFECTIVE',
+      'APPROVED_PENDING_EFFECTIVE',
+    ]);
+    expect(audit.map((a: { action: string }) => a.action)).toEqual(
+      expect.arrayContaining([
+        'DOCUMENT_CREATED',
+        'DOCUMENT_SUBMITTED',
+        'DOCUMENT_APPROVED',
+        'DOCUMENT_EFFECTIVE_DATE_CHANGED',
+      ]),
+    );
+    const changed = audit.find((a: { action: string }) => a.action === 'DOCUMENT_EFFECTIVE_DATE_CHANGED');
+    expect(changed.details.changes.effective_at).toEqual({
+      from: '2031-01-01T00:00:00.000Z',
+      to: '2031-02-01T08:30:00.000Z',
+    });
+  });
+});
+
+test('an admin reassigns an open review task; the new assignee can then decide', async () => {
+  const { author, reviewer, approver, admin } = await people();
+  const substitute = await api.as('reviewer');
+  await inWorker(async () => {
+    const document = await createDocument(author, [reviewer.username], [approver.username]);
+    const url = `/api/v1/documents/${document.id}`;
+    const submitted = (await post(`${url}/submit`, author)).json();
+    const taskId = submitted.open_tasks[0].task_id;
+    expect((await post(`${url}/reassign`, author, { task_id: taskId, username: substitute.username })).statusCode).toBe(
+      403,
+    );
+    const reassigned = await post(`${url}/reassign`, admin, { task_id: taskId, username: substitute.username });
+    expect(reassigned.statusCode).toBe(200);
+    expect(reassigned.json().open_tasks).toEqual([
+      expect.objectContaining({ task_id: taskId, assignee: substitute.username }),
+    ]);
+    expect((await post(`${url}/review`, reviewer, { decision: 'approve' })).statusCode).toBe(403);
+    expect((await post(`${url}/review`, substitute, { decision: 'approve' })).json().status).toBe('PENDING_APPROVAL');
+  });
+});
+
+test('unknown documents are 404; a malformed id is 400', async () => {
+  const { author } = await people();
+  const missing = await post('/api/v1/documents/9b2f6a9e-2f55-4a43-9c1e-0a7d0c6f0c11/submit', author);
+  expect(missing.statusCode).toBe(404);
+  const malformed = await post('/api/v1/documents/not-a-uuid/submit', author);
+  expect(malformed.statusCode).toBe(400);
+});
+
+test('a new version of an EFFECTIVE document starts as DRAFT, numbered like it, one version up', async () => {
+  const { author, reviewer, approver } = await people();
+  await inWorker(async () => {
+    const document = await createDocument(author, [reviewer.username], [approver.username]);
+    const url = `/api/v1/documents/${document.id}`;
+    expect((await post(`${url}/versions`, author, {})).statusCode).toBe(409);
+    await post(`${url}/submit`, author);
+    await post(`${url}/review`, reviewer, { decision: 'approve' });
+    const approved = await post(`${url}/approve`, approver, {
+      effective_at: new Date(Date.UTC(2000, 0, 1)).toISOString(),
+    });
+    expect(approved.statusCode).toBe(200);
+    for (
+      let i = 0;
+      i < 50 &&
+      (await api.app.inject({ url, headers: { authorization: author.authorization } })).json().status !== 'EFFECTIVE';
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const version = await post(`${url}/versions`, author, { title: 'Cleaning SOP, revised' });
+    expect(version.statusCode).toBe(201);
+    expect(version.json()).toMatchObject({
+      status: 'DRAFT',
+      version: 2,
+      document_number: document.document_number,
+      supersedes_id: document.id,
+      title: 'Cleaning SOP, revised',
+      reviewers: [reviewer.username],
+    });
+  });
+});
