@@ -24,6 +24,7 @@ import {
   type SeededDocument,
 } from './helpers/documents';
 import { testDatabaseUrl } from './helpers/resources';
+import { recordHistories } from './helpers/histories';
 import { createTimeSkippingEnv, uniqueTaskQueue, withWorker } from './helpers/temporal';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -174,6 +175,10 @@ test('a reviewed and approved document becomes EFFECTIVE at its instant months a
       'document_obsolete',
     ]);
     expect(emails.some((e) => e.kind === 'review_reminder')).toBe(false);
+    await recordHistories(env, {
+      'document-lifecycle-full': handle.workflowId,
+      'review-timers-review-round': `${handle.workflowId}-review-1`,
+    });
   });
 });
 
@@ -318,6 +323,10 @@ test('an overdue review gets a reminder at its due instant, daily reminders, and
     await eventually(async () =>
       expect((await reminders()).filter((e) => e.recipient === document.approvers[0]!.email)).toHaveLength(2),
     );
+    await recordHistories(env, {
+      'document-lifecycle-overdue': handle.workflowId,
+      'review-timers-overdue-escalated': `${handle.workflowId}-review-1`,
+    });
   });
 });
 
@@ -334,6 +343,7 @@ test('when a new version becomes EFFECTIVE the version it supersedes becomes OBS
     await env.sleep(7 * DAY + 1000);
     await statusBecomes(secondHandle, second.id, 'EFFECTIVE');
     await statusBecomes(firstHandle, first.id, 'OBSOLETE');
+    await recordHistories(env, { 'document-lifecycle-superseded': firstHandle.workflowId });
     expect(await documentRow(database, first.id)).toMatchObject({ obsolescenceReason: 'superseded' });
     const emails = await notificationsOf(database, first.id);
     expect(emails.map((e) => e.kind)).toContain('document_superseded');
