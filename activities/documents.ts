@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
-import type { DocumentFacts, DocumentStatus, OpenTask, ReviewKind } from '../common';
+import { and, eq, inArray, like } from 'drizzle-orm';
+import {
+  assignmentNotificationKey,
+  type DocumentFacts,
+  type DocumentStatus,
+  type OpenTask,
+  type ReviewKind,
+} from '../common';
 import { recordAudit, schema, type Database, type DatabaseHandle } from '../db';
 import { DocumentNotFound, DocumentStateConflict, TaskNotFound, UnknownAssignee } from './errors';
 import { activityIdempotencyKey } from './idempotency';
+import type { DispatchNotifications } from './notification-dispatch';
 
 const { documents, documentAssignees, documentTransitions, reviewTasks, users, notificationOutbox } = schema;
 
@@ -28,6 +35,12 @@ export interface TransitionRequest {
   changes?: { effectiveAt?: string | null; obsoleteAt?: string | null; obsolescenceReason?: string | null };
   /** An email to the author about this change. */
   notifyAuthor?: NotificationKind;
+}
+
+export interface TransitionResult {
+  status: DocumentStatus;
+  /** Outbox emails this transition wrote (their delivery is already started). */
+  notificationKeys: string[];
 }
 
 export interface TaskDecision {
@@ -98,8 +111,19 @@ async function escalationRecipients(executor: Executor, assigneeManagerId: strin
   return admins.map((admin) => admin.email);
 }
 
-export function createDocumentActivities({ database }: { database: DatabaseHandle }) {
+export interface DocumentActivityDeps {
+  database: DatabaseHandle;
+  dispatchNotifications: DispatchNotifications;
+}
+
+export function createDocumentActivities({ database, dispatchNotifications }: DocumentActivityDeps) {
   const { db } = database;
+
+  /** Emails are dispatched only once the transaction that wrote them has committed. */
+  async function thenDeliver<T>(result: T, notificationKeys: readonly string[]): Promise<T> {
+    await dispatchNotifications(notificationKeys);
+    return result;
+  }
 
   return {
     async loadDocument(documentId: string): Promise<DocumentFacts> {
@@ -118,14 +142,20 @@ export function createDocumentActivities({ database }: { database: DatabaseHandl
      * writes the transition row, the audit entry and the author's notification. A retry of the same
      * activity finds its transition row and writes nothing again.
      */
-    async transitionDocument(request: TransitionRequest): Promise<{ status: DocumentStatus }> {
+    async transitionDocument(request: TransitionRequest): Promise<TransitionResult> {
       const key = activityIdempotencyKey();
-      return db.transaction(async (tx) => {
+      const result = await db.transaction(async (tx): Promise<TransitionResult> => {
         const [done] = await tx
           .select({ to: documentTransitions.toStatus })
           .from(documentTransitions)
           .where(eq(documentTransitions.idempotencyKey, key));
-        if (done) return { status: done.to };
+        if (done) {
+          const sent = await tx
+            .select({ key: notificationOutbox.idempotencyKey })
+            .from(notificationOutbox)
+            .where(eq(notificationOutbox.idempotencyKey, `${key}:notify`));
+          return { status: done.to, notificationKeys: sent.map((row) => row.key) };
+        }
 
         const before = await findDocument(tx, request.documentId);
         const changes = request.changes ?? {};
@@ -172,9 +202,11 @@ export function createDocumentActivities({ database }: { database: DatabaseHandl
             changes: fieldChanges,
           },
         });
+        const notificationKeys: string[] = [];
         if (request.notifyAuthor) {
           const [author] = await tx.select().from(users).where(eq(users.id, updated.authorId));
           if (author?.active) {
+            notificationKeys.push(`${key}:notify`);
             await enqueueNotification(tx, {
               key: `${key}:notify`,
               kind: request.notifyAuthor,
@@ -193,8 +225,9 @@ export function createDocumentActivities({ database }: { database: DatabaseHandl
             });
           }
         }
-        return { status: updated.status };
+        return { status: updated.status, notificationKeys };
       });
+      return thenDeliver(result, result.notificationKeys);
     },
 
     /** Opens one task per assigned reviewer (or approver), each with a review-assigned email. */
@@ -204,7 +237,7 @@ export function createDocumentActivities({ database }: { database: DatabaseHandl
       kind: ReviewKind;
       dueAt: string;
     }): Promise<OpenTask[]> {
-      return db.transaction(async (tx) => {
+      const tasks = await db.transaction(async (tx) => {
         const document = await findDocument(tx, request.documentId);
         const assignees = await tx
           .select({ id: users.id, username: users.username, email: users.email })
@@ -226,7 +259,7 @@ export function createDocumentActivities({ database }: { database: DatabaseHandl
             })
             .onConflictDoNothing({ target: reviewTasks.id });
           await enqueueNotification(tx, {
-            key: `task:${id}:assigned`,
+            key: assignmentNotificationKey(id, assignee.username),
             kind: 'review_assigned',
             recipient: assignee.email,
             documentId: request.documentId,
@@ -242,6 +275,10 @@ export function createDocumentActivities({ database }: { database: DatabaseHandl
         }
         return tasks;
       });
+      return thenDeliver(
+        tasks,
+        tasks.map((task) => assignmentNotificationKey(task.taskId, task.assignee)),
+      );
     },
 
     /** Closes a pending task with its decision; a task already closed is left as it is. */
@@ -271,7 +308,7 @@ export function createDocumentActivities({ database }: { database: DatabaseHandl
 
     /** Hands a pending task to another user with a new due instant, and tells the new assignee. */
     async reassignTask(request: { taskId: string; assignee: string; dueAt: string; actor: string }): Promise<OpenTask> {
-      return db.transaction(async (tx) => {
+      const task = await db.transaction(async (tx): Promise<OpenTask> => {
         const [task] = await tx.select().from(reviewTasks).where(eq(reviewTasks.id, request.taskId));
         if (!task) throw new TaskNotFound(request.taskId);
         const assignee = await activeUser(tx, request.assignee);
@@ -295,7 +332,7 @@ export function createDocumentActivities({ database }: { database: DatabaseHandl
           });
         }
         await enqueueNotification(tx, {
-          key: `task:${task.id}:assigned:${assignee.id}`,
+          key: assignmentNotificationKey(task.id, assignee.username),
           kind: 'review_assigned',
           recipient: assignee.email,
           documentId: task.documentId,
@@ -309,6 +346,7 @@ export function createDocumentActivities({ database }: { database: DatabaseHandl
         });
         return { taskId: task.id, kind: task.kind, assignee: assignee.username, dueAt: request.dueAt };
       });
+      return thenDeliver(task, [assignmentNotificationKey(task.taskId, task.assignee)]);
     },
 
     /**
@@ -319,9 +357,15 @@ export function createDocumentActivities({ database }: { database: DatabaseHandl
       taskId: string;
       kind: 'review_reminder' | 'review_escalated';
       at: string;
-    }): Promise<number> {
+    }): Promise<{ notificationKeys: string[] }> {
       const key = activityIdempotencyKey();
-      return db.transaction(async (tx) => {
+      const result = await db.transaction(async (tx) => {
+        // A retry after the commit finds its emails written and counts nothing twice.
+        const written = await tx
+          .select({ key: notificationOutbox.idempotencyKey })
+          .from(notificationOutbox)
+          .where(like(notificationOutbox.idempotencyKey, `${key}:%`));
+        if (written.length > 0) return { notificationKeys: written.map((row) => row.key) };
         const [row] = await tx
           .select({ task: reviewTasks, assignee: users, document: documents })
           .from(reviewTasks)
@@ -329,11 +373,12 @@ export function createDocumentActivities({ database }: { database: DatabaseHandl
           .innerJoin(documents, eq(documents.id, reviewTasks.documentId))
           .where(eq(reviewTasks.id, request.taskId));
         if (!row) throw new TaskNotFound(request.taskId);
-        if (row.task.status !== 'pending') return 0;
+        if (row.task.status !== 'pending') return { notificationKeys: [] };
         const recipients =
           request.kind === 'review_reminder'
             ? [row.assignee.email]
             : await escalationRecipients(tx, row.assignee.managerId);
+        const notificationKeys = recipients.map((recipient) => `${key}:${recipient}`);
         for (const recipient of recipients) {
           await enqueueNotification(tx, {
             key: `${key}:${recipient}`,
@@ -358,8 +403,9 @@ export function createDocumentActivities({ database }: { database: DatabaseHandl
               : { escalatedAt: new Date(request.at) },
           )
           .where(eq(reviewTasks.id, request.taskId));
-        return recipients.length;
+        return { notificationKeys };
       });
+      return thenDeliver(result, result.notificationKeys);
     },
   };
 }

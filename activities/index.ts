@@ -1,16 +1,26 @@
+import type { Client } from '@temporalio/client';
+import type { Transporter } from 'nodemailer';
 import type { DatabaseHandle } from '../db';
 import { createDocumentActivities } from './documents';
+import { dispatchThroughTemporal } from './notification-dispatch';
+import { createNotificationActivities, type MailSettings } from './notifications';
 import { createSystemActivities } from './system';
 
 export interface ActivityDeps {
   database: DatabaseHandle;
+  mailer: Transporter;
+  mail: MailSettings;
+  /** Starts the workflows that deliver outbox emails. */
+  temporal: Client;
 }
 
 /** All activities, built once per worker process from real dependencies (tests pass test resources). */
 export function createActivities(deps: ActivityDeps) {
+  const dispatchNotifications = dispatchThroughTemporal(deps.temporal);
   return {
     ...createSystemActivities(deps),
-    ...createDocumentActivities(deps),
+    ...createDocumentActivities({ database: deps.database, dispatchNotifications }),
+    ...createNotificationActivities(deps),
   };
 }
 

@@ -4,6 +4,13 @@ import type { DocumentStatus } from './document-status';
 /** Workflow id of a document's lifecycle workflow. */
 export const documentWorkflowId = (documentId: string) => `document-${documentId}`;
 
+/** The outbox key of the email telling an assignee about a task (activity and workflow both derive it). */
+export const assignmentNotificationKey = (taskId: string, assignee: string) => `task:${taskId}:assigned:${assignee}`;
+
+/** Workflow id of the run delivering one outbox email. */
+export const notificationDeliveryWorkflowId = (notificationKey: string) =>
+  `notify-${notificationKey.replace(/[^A-Za-z0-9:@._-]/g, '_')}`;
+
 /** The actor recorded when a timer, not a person, makes a change. */
 export const SYSTEM_SCHEDULER = 'system_scheduler';
 

@@ -74,7 +74,7 @@ export type NewAuditEntry = typeof auditTrail.$inferInsert;
 export const documentStatus = pgEnum('document_status', DOCUMENT_STATUSES);
 export const reviewKind = pgEnum('review_kind', ['review', 'approval']);
 export const reviewTaskStatus = pgEnum('review_task_status', ['pending', 'approved', 'rejected', 'cancelled']);
-export const notificationStatus = pgEnum('notification_status', ['pending', 'sent', 'failed']);
+export const notificationStatus = pgEnum('notification_status', ['pending', 'sending', 'sent', 'failed']);
 
 /** Numbers documents created without one: DOC-000001, DOC-000002, ... */
 export const documentNumberSequence = pgSequence('document_number_seq', { startWith: 1 });
@@ -193,6 +193,11 @@ export const notificationOutbox = pgTable(
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     createdAt: createdAt(),
+    /** Who is sending it and since when: a lease, so a crashed sender's row is taken over later. */
+    claimedBy: text('claimed_by'),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    /** The SMTP Message-ID, the same on every attempt so a receiver can drop a duplicate. */
+    messageId: text('message_id'),
     sentAt: timestamp('sent_at', { withTimezone: true }),
   },
   (t) => [

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../lib/logger';
 import { ManagedProcess, tsxNodeArgs } from '../lib/managed-process';
 import { PROJECT_ROOT } from '../lib/paths';
 import { onShutdownSignal, runMain } from '../lib/process';
+import { startSmtpSink, type SmtpSink } from '../lib/smtp-sink';
 import { resolveTemporalBinary } from '../lib/temporal-binaries';
 import { assertPortFree, startDevServer, type RunningDevServer } from './temporal-dev-server';
 
@@ -17,6 +18,7 @@ import { assertPortFree, startDevServer, type RunningDevServer } from './tempora
 interface System {
   api?: ManagedProcess;
   worker?: ManagedProcess;
+  mailSink?: SmtpSink;
   temporal?: RunningDevServer;
   postgres?: EmbeddedPostgres;
 }
@@ -59,6 +61,9 @@ async function stopSystem(system: System, config: AppConfig, logger: Logger): Pr
     logger.info('stopping worker (in-flight activities may finish)');
     await system.worker.stop('SIGTERM', (config.workerShutdownGraceSeconds + 10) * 1000);
   }
+  if (system.mailSink) {
+    await system.mailSink.close();
+  }
   if (system.temporal) {
     logger.info('stopping Temporal dev server');
     await system.temporal.stop();
@@ -80,6 +85,9 @@ function printBanner(config: AppConfig, system: System, databaseDescription: str
   if (system.temporal)
     lines.push(`  Temporal UI    ${system.temporal.uiUrl}/namespaces/${system.temporal.namespace}/workflows`);
   lines.push(`  PostgreSQL     ${databaseDescription}`);
+  lines.push(
+    `  Email          ${system.mailSink ? `local sink ${system.mailSink.url}, messages in ${path.join(config.dataDir, 'mail')}` : 'SMTP_URL'}`,
+  );
   const passwordFile = adminPasswordFile(config.dataDir);
   if (existsSync(passwordFile)) lines.push(`  Admin login    admin / the password in ${passwordFile}`);
   lines.push('Press Ctrl-C to stop everything.', '');
@@ -142,6 +150,24 @@ async function main(): Promise<void> {
       });
       childEnv.DATABASE_URL = system.postgres.url;
       databaseDescription = `embedded on 127.0.0.1:${config.embeddedPgPort} (data in ${path.join(config.dataDir, 'postgres')})`;
+    }
+
+    if (config.smtpUrl) {
+      childEnv.SMTP_URL = config.smtpUrl;
+    } else {
+      await assertPortFree('127.0.0.1', config.smtpSinkPort, 'local mail sink');
+      const mailDir = path.join(config.dataDir, 'mail');
+      system.mailSink = await startSmtpSink({
+        port: config.smtpSinkPort,
+        directory: mailDir,
+        onMail: (mail) =>
+          logger.info(
+            { component: 'mail', to: mail.to, subject: mail.subject },
+            'email delivered to the local mail sink',
+          ),
+      });
+      childEnv.SMTP_URL = system.mailSink.url;
+      logger.info({ url: system.mailSink.url, mailDir }, 'local mail sink ready (emails are kept as .eml files)');
     }
 
     logger.info('applying database migrations');

@@ -26,6 +26,10 @@ const EnvSchema = Type.Object({
   EDMS_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
   EDMS_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   EDMS_JWT_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600, default: 3600 }),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  MAIL_FROM: Type.String({ minLength: 3, default: 'EDMS <edms@localhost>' }),
+  EDMS_PUBLIC_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:3000' }),
+  EDMS_SMTP_SINK_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 1025 }),
   EDMS_REVIEW_DUE_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 5 }),
   EDMS_ESCALATION_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 7 }),
   EDMS_REMINDER_INTERVAL_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 1 }),
@@ -56,6 +60,11 @@ export interface AppConfig {
   jwtSecret: string | undefined;
   jwtTtlSeconds: number;
   loginAttemptsPerMinute: number;
+  /** Unset means "use the launcher's local SMTP sink" (dev only). */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  publicUrl: string;
+  smtpSinkPort: number;
   /** Review timing for new documents: due after, escalated after, reminded every (days). */
   lifecycle: { reviewDueDays: number; escalationDays: number; reminderIntervalDays: number };
   embeddedPgPort: number;
@@ -141,6 +150,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jwtSecret: parsed.EDMS_JWT_SECRET,
     jwtTtlSeconds: parsed.EDMS_JWT_TTL_SECONDS,
     loginAttemptsPerMinute: parsed.EDMS_LOGIN_ATTEMPTS_PER_MINUTE,
+    smtpUrl: parsed.SMTP_URL,
+    mailFrom: parsed.MAIL_FROM,
+    publicUrl: parsed.EDMS_PUBLIC_URL.replace(/\/+$/, ''),
+    smtpSinkPort: parsed.EDMS_SMTP_SINK_PORT,
     lifecycle: {
       reviewDueDays: parsed.EDMS_REVIEW_DUE_DAYS,
       escalationDays: parsed.EDMS_ESCALATION_DAYS,
@@ -156,6 +169,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     temporalDevPort: parsed.TEMPORAL_DEV_PORT,
     temporalDevUiPort: parsed.TEMPORAL_DEV_UI_PORT,
   };
+}
+
+/** The SMTP server for processes that send email (the worker). */
+export function requireSmtpUrl(config: AppConfig): string {
+  if (!config.smtpUrl) {
+    throw new ConfigError(
+      'Invalid configuration: SMTP_URL is required (smtp://user:password@mail.example.com:587); `npm start` sets it to its local mail sink',
+    );
+  }
+  return config.smtpUrl;
 }
 
 /** The database URL for processes that cannot run without one (worker, API). */

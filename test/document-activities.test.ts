@@ -1,27 +1,66 @@
-import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { createDocumentActivities, type TransitionRequest } from '../activities/documents';
 import { DocumentStateConflict } from '../activities/errors';
+import { dispatchThroughTemporal } from '../activities/notification-dispatch';
+import { notificationDeliveryWorkflowId } from '../common';
 import { connectDatabase, schema, type DatabaseHandle } from '../db';
-import { documentRow, notificationsOf, seedDocument, transitionsOf } from './helpers/documents';
+import { documentRow, notificationsOf, seedDocument, seedUser, transitionsOf } from './helpers/documents';
 import { testDatabaseUrl } from './helpers/resources';
+import { createTimeSkippingEnv, uniqueTaskQueue } from './helpers/temporal';
 
+let env: TestWorkflowEnvironment;
 let database: DatabaseHandle;
 let activities: ReturnType<typeof createDocumentActivities>;
+// No worker polls this queue: the delivery workflows the activities start stay queued for inspection.
+const taskQueue = uniqueTaskQueue('activities');
 
-beforeAll(() => {
+beforeAll(async () => {
+  env = await createTimeSkippingEnv();
   database = connectDatabase(testDatabaseUrl());
-  activities = createDocumentActivities({ database });
+  activities = createDocumentActivities({ database, dispatchNotifications: dispatchThroughTemporal(env.client) });
 });
-afterAll(() => database.close());
+afterAll(async () => {
+  await database?.close();
+  await env?.teardown();
+});
+
+// Expected failures are asserted, not logged.
+const QUIET = { logger: new DefaultLogger('ERROR') };
 
 /** The same activity execution, as Temporal would retry it: same run id, same activity id. */
 function execution() {
-  return new MockActivityEnvironment({
-    activityId: '7',
-    workflowExecution: { workflowId: `document-${randomUUID()}`, runId: randomUUID() },
-  });
+  return new MockActivityEnvironment(
+    {
+      activityId: '7',
+      taskQueue,
+      workflowExecution: { workflowId: `document-${randomUUID()}`, runId: randomUUID() },
+    },
+    QUIET,
+  );
+}
+
+/** Runs an activity in `attempt`, keeping its types (MockActivityEnvironment.run widens them). */
+function run<A extends unknown[], R>(
+  attempt: MockActivityEnvironment,
+  activity: (...args: A) => Promise<R>,
+  ...args: A
+) {
+  return attempt.run(activity, ...args) as Promise<R>;
+}
+
+/** The run ids of the delivery workflows of these emails (one each, or the test fails). */
+async function deliveryRuns(notificationKeys: string[]): Promise<string[]> {
+  return Promise.all(
+    notificationKeys.map(async (key) => {
+      const description = await env.client.workflow.getHandle(notificationDeliveryWorkflowId(key)).describe();
+      expect(description.type).toBe('notificationDelivery');
+      expect(description.taskQueue).toBe(taskQueue);
+      return description.runId;
+    }),
+  );
 }
 
 const auditFor = (documentId: string) =>
@@ -41,12 +80,15 @@ test('a retried transition activity writes its transition, audit entry and email
     auditAction: 'DOC_EFFECTIVE_PROCESSED',
     notifyAuthor: 'document_effective',
   };
-  const env = execution();
-  const first = await env.run(activities.transitionDocument, request);
+  const attempt = execution();
+  const first = await run(attempt, activities.transitionDocument, request);
+  const deliveries = await deliveryRuns(first.notificationKeys);
   // The first attempt committed but its completion was lost; Temporal runs it again.
-  const retry = await env.run(activities.transitionDocument, request);
-  expect(first).toEqual({ status: 'EFFECTIVE' });
-  expect(retry).toEqual({ status: 'EFFECTIVE' });
+  const retry = await run(attempt, activities.transitionDocument, request);
+  expect(first).toEqual({ status: 'EFFECTIVE', notificationKeys: [expect.stringMatching(/:notify$/)] });
+  expect(retry).toEqual(first);
+  // The retry found the delivery already started and started no second one.
+  expect(await deliveryRuns(retry.notificationKeys)).toEqual(deliveries);
 
   const transitions = (await transitionsOf(database, document.id)).filter((t) => t.toStatus === 'EFFECTIVE');
   expect(transitions).toHaveLength(1);
@@ -87,13 +129,59 @@ test('opening a review round twice (a retry) creates each task and assignment em
     kind: 'review' as const,
     dueAt: new Date(Date.now() + 86_400_000).toISOString(),
   };
-  const first = await execution().run(activities.openReviewRound, request);
-  const again = await execution().run(activities.openReviewRound, request);
+  const first = await run(execution(), activities.openReviewRound, request);
+  const again = await run(execution(), activities.openReviewRound, request);
   expect(again).toEqual(first);
+  const assignments = (await notificationsOf(database, document.id)).map((n) => n.idempotencyKey);
+  expect(await deliveryRuns(assignments)).toHaveLength(2);
   const tasks = await database.db
     .select()
     .from(schema.reviewTasks)
     .where(eq(schema.reviewTasks.documentId, document.id));
   expect(tasks).toHaveLength(2);
   expect((await notificationsOf(database, document.id)).filter((n) => n.kind === 'review_assigned')).toHaveLength(2);
+});
+
+test('a retried overdue notice writes its emails and counts its reminder once', async () => {
+  const manager = await seedUser(database, 'admin');
+  const document = await seedDocument(database, { reviewers: 1, approvers: 1, reviewerManager: manager.username });
+  const [task] = await run(execution(), activities.openReviewRound, {
+    documentId: document.id,
+    round: 1,
+    kind: 'review',
+    dueAt: new Date(Date.now() - 86_400_000).toISOString(),
+  });
+  const request = { taskId: task!.taskId, at: new Date().toISOString() };
+  const reminder = execution();
+  const first = await run(reminder, activities.notifyOverdueTask, { ...request, kind: 'review_reminder' });
+  const retry = await run(reminder, activities.notifyOverdueTask, { ...request, kind: 'review_reminder' });
+  expect(retry).toEqual(first);
+  const escalation = await run(execution(), activities.notifyOverdueTask, { ...request, kind: 'review_escalated' });
+
+  const emails = await notificationsOf(database, document.id);
+  expect(emails.filter((e) => e.kind === 'review_reminder').map((e) => e.recipient)).toEqual([
+    document.reviewers[0]!.email,
+  ]);
+  expect(emails.filter((e) => e.kind === 'review_escalated').map((e) => e.recipient)).toEqual([manager.email]);
+  await deliveryRuns([...first.notificationKeys, ...escalation.notificationKeys]);
+  const [row] = await database.db.select().from(schema.reviewTasks).where(eq(schema.reviewTasks.id, task!.taskId));
+  expect(row).toMatchObject({ remindersSent: 1, escalatedAt: new Date(request.at) });
+});
+
+test('an overdue notice for a task already closed sends nothing', async () => {
+  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const [task] = await run(execution(), activities.openReviewRound, {
+    documentId: document.id,
+    round: 1,
+    kind: 'review',
+    dueAt: new Date().toISOString(),
+  });
+  await run(execution(), activities.closeTask, { taskId: task!.taskId, status: 'approved', actor: 'someone' });
+  const result = await run(execution(), activities.notifyOverdueTask, {
+    taskId: task!.taskId,
+    kind: 'review_reminder',
+    at: new Date().toISOString(),
+  });
+  expect(result).toEqual({ notificationKeys: [] });
+  expect((await notificationsOf(database, document.id)).map((e) => e.kind)).toEqual(['review_assigned']);
 });

@@ -25,7 +25,14 @@ import {
 } from './helpers/documents';
 import { testDatabaseUrl } from './helpers/resources';
 import { recordHistories } from './helpers/histories';
-import { createTimeSkippingEnv, uniqueTaskQueue, withWorker } from './helpers/temporal';
+import { testMailSink } from './helpers/mail';
+import {
+  createTimeSkippingEnv,
+  deliveriesSettled,
+  terminateOpenWorkflows,
+  uniqueTaskQueue,
+  withWorker,
+} from './helpers/temporal';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -41,29 +48,21 @@ afterAll(async () => {
   await database?.close();
   await env?.teardown();
 });
-const started: string[] = [];
 beforeEach(() => {
   taskQueue = uniqueTaskQueue('lifecycle');
 });
-// A workflow left running without its worker would hold the shared clock still for every later test.
-// The test server does not apply parent-close policies, so review-timer children go explicitly.
-afterEach(async () => {
-  for (const workflowId of started.splice(0)) {
-    const children = [1, 2, 3].flatMap((round) => [`${workflowId}-review-${round}`, `${workflowId}-approval-${round}`]);
-    for (const id of [workflowId, ...children]) {
-      await env.client.workflow
-        .getHandle(id)
-        .terminate('test finished')
-        .catch(() => undefined);
-    }
-  }
-});
+afterEach(() => terminateOpenWorkflows(env));
 
-const inWorker = <T>(body: () => Promise<T>) => withWorker(env, { taskQueue, database }, body);
+/** Runs `body` with a worker, which stays until the emails it started are delivered. */
+const inWorker = <T>(body: () => Promise<T>) =>
+  withWorker(env, { taskQueue, database }, async () => {
+    const result = await body();
+    await deliveriesSettled(env);
+    return result;
+  });
 
 async function start(document: SeededDocument, extra: { continueAsNewAfterEvents?: number } = {}) {
   const row = await documentRow(database, document.id);
-  started.push(documentWorkflowId(document.id));
   return env.client.workflow.start(documentLifecycle, {
     taskQueue,
     workflowId: documentWorkflowId(document.id),
@@ -175,6 +174,31 @@ test('a reviewed and approved document becomes EFFECTIVE at its instant months a
       'document_obsolete',
     ]);
     expect(emails.some((e) => e.kind === 'review_reminder')).toBe(false);
+
+    // Every outbox email reaches the mail server once, rendered from its MJML template.
+    const sink = await testMailSink();
+    await eventually(async () => {
+      const rows = await notificationsOf(database, document.id);
+      expect(rows.map((row) => row.status)).toEqual(rows.map(() => 'sent'));
+    });
+    const received = sink.messages.filter((mail) =>
+      mail.subject.includes(emails[0]!.variables.document_number as string),
+    );
+    expect(received).toHaveLength(emails.length);
+    const toAuthor = received.filter((mail) => mail.to.includes(document.author.email)).map((mail) => mail.subject);
+    expect(toAuthor).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\[EDMS\] Approved: DOC-/),
+        expect.stringMatching(/^\[EDMS\] Effective: DOC-/),
+        expect.stringMatching(/^\[EDMS\] Obsolete: DOC-/),
+      ]),
+    );
+    const effectiveMail = received.find((mail) => mail.subject.startsWith('[EDMS] Effective'))!;
+    expect(effectiveMail.html).toContain('Your document is now effective');
+    expect(effectiveMail.text).toContain('became EFFECTIVE');
+    expect(effectiveMail.messageId).toMatch(/@edms-temporal>$/);
+    expect(new Set(received.map((mail) => mail.messageId)).size).toBe(received.length);
+
     await recordHistories(env, {
       'document-lifecycle-full': handle.workflowId,
       'review-timers-review-round': `${handle.workflowId}-review-1`,
@@ -311,6 +335,18 @@ test('an overdue review gets a reminder at its due instant, daily reminders, and
     await env.sleep(4 * DAY);
     await eventually(async () => expect(await escalations()).toHaveLength(1));
     expect((await escalations())[0]).toMatchObject({ recipient: manager.email });
+
+    // They reached the mail server: by the escalation 7 days after the due instant the reviewer has
+    // had 8 reminders (at the due instant, then daily), the manager one escalation.
+    await deliveriesSettled(env);
+    const { documentNumber } = await documentRow(database, document.id);
+    const received = (await testMailSink()).messages.filter((mail) => mail.subject.includes(`${documentNumber} "`));
+    const reminderMails = received.filter((mail) => mail.subject.startsWith('[EDMS] Reminder'));
+    expect(await reminders()).toHaveLength(8);
+    expect(reminderMails.map((mail) => mail.to)).toEqual(Array.from({ length: 8 }, () => [reviewer.email]));
+    const escalationMails = received.filter((mail) => mail.subject.startsWith('[EDMS] Escalation'));
+    expect(escalationMails.map((mail) => mail.to)).toEqual([[manager.email]]);
+    expect(escalationMails[0]!.text).toContain(`assigned to ${reviewer.username}`);
 
     // Deciding stops this task's timers; the approval round that follows has timers of its own
     // (due 5 days after it opened: after 6 days its approver has had 2 reminders).

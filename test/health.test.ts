@@ -4,11 +4,10 @@ import pino from 'pino';
 import { buildApp } from '../api/app';
 import { ALL_TASK_QUEUES } from '../common';
 import { connectDatabase } from '../db';
-import { createActivities } from '../activities';
 import { plainTemporalSettings } from '../lib/temporal';
 import { createWorker } from '../worker/workers';
 import { buildTestApi, TEST_JWT_SECRET, type TestApi } from './helpers/api';
-import { createDevServerEnv, workflowBundle } from './helpers/temporal';
+import { createDevServerEnv, testActivities, workflowBundle } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;
 let api: TestApi;
@@ -49,7 +48,7 @@ test('200 once a worker polls every task queue', async () => {
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'edms',
     workflowBundle: bundle,
-    activities: createActivities({ database: api.database }),
+    activities: await testActivities(env, api.database),
     shutdownGraceSeconds: 1,
   };
   const workers = await Promise.all(ALL_TASK_QUEUES.map((queue) => createWorker(setup, queue, queue)));

@@ -17,14 +17,20 @@ jest.setTimeout(600_000);
 let workDir: string;
 let dataDir: string;
 let marker: string;
-let ports: { api: number; temporal: number; ui: number; postgres: number };
+let ports: { api: number; temporal: number; ui: number; postgres: number; smtp: number };
 
 beforeAll(async () => {
   workDir = await mkdtemp(path.join(os.tmpdir(), 'edms-launcher-'));
   await chmod(workDir, 0o755);
   dataDir = path.join(workDir, '.data');
   marker = `EDMS_DATA_DIR=${dataDir}`;
-  ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), postgres: await freePort() };
+  ports = {
+    api: await freePort(),
+    temporal: await freePort(),
+    ui: await freePort(),
+    postgres: await freePort(),
+    smtp: await freePort(),
+  };
 });
 
 afterAll(async () => {
@@ -47,6 +53,7 @@ function launch(): Launched {
     'EDMS_ADMIN_PASSWORD',
     'EDMS_JWT_SECRET',
     'PORT',
+    'SMTP_URL',
   ]) {
     delete env[name];
   }
@@ -56,6 +63,7 @@ function launch(): Launched {
     TEMPORAL_DEV_PORT: String(ports.temporal),
     TEMPORAL_DEV_UI_PORT: String(ports.ui),
     EDMS_EMBEDDED_PG_PORT: String(ports.postgres),
+    EDMS_SMTP_SINK_PORT: String(ports.smtp),
     LOG_FORMAT: 'json',
     WORKER_SHUTDOWN_GRACE_SECONDS: '5',
   });

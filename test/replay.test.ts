@@ -8,12 +8,13 @@ import { workflowBundle } from './helpers/temporal';
 /**
  * Documents live for years: a workflow change that would replay their saved histories differently
  * breaks every running document. These histories were recorded from real runs
- * (EDMS_RECORD_HISTORIES=1 npx jest test/document-lifecycle.test.ts); any change must still
+ * (EDMS_RECORD_HISTORIES=1 npx jest test/document-lifecycle.test.ts test/notification-delivery.test.ts);
+ * any change must still
  * replay them, or be guarded by patched().
  */
-test('saved lifecycle and review-timer histories replay without nondeterminism', async () => {
+test('saved lifecycle, review-timer and email-delivery histories replay without nondeterminism', async () => {
   const files = (await readdir(HISTORIES_DIR)).filter((file) => file.endsWith('.json')).sort();
-  expect(files.length).toBeGreaterThanOrEqual(4);
+  expect(files.length).toBeGreaterThanOrEqual(6);
   const histories = await Promise.all(
     files.map(async (file) => ({
       workflowId: path.basename(file, '.json'),

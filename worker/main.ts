@@ -2,11 +2,12 @@ import os from 'node:os';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { connectDatabase } from '../db';
-import { loadConfig, requireDatabaseUrl } from '../lib/config';
+import { createTransport } from 'nodemailer';
+import { loadConfig, requireDatabaseUrl, requireSmtpUrl } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { WORKFLOWS_PATH } from '../lib/paths';
 import { runMain } from '../lib/process';
-import { connectWorkerConnection, loadTemporalSettings } from '../lib/temporal';
+import { connectWorkerConnection, createLazyClient, loadTemporalSettings } from '../lib/temporal';
 import { createSdkLogger, installRuntime } from './runtime';
 import { createWorker } from './workers';
 
@@ -14,11 +15,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'worker');
   const databaseUrl = requireDatabaseUrl(config);
+  const mailer = createTransport(requireSmtpUrl(config));
   const temporalSettings = loadTemporalSettings();
   installRuntime(logger);
 
   const database = connectDatabase(databaseUrl, { applicationName: 'edms-worker' });
   const connection = await connectWorkerConnection(temporalSettings);
+  // Activities start email deliveries through the client SDK (gRPC), not the worker's native connection.
+  const client = createLazyClient(temporalSettings);
   try {
     // The bundler reports every module at INFO; only its warnings are worth a line.
     const workflowBundle = await bundleWorkflowCode({
@@ -29,7 +33,12 @@ async function main(): Promise<void> {
       connection,
       namespace: temporalSettings.namespace,
       workflowBundle,
-      activities: createActivities({ database }),
+      activities: createActivities({
+        database,
+        mailer,
+        mail: { from: config.mailFrom, publicUrl: config.publicUrl, timezone: config.timezone },
+        temporal: client,
+      }),
       shutdownGraceSeconds: config.workerShutdownGraceSeconds,
       identity: `${process.pid}@${os.hostname()}`,
     };
@@ -43,7 +52,8 @@ async function main(): Promise<void> {
     await Promise.all(workers.map((worker) => worker.run()));
     logger.info('worker stopped');
   } finally {
-    await Promise.allSettled([connection.close(), database.close()]);
+    mailer.close();
+    await Promise.allSettled([connection.close(), client.connection.close(), database.close()]);
   }
 }
 

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { CUSTOM_SEARCH_ATTRIBUTES, type TaskQueueName } from '../../common';
+import { CUSTOM_SEARCH_ATTRIBUTES, notificationDeliveryWorkflowId, type TaskQueueName } from '../../common';
 import { createActivities, type Activities } from '../../activities';
 import { devServerSharedArgs, loadDevServerConfig } from '../../lib/dev-server-config';
 import { WORKFLOWS_PATH } from '../../lib/paths';
 import { createWorker } from '../../worker/workers';
+import { TEST_MAIL_SETTINGS, testMailer } from './mail';
 import { TEST_ENV } from './resources';
 import type { DatabaseHandle } from '../../db';
 
@@ -85,6 +86,11 @@ export interface WorkerOptions {
   activities?: Partial<Activities>;
 }
 
+/** The real activities on the test database, the test mail sink and this Temporal server. */
+export async function testActivities(env: TestWorkflowEnvironment, database: DatabaseHandle): Promise<Activities> {
+  return createActivities({ database, mailer: await testMailer(), mail: TEST_MAIL_SETTINGS, temporal: env.client });
+}
+
 /** Runs a real worker (real activities on the test database) while `body` runs, then shuts it down. */
 export async function withWorker<T>(
   env: TestWorkflowEnvironment,
@@ -96,11 +102,52 @@ export async function withWorker<T>(
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       workflowBundle: await workflowBundle(),
-      activities: { ...createActivities({ database: options.database }), ...options.activities },
+      activities: { ...(await testActivities(env, options.database)), ...options.activities },
       shutdownGraceSeconds: 1,
     },
     options.taskQueue,
     options.queueKind ?? 'documents',
   );
   return worker.runUntil(body());
+}
+
+/** Ids of the open workflows (the test server answers this old list API, not visibility queries). */
+export async function openWorkflowIds(env: TestWorkflowEnvironment): Promise<string[]> {
+  const ids: string[] = [];
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await env.client.workflowService.listOpenWorkflowExecutions({
+      namespace: env.namespace ?? 'default',
+      maximumPageSize: 1000,
+      nextPageToken,
+    });
+    ids.push(...page.executions.map((execution) => execution.execution?.workflowId ?? ''));
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return ids;
+}
+
+/**
+ * Ends every open workflow. On the time-skipping server a run left with a task and no worker holds
+ * the shared clock still for every later test, and parent-close policies are not applied there.
+ */
+export async function terminateOpenWorkflows(env: TestWorkflowEnvironment): Promise<void> {
+  for (const workflowId of await openWorkflowIds(env)) {
+    await env.client.workflow
+      .getHandle(workflowId)
+      .terminate('test finished')
+      .catch(() => undefined);
+  }
+}
+
+/** Waits (with the worker still running) until every email delivery workflow has finished. */
+export async function deliveriesSettled(env: TestWorkflowEnvironment, timeoutMs = 15_000): Promise<void> {
+  const prefix = notificationDeliveryWorkflowId('');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = (await openWorkflowIds(env)).filter((id) => id.startsWith(prefix));
+    if (open.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`email deliveries still running: ${open.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

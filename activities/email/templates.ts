@@ -1,0 +1,95 @@
+import type { NotificationKind } from '../documents';
+
+type Variables = Record<string, unknown>;
+
+/** What an email says, independent of how it is laid out (MJML for HTML, plain text). */
+export interface EmailContent {
+  subject: string;
+  heading: string;
+  paragraphs: string[];
+  action?: { label: string; url: string };
+}
+
+export interface TemplateContext {
+  /** Base URL of the API, for links to the document. */
+  publicUrl: string;
+  timezone: string;
+}
+
+const text = (value: unknown) => (value === null || value === undefined ? '' : String(value));
+
+function when(value: unknown, context: TemplateContext): string {
+  if (typeof value !== 'string') return 'not set';
+  return `${new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: context.timezone }).format(new Date(value))} (${context.timezone})`;
+}
+
+const documentLabel = (v: Variables) => `${text(v.document_number)} "${text(v.title)}"`;
+
+const documentLink = (v: Variables, context: TemplateContext) => ({
+  label: 'Open the document',
+  url: `${context.publicUrl}/api/v1/documents/${text(v.document_id)}`,
+});
+
+const taskName = (v: Variables) => (v.kind === 'approval' ? 'approval' : 'review');
+
+/** One template per notification kind. */
+export const EMAIL_TEMPLATES: Record<NotificationKind, (v: Variables, context: TemplateContext) => EmailContent> = {
+  review_assigned: (v, c) => ({
+    subject: `[EDMS] ${taskName(v)} requested: ${documentLabel(v)}`,
+    heading: `Your ${taskName(v)} is requested`,
+    paragraphs: [
+      `${text(v.assignee)}, you have been asked to ${v.kind === 'approval' ? 'approve' : 'review'} ${documentLabel(v)}.`,
+      `It is due ${when(v.due_at, c)}.`,
+    ],
+    action: documentLink(v, c),
+  }),
+  review_reminder: (v, c) => ({
+    subject: `[EDMS] Reminder: ${taskName(v)} overdue for ${documentLabel(v)}`,
+    heading: `Your ${taskName(v)} is overdue`,
+    paragraphs: [
+      `${text(v.assignee)}, your ${taskName(v)} of ${documentLabel(v)} was due ${when(v.due_at, c)} and is still open.`,
+      'Please record your decision, or ask document control to reassign the task.',
+    ],
+    action: documentLink(v, c),
+  }),
+  review_escalated: (v, c) => ({
+    subject: `[EDMS] Escalation: ${taskName(v)} by ${text(v.assignee)} overdue for ${documentLabel(v)}`,
+    heading: 'An overdue task is escalated to you',
+    paragraphs: [
+      `The ${taskName(v)} of ${documentLabel(v)} assigned to ${text(v.assignee)} was due ${when(v.due_at, c)} and is still open.`,
+      'As their manager (or as an administrator), please follow up or reassign the task.',
+    ],
+    action: documentLink(v, c),
+  }),
+  document_approved: (v, c) => ({
+    subject: `[EDMS] Approved: ${documentLabel(v)}`,
+    heading: 'Your document is approved',
+    paragraphs: [
+      `${documentLabel(v)} version ${text(v.version)} was approved by ${text(v.actor)}.`,
+      `It becomes effective ${when(v.effective_at, c)}.`,
+      ...(v.comment ? [`Comment: ${text(v.comment)}`] : []),
+    ],
+    action: documentLink(v, c),
+  }),
+  document_effective: (v, c) => ({
+    subject: `[EDMS] Effective: ${documentLabel(v)}`,
+    heading: 'Your document is now effective',
+    paragraphs: [`${documentLabel(v)} version ${text(v.version)} became EFFECTIVE ${when(v.effective_at, c)}.`],
+    action: documentLink(v, c),
+  }),
+  document_obsolete: (v, c) => ({
+    subject: `[EDMS] Obsolete: ${documentLabel(v)}`,
+    heading: 'Your document is now obsolete',
+    paragraphs: [`${documentLabel(v)} version ${text(v.version)} became OBSOLETE ${when(v.obsolete_at, c)}.`],
+    action: documentLink(v, c),
+  }),
+  document_superseded: (v, c) => ({
+    subject: `[EDMS] Superseded: ${documentLabel(v)}`,
+    heading: 'Your document was superseded',
+    paragraphs: [
+      `${documentLabel(v)} version ${text(v.version)} became OBSOLETE ${when(v.obsolete_at, c)}: a newer version is now effective.`,
+      ...(v.comment ? [text(v.comment)] : []),
+    ],
+    action: documentLink(v, c),
+  }),
+};
