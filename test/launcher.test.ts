@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
+import { simpleParser } from 'mailparser';
 import path from 'node:path';
 import { tsxNodeArgs } from '../lib/managed-process';
 import { PROJECT_ROOT } from '../lib/paths';
@@ -127,6 +128,55 @@ async function stopWithCtrlC(launched: Launched): Promise<void> {
   expect(left).toEqual([]);
 }
 
+async function postJson(route: string, token: string, body: unknown): Promise<Response> {
+  return fetch(api(route), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+}
+
+/** A submitted document's reviewer gets the review-assigned email in the local mailbox (.data/mail). */
+async function expectDocumentWorkflowEmailsReviewer(adminToken: string): Promise<void> {
+  for (const [username, role] of [
+    ['rita.reviewer', 'reviewer'],
+    ['alan.approver', 'approver'],
+  ]) {
+    const user = await postJson('/api/v1/users', adminToken, {
+      username,
+      password: 'password-for-tests',
+      role,
+      email: `${username}@example.test`,
+    });
+    expect(user.status).toBe(201);
+  }
+  const document = await postJson('/api/v1/documents', adminToken, {
+    title: 'Launcher smoke test',
+    reviewers: ['rita.reviewer'],
+    approvers: ['alan.approver'],
+  });
+  expect(document.status).toBe(201);
+  const { id } = (await document.json()) as { id: string };
+  const submitted = await postJson(`/api/v1/documents/${id}/submit`, adminToken, {});
+  expect(submitted.status).toBe(200);
+  expect(await submitted.json()).toMatchObject({ status: 'UNDER_REVIEW' });
+
+  const mailDir = path.join(dataDir, 'mail');
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const files = await readdir(mailDir).catch(() => [] as string[]);
+    const messages = await Promise.all(
+      files.map(async (file) => simpleParser(await readFile(path.join(mailDir, file)))),
+    );
+    const toReviewer = messages.find((mail) => mail.text?.includes('rita.reviewer, you have been asked to review'));
+    if (toReviewer) {
+      expect(toReviewer.subject).toBe('[EDMS] Review requested: DOC-000001 "Launcher smoke test"');
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('the reviewer got no email in .data/mail');
+}
+
 test('npm start runs the whole system; Ctrl-C stops every process; the next start keeps the data', async () => {
   const first = launch();
   await waitForHealthy(first);
@@ -144,6 +194,7 @@ test('npm start runs the whole system; Ctrl-C stops every process; the next star
     }),
   });
   expect(created.status).toBe(201);
+  await expectDocumentWorkflowEmailsReviewer(adminToken);
 
   const namespaces = await (await fetch(`http://127.0.0.1:${ports.ui}/api/v1/namespaces`)).json();
   expect(JSON.stringify(namespaces)).toContain('"edms"');

@@ -31,11 +31,12 @@ const documentLink = (v: Variables, context: TemplateContext) => ({
 });
 
 const taskName = (v: Variables) => (v.kind === 'approval' ? 'approval' : 'review');
+const capitalized = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
 
 /** One template per notification kind. */
 export const EMAIL_TEMPLATES: Record<NotificationKind, (v: Variables, context: TemplateContext) => EmailContent> = {
   review_assigned: (v, c) => ({
-    subject: `[EDMS] ${taskName(v)} requested: ${documentLabel(v)}`,
+    subject: `[EDMS] ${capitalized(taskName(v))} requested: ${documentLabel(v)}`,
     heading: `Your ${taskName(v)} is requested`,
     paragraphs: [
       `${text(v.assignee)}, you have been asked to ${v.kind === 'approval' ? 'approve' : 'review'} ${documentLabel(v)}.`,
