@@ -3,6 +3,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   approveUpdate,
   cancelObsolescenceUpdate,
+  reassignTaskUpdate,
   documentWorkflowId,
   rejectUpdate,
   reviewUpdate,
@@ -366,6 +367,42 @@ test('an overdue review gets a reminder at its due instant, daily reminders, and
   });
 });
 
+test('reassigning an overdue task re-arms its timers: the new assignee is reminded from a new due instant', async () => {
+  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const original = document.reviewers[0]!;
+  const substitute = await seedUser(database, 'reviewer');
+  await inWorker(async () => {
+    const handle = await start(document);
+    await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
+    const task = (await handle.query(stateQuery)).openTasks[0]!;
+    const remindersTo = async (user: { email: string }) =>
+      (await notificationsOf(database, document.id)).filter(
+        (e) => e.kind === 'review_reminder' && e.recipient === user.email,
+      );
+
+    await env.sleep(Date.parse(task.dueAt) - (await env.currentTimeMs()) + 1000);
+    await eventually(async () => expect(await remindersTo(original)).toHaveLength(1));
+
+    const state = await handle.executeUpdate(reassignTaskUpdate, {
+      args: [{ actor: 'admin', taskId: task.taskId, assignee: substitute.username }],
+    });
+    const newDue = Date.parse(state.openTasks[0]!.dueAt);
+    expect(state.openTasks[0]).toMatchObject({ taskId: task.taskId, assignee: substitute.username });
+    expect(newDue - (await env.currentTimeMs())).toBeGreaterThan(4 * DAY);
+
+    // The old assignee's daily reminders stop; the new one is not nagged before the new due instant.
+    await env.sleep(newDue - (await env.currentTimeMs()) - 60_000);
+    expect(await remindersTo(original)).toHaveLength(1);
+    expect(await remindersTo(substitute)).toHaveLength(0);
+    await env.sleep(120_000);
+    await eventually(async () => expect(await remindersTo(substitute)).toHaveLength(1));
+    expect((await remindersTo(substitute))[0]!.variables).toMatchObject({ sent_for: new Date(newDue).toISOString() });
+    const assigned = (await notificationsOf(database, document.id)).filter((e) => e.kind === 'review_assigned');
+    expect(assigned.map((e) => e.recipient).sort()).toEqual([original.email, substitute.email].sort());
+    expect(await escalationsOf(document.id)).toHaveLength(0);
+  });
+});
+
 test('when a new version becomes EFFECTIVE the version it supersedes becomes OBSOLETE', async () => {
   const first = await seedDocument(database, { reviewers: 1, approvers: 1 });
   await inWorker(async () => {
@@ -407,6 +444,10 @@ test('continue-as-new keeps the state: a long-lived document still becomes effec
     );
   });
 });
+
+async function escalationsOf(documentId: string) {
+  return (await notificationsOf(database, documentId)).filter((e) => e.kind === 'review_escalated');
+}
 
 async function eventually(assertion: () => Promise<void>): Promise<void> {
   let lastError: unknown;

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { TASK_QUEUES } from '../common';
 import { schema } from '../db';
 import { buildTestApi, uniqueName, type TestApi } from './helpers/api';
-import { createTimeSkippingEnv, withWorker } from './helpers/temporal';
+import { createTimeSkippingEnv, deliveriesSettled, terminateOpenWorkflows, withWorker } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;
 let api: TestApi;
@@ -17,8 +17,15 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+afterEach(() => terminateOpenWorkflows(env));
+
+/** Runs `body` with a worker, which stays until the emails it started are delivered. */
 const inWorker = <T>(body: () => Promise<T>) =>
-  withWorker(env, { taskQueue: TASK_QUEUES.documents, database: api.database }, body);
+  withWorker(env, { taskQueue: TASK_QUEUES.documents, database: api.database }, async () => {
+    const result = await body();
+    await deliveriesSettled(env);
+    return result;
+  });
 
 interface Actor {
   authorization: string;
