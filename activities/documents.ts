@@ -7,7 +7,7 @@ import {
   type OpenTask,
   type ReviewKind,
 } from '../common';
-import { recordAudit, schema, type Database, type DatabaseHandle } from '../db';
+import { documentFacts, recordAudit, schema, type Database, type DatabaseHandle } from '../db';
 import { DocumentNotFound, DocumentStateConflict, TaskNotFound, UnknownAssignee } from './errors';
 import { activityIdempotencyKey } from './idempotency';
 import type { DispatchNotifications } from './notification-dispatch';
@@ -23,7 +23,8 @@ export type NotificationKind =
   | 'document_approved'
   | 'document_effective'
   | 'document_obsolete'
-  | 'document_superseded';
+  | 'document_superseded'
+  | 'daily_summary';
 
 export interface TransitionRequest {
   documentId: string;
@@ -127,14 +128,7 @@ export function createDocumentActivities({ database, dispatchNotifications }: Do
 
   return {
     async loadDocument(documentId: string): Promise<DocumentFacts> {
-      const row = await findDocument(db, documentId);
-      return {
-        documentNumber: row.documentNumber,
-        status: row.status,
-        effectiveAt: iso(row.effectiveAt),
-        obsoleteAt: iso(row.obsoleteAt),
-        supersedesId: row.supersedesId,
-      };
+      return documentFacts(await findDocument(db, documentId));
     },
 
     /**

@@ -5,13 +5,16 @@ import { createDocumentActivities } from './documents';
 import { dispatchThroughTemporal } from './notification-dispatch';
 import { createNotificationActivities, type MailSettings } from './notifications';
 import { createSystemActivities } from './system';
+import { createSystemTaskActivities, type SystemTaskSettings } from './system-tasks';
+import { createTaskExecutionActivities } from './task-executions';
 
 export interface ActivityDeps {
   database: DatabaseHandle;
   mailer: Transporter;
   mail: MailSettings;
-  /** Starts the workflows that deliver outbox emails. */
+  /** Starts the workflows that deliver outbox emails and wakes document workflows. */
   temporal: Client;
+  systemTasks: SystemTaskSettings;
 }
 
 /** All activities, built once per worker process from real dependencies (tests pass test resources). */
@@ -21,6 +24,13 @@ export function createActivities(deps: ActivityDeps) {
     ...createSystemActivities(deps),
     ...createDocumentActivities({ database: deps.database, dispatchNotifications }),
     ...createNotificationActivities(deps),
+    ...createTaskExecutionActivities(deps),
+    ...createSystemTaskActivities({
+      database: deps.database,
+      temporal: deps.temporal,
+      dispatchNotifications,
+      settings: deps.systemTasks,
+    }),
   };
 }
 

@@ -118,6 +118,12 @@ export const scheduleObsolescenceUpdate = defineUpdate<LifecycleState, [Obsolesc
 export const cancelObsolescenceUpdate = defineUpdate<LifecycleState, [Actor]>('cancelObsolescence');
 export const reassignTaskUpdate = defineUpdate<LifecycleState, [Reassignment]>('reassignTask');
 
+/**
+ * The database changed behind the workflow's back (an import, a repair): reload the document's
+ * status and dates and re-arm the timers from them. Sent by the date safety-net tasks.
+ */
+export const reloadSignal = defineSignal('reloadFromDatabase');
+
 /** Sent by a newer version when it becomes EFFECTIVE: this version becomes OBSOLETE. */
 export const supersededSignal = defineSignal<[{ byDocumentId: string }]>('superseded');
 

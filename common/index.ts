@@ -5,3 +5,4 @@ export * from './roles';
 export * from './task-queues';
 export * from './search-attributes';
 export * from './document-workflow';
+export * from './system-tasks';

@@ -33,6 +33,9 @@ const EnvSchema = Type.Object({
   EDMS_REVIEW_DUE_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 5 }),
   EDMS_ESCALATION_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 7 }),
   EDMS_REMINDER_INTERVAL_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 1 }),
+  EDMS_STORAGE_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  EDMS_TASK_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 7 }),
+  EDMS_NOTIFICATION_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }),
   EDMS_LOGIN_ATTEMPTS_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
   EDMS_EMBEDDED_PG_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 54329 }),
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
@@ -67,6 +70,10 @@ export interface AppConfig {
   smtpSinkPort: number;
   /** Review timing for new documents: due after, escalated after, reminded every (days). */
   lifecycle: { reviewDueDays: number; escalationDays: number; reminderIntervalDays: number };
+  /** Document storage (checked by the health check; archived by backups). */
+  storageDir: string;
+  taskRetentionDays: number;
+  notificationRetentionDays: number;
   embeddedPgPort: number;
   logLevel: LogLevel;
   logFormat: 'json' | 'pretty';
@@ -159,6 +166,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       escalationDays: parsed.EDMS_ESCALATION_DAYS,
       reminderIntervalDays: parsed.EDMS_REMINDER_INTERVAL_DAYS,
     },
+    storageDir: path.resolve(parsed.EDMS_STORAGE_DIR ?? path.join(parsed.EDMS_DATA_DIR, 'storage')),
+    taskRetentionDays: parsed.EDMS_TASK_RETENTION_DAYS,
+    notificationRetentionDays: parsed.EDMS_NOTIFICATION_RETENTION_DAYS,
     embeddedPgPort: parsed.EDMS_EMBEDDED_PG_PORT,
     logLevel: parsed.LOG_LEVEL,
     logFormat: parsed.LOG_FORMAT,

@@ -1,12 +1,14 @@
 import os from 'node:os';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { ALL_TASK_QUEUES, TASK_QUEUES } from '../common';
 import { connectDatabase } from '../db';
 import { createTransport } from 'nodemailer';
 import { loadConfig, requireDatabaseUrl, requireSmtpUrl } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { WORKFLOWS_PATH } from '../lib/paths';
 import { runMain } from '../lib/process';
+import { syncSchedules } from '../lib/schedules';
 import { connectWorkerConnection, createLazyClient, loadTemporalSettings } from '../lib/temporal';
 import { createSdkLogger, installRuntime } from './runtime';
 import { createWorker } from './workers';
@@ -38,10 +40,24 @@ async function main(): Promise<void> {
         mailer,
         mail: { from: config.mailFrom, publicUrl: config.publicUrl, timezone: config.timezone },
         temporal: client,
+        systemTasks: {
+          documentsTaskQueue: TASK_QUEUES.documents,
+          lifecycle: config.lifecycle,
+          storageDir: config.storageDir,
+          taskRetentionDays: config.taskRetentionDays,
+          notificationRetentionDays: config.notificationRetentionDays,
+          timezone: config.timezone,
+          monitoredTaskQueues: ALL_TASK_QUEUES,
+        },
       }),
       shutdownGraceSeconds: config.workerShutdownGraceSeconds,
       identity: `${process.pid}@${os.hostname()}`,
     };
+    if (config.workerTaskQueues.includes(TASK_QUEUES.scheduler)) {
+      // The workers that run system tasks keep their schedules as defined in lib/schedules.ts.
+      const report = await syncSchedules(client, config.timezone);
+      logger.info({ ...report, timezone: config.timezone }, 'system schedules in sync');
+    }
     const workers = await Promise.all(config.workerTaskQueues.map((queue) => createWorker(setup, queue, queue)));
     logger.info(
       { taskQueues: config.workerTaskQueues, namespace: temporalSettings.namespace, address: temporalSettings.address },

@@ -31,6 +31,7 @@ import {
   setEffectiveDateUpdate,
   stateQuery,
   submitUpdate,
+  reloadSignal,
   supersededSignal,
   SYSTEM_SCHEDULER,
   taskClosedSignal,
@@ -369,6 +370,13 @@ export async function documentLifecycle(input: DocumentLifecycleInput): Promise<
         changes: { obsoleteAt: new Date().toISOString(), obsolescenceReason: 'superseded' },
         notifyAuthor: 'document_superseded',
       });
+    });
+  });
+
+  setHandler(reloadSignal, () => {
+    void exclusive(async () => {
+      Object.assign(state, await activities.loadDocument(state.documentId));
+      publish();
     });
   });
 

@@ -4,3 +4,4 @@ export * from './connectivity-check';
 export * from './document-lifecycle';
 export * from './review-timers';
 export * from './notifications';
+export * from './system-task';

@@ -93,4 +93,32 @@ export const EMAIL_TEMPLATES: Record<NotificationKind, (v: Variables, context: T
     ],
     action: documentLink(v, c),
   }),
+  daily_summary: (v, c) => {
+    const counts = (v.counts ?? {}) as Record<string, number>;
+    const line = (label: string, key: string) => `${label}: ${counts[key] ?? 0}`;
+    return {
+      subject: `[EDMS] Daily summary for ${text(v.date)}`,
+      heading: `Document control, the 24 hours to ${when(v.until, c)}`,
+      paragraphs: [
+        [
+          line('Documents created', 'documents_created'),
+          line('Became effective', 'documents_effective'),
+          line('Became obsolete', 'documents_obsolete'),
+          line('Awaiting their effective date', 'documents_pending_effective'),
+        ].join(' · '),
+        [
+          line('Open review and approval tasks', 'open_tasks'),
+          line('Overdue', 'overdue_tasks'),
+          line('Escalated today', 'escalations'),
+        ].join(' · '),
+        [
+          line('System task runs', 'task_runs'),
+          line('Failed', 'task_runs_failed'),
+          line('Emails not yet delivered', 'notifications_undelivered'),
+        ].join(' · '),
+        `Last health check: ${text(v.health_status ?? 'none yet')}.`,
+      ],
+      action: { label: 'Open the monitoring status', url: `${c.publicUrl}/api/v1/scheduler/monitoring/status/` },
+    };
+  },
 };

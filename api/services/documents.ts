@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
-import { documentWorkflowId, type DocumentFacts, type DocumentStatus } from '../../common';
+import { documentWorkflowId, type DocumentStatus } from '../../common';
 import { recordAudit, schema, type Database } from '../../db';
 import { badRequest, notFound } from '../errors';
 import type { Actor } from './users';
@@ -116,15 +116,7 @@ export async function insertDocument(
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 
 /** The facts a document workflow starts from. */
-export function documentFacts(row: typeof documents.$inferSelect): DocumentFacts {
-  return {
-    documentNumber: row.documentNumber,
-    status: row.status,
-    effectiveAt: iso(row.effectiveAt),
-    obsoleteAt: iso(row.obsoleteAt),
-    supersedesId: row.supersedesId,
-  };
-}
+export { documentFacts } from '../../db';
 
 export async function getDocument(db: Database, id: string): Promise<DocumentView> {
   const [row] = await db

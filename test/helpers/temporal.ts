@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { defaultSystemTaskSettings, type SystemTaskSettings } from '../../activities/system-tasks';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
@@ -10,6 +13,9 @@ import { createWorker } from '../../worker/workers';
 import { TEST_MAIL_SETTINGS, testMailer } from './mail';
 import { TEST_ENV } from './resources';
 import type { DatabaseHandle } from '../../db';
+
+/** Document storage for tests (the health check writes a probe file there). */
+const TEST_STORAGE_DIR = path.join(os.tmpdir(), 'edms-test-storage');
 
 let runtimeInstalled = false;
 /** Keeps the SDK quiet in test output unless something is wrong. */
@@ -84,11 +90,22 @@ export interface WorkerOptions {
   queueKind?: TaskQueueName;
   database: DatabaseHandle;
   activities?: Partial<Activities>;
+  systemTasks?: Partial<SystemTaskSettings>;
 }
 
 /** The real activities on the test database, the test mail sink and this Temporal server. */
-export async function testActivities(env: TestWorkflowEnvironment, database: DatabaseHandle): Promise<Activities> {
-  return createActivities({ database, mailer: await testMailer(), mail: TEST_MAIL_SETTINGS, temporal: env.client });
+export async function testActivities(
+  env: TestWorkflowEnvironment,
+  database: DatabaseHandle,
+  systemTasks: Partial<SystemTaskSettings> = {},
+): Promise<Activities> {
+  return createActivities({
+    database,
+    mailer: await testMailer(),
+    mail: TEST_MAIL_SETTINGS,
+    temporal: env.client,
+    systemTasks: { ...defaultSystemTaskSettings(TEST_STORAGE_DIR), ...systemTasks },
+  });
 }
 
 /** Runs a real worker (real activities on the test database) while `body` runs, then shuts it down. */
@@ -102,7 +119,14 @@ export async function withWorker<T>(
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       workflowBundle: await workflowBundle(),
-      activities: { ...(await testActivities(env, options.database)), ...options.activities },
+      activities: {
+        ...(await testActivities(env, options.database, {
+          documentsTaskQueue: options.taskQueue,
+          monitoredTaskQueues: [options.taskQueue],
+          ...options.systemTasks,
+        })),
+        ...options.activities,
+      },
       shutdownGraceSeconds: 1,
     },
     options.taskQueue,

@@ -1,0 +1,41 @@
+import { createDocumentDateTasks } from './document-dates';
+import { createHealthCheckTask } from './health-check';
+import { createHousekeepingTasks } from './housekeeping';
+import { createNotificationTasks } from './notification-tasks';
+import { createReviewTaskTasks } from './review-tasks';
+import type { SystemTaskDeps } from './settings';
+
+export { defaultSystemTaskSettings, type SystemTaskSettings, type TaskRequest } from './settings';
+
+/**
+ * A failed run's recorded error should say why: drizzle reports "Failed query: ..." and keeps the
+ * database's reason (connection ended, deadlock...) in `cause`, which Temporal would drop.
+ */
+function withCauses<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, activity] of Object.entries(activities)) {
+    wrapped[name] = async (...args: never[]) => {
+      try {
+        return await activity(...args);
+      } catch (error) {
+        if (error instanceof Error && error.cause instanceof Error && !error.message.includes(error.cause.message)) {
+          error.message = `${error.cause.message} (${error.message.split('\n')[0]})`;
+        }
+        throw error;
+      }
+    };
+  }
+  return wrapped as T;
+}
+
+/** The activities behind the system tasks, one per task (see common/system-tasks.ts). */
+export function createSystemTaskActivities(deps: SystemTaskDeps) {
+  const reviewTasks = createReviewTaskTasks(deps);
+  return withCauses({
+    ...createDocumentDateTasks(deps),
+    ...reviewTasks,
+    ...createNotificationTasks(deps),
+    ...createHealthCheckTask(deps),
+    ...createHousekeepingTasks(deps, reviewTasks),
+  });
+}

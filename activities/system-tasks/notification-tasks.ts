@@ -1,0 +1,151 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { and, count, desc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import { notificationDeliveryWorkflowId } from '../../common';
+import { schema } from '../../db';
+import type { SystemTaskDeps, TaskRequest } from './settings';
+
+const { notificationOutbox, users, documents, documentTransitions, reviewTasks, taskExecutions, systemHealthChecks } =
+  schema;
+
+/** Fresh rows belong to the delivery workflow their activity just started. */
+const SETTLING = '2 minutes';
+/** Matches the delivery lease (activities/notifications.ts). */
+const LEASE = '10 minutes';
+
+/** The notification queue and the daily summary. */
+export function createNotificationTasks({ database, temporal, dispatchNotifications, settings }: SystemTaskDeps) {
+  const { db } = database;
+
+  async function deliveryStatus(key: string): Promise<string> {
+    try {
+      return (await temporal.workflow.getHandle(notificationDeliveryWorkflowId(key)).describe()).status.name;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return 'NOT_FOUND';
+      throw error;
+    }
+  }
+
+  return {
+    /**
+     * Emails not sent yet whose delivery workflow has ended without sending them (it gave up after a
+     * day of retries, was terminated, or never started) get a new delivery.
+     */
+    async processNotificationQueue({ dryRun }: TaskRequest) {
+      const waiting = await db
+        .select()
+        .from(notificationOutbox)
+        .where(
+          and(
+            lt(notificationOutbox.createdAt, sql`now() - ${SETTLING}::interval`),
+            or(
+              inArray(notificationOutbox.status, ['pending', 'failed']),
+              and(
+                eq(notificationOutbox.status, 'sending'),
+                lt(notificationOutbox.claimedAt, sql`now() - ${LEASE}::interval`),
+              ),
+            ),
+          ),
+        )
+        .orderBy(notificationOutbox.createdAt)
+        .limit(500);
+      const resend: string[] = [];
+      const inProgress: string[] = [];
+      for (const row of waiting) {
+        const status = await deliveryStatus(row.idempotencyKey);
+        (status === 'RUNNING' ? inProgress : resend).push(row.idempotencyKey);
+      }
+      if (!dryRun) await dispatchNotifications(resend);
+      return {
+        dry_run: dryRun,
+        checked_count: waiting.length,
+        resent_count: dryRun ? 0 : resend.length,
+        would_resend: resend,
+        in_progress: inProgress,
+        timestamp: new Date().toISOString(),
+      };
+    },
+
+    /** One summary email per active admin per day (in EDMS_TIMEZONE); a second run that day sends nothing. */
+    async sendDailySummary({ executionId }: TaskRequest) {
+      const until = new Date();
+      const since = sql`now() - interval '24 hours'`;
+      const date = new Intl.DateTimeFormat('en-CA', { timeZone: settings.timezone }).format(until);
+      const countOf = async (query: Promise<{ value: number }[]>) => (await query)[0]?.value ?? 0;
+      const becameCount = (status: 'EFFECTIVE' | 'OBSOLETE') =>
+        countOf(
+          db
+            .select({ value: count() })
+            .from(documentTransitions)
+            .where(and(eq(documentTransitions.toStatus, status), gte(documentTransitions.occurredAt, since))),
+        );
+      const counts = {
+        documents_created: await countOf(
+          db.select({ value: count() }).from(documents).where(gte(documents.createdAt, since)),
+        ),
+        documents_effective: await becameCount('EFFECTIVE'),
+        documents_obsolete: await becameCount('OBSOLETE'),
+        documents_pending_effective: await countOf(
+          db.select({ value: count() }).from(documents).where(eq(documents.status, 'APPROVED_PENDING_EFFECTIVE')),
+        ),
+        open_tasks: await countOf(
+          db.select({ value: count() }).from(reviewTasks).where(eq(reviewTasks.status, 'pending')),
+        ),
+        overdue_tasks: await countOf(
+          db
+            .select({ value: count() })
+            .from(reviewTasks)
+            .where(and(eq(reviewTasks.status, 'pending'), lt(reviewTasks.dueAt, sql`now()`))),
+        ),
+        escalations: await countOf(
+          db.select({ value: count() }).from(reviewTasks).where(gte(reviewTasks.escalatedAt, since)),
+        ),
+        task_runs: await countOf(
+          db.select({ value: count() }).from(taskExecutions).where(gte(taskExecutions.startedAt, since)),
+        ),
+        task_runs_failed: await countOf(
+          db
+            .select({ value: count() })
+            .from(taskExecutions)
+            .where(and(eq(taskExecutions.status, 'failed'), gte(taskExecutions.startedAt, since))),
+        ),
+        notifications_undelivered: await countOf(
+          db
+            .select({ value: count() })
+            .from(notificationOutbox)
+            .where(inArray(notificationOutbox.status, ['pending', 'sending', 'failed'])),
+        ),
+      };
+      const [health] = await db
+        .select({ status: systemHealthChecks.status })
+        .from(systemHealthChecks)
+        .orderBy(desc(systemHealthChecks.checkedAt))
+        .limit(1);
+      const admins = await db
+        .select({ email: users.email })
+        .from(users)
+        .where(and(eq(users.role, 'admin'), eq(users.active, true)));
+      const keys = admins.map((admin) => `daily-summary:${date}:${admin.email}`);
+      if (keys.length > 0) {
+        await db
+          .insert(notificationOutbox)
+          .values(
+            admins.map((admin, index) => ({
+              idempotencyKey: keys[index]!,
+              kind: 'daily_summary',
+              recipient: admin.email,
+              variables: {
+                date,
+                until: until.toISOString(),
+                counts,
+                health_status: health?.status ?? null,
+                execution_id: executionId,
+              },
+            })),
+          )
+          .onConflictDoNothing({ target: notificationOutbox.idempotencyKey });
+        await dispatchNotifications(keys);
+      }
+      return { date, recipients: admins.map((a) => a.email), counts, health_status: health?.status ?? null };
+    },
+  };
+}
