@@ -11,6 +11,7 @@ import { installErrorHandling } from './errors';
 import { installAuth } from './plugins/auth';
 import { authRoutes } from './routes/auth';
 import { documentRoutes } from './routes/documents';
+import { schedulerRoutes } from './routes/scheduler';
 import { healthRoutes } from './routes/health';
 import { userRoutes } from './routes/users';
 import { ErrorResponse } from './schemas/common';
@@ -71,6 +72,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'auth', description: 'Login' },
         { name: 'users', description: 'Users and roles' },
         { name: 'documents', description: 'Controlled documents and their lifecycle' },
+        { name: 'scheduler', description: 'System tasks, schedules and monitoring' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -104,6 +106,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     authorize,
     timezone: deps.timezone,
     lifecycle: deps.lifecycle,
+  });
+  await app.register(schedulerRoutes, {
+    prefix: '/api/v1/scheduler',
+    db: deps.database.db,
+    sql: deps.database.sql,
+    temporal,
+    probe: temporalProbe,
+    namespace: deps.temporalSettings.namespace,
+    temporalAddress: deps.temporalSettings.address,
+    authorize,
   });
   return app;
 }

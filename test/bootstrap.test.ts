@@ -49,6 +49,8 @@ test('migrations are idempotent: running them again changes nothing', async () =
     'documents',
     'notification_outbox',
     'review_tasks',
+    'system_health_checks',
+    'task_executions',
     'users',
   ]);
 });

@@ -2,8 +2,6 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import { createSystemTaskActivities, defaultSystemTaskSettings } from '../activities/system-tasks';
-import { dispatchThroughTemporal } from '../activities/notification-dispatch';
 import {
   documentWorkflowId,
   stateQuery,
@@ -19,6 +17,7 @@ import { testDatabaseUrl } from './helpers/resources';
 import {
   createTimeSkippingEnv,
   deliveriesSettled,
+  systemTasksWithoutDatabase,
   terminateOpenWorkflows,
   uniqueTaskQueue,
   withWorker,
@@ -136,15 +135,7 @@ test('every run is recorded with its trigger, result and duration, and audited a
 });
 
 test('a failing task is recorded as failed with its error and audited TASK_EXECUTION_FAILED', async () => {
-  // The task's real activity, over a database connection that is already closed.
-  const closed = connectDatabase(testDatabaseUrl());
-  await closed.close();
-  const broken = createSystemTaskActivities({
-    database: closed,
-    temporal: env.client,
-    dispatchNotifications: dispatchThroughTemporal(env.client),
-    settings: defaultSystemTaskSettings('/tmp'),
-  });
+  const broken = await systemTasksWithoutDatabase(env);
   await inWorker(
     async () => {
       const run = runTask({ taskName: 'check_workflow_timeouts' });

@@ -1,18 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultSystemTaskSettings, type SystemTaskSettings } from '../../activities/system-tasks';
+import {
+  createSystemTaskActivities,
+  defaultSystemTaskSettings,
+  type SystemTaskSettings,
+} from '../../activities/system-tasks';
+import { dispatchThroughTemporal } from '../../activities/notification-dispatch';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { CUSTOM_SEARCH_ATTRIBUTES, notificationDeliveryWorkflowId, type TaskQueueName } from '../../common';
+import {
+  ALL_TASK_QUEUES,
+  CUSTOM_SEARCH_ATTRIBUTES,
+  notificationDeliveryWorkflowId,
+  type TaskQueueName,
+} from '../../common';
 import { createActivities, type Activities } from '../../activities';
 import { devServerSharedArgs, loadDevServerConfig } from '../../lib/dev-server-config';
 import { WORKFLOWS_PATH } from '../../lib/paths';
 import { createWorker } from '../../worker/workers';
 import { TEST_MAIL_SETTINGS, testMailer } from './mail';
-import { TEST_ENV } from './resources';
-import type { DatabaseHandle } from '../../db';
+import { TEST_ENV, testDatabaseUrl } from './resources';
+import { connectDatabase, type DatabaseHandle } from '../../db';
 
 /** Document storage for tests (the health check writes a probe file there). */
 const TEST_STORAGE_DIR = path.join(os.tmpdir(), 'edms-test-storage');
@@ -174,4 +184,40 @@ export async function deliveriesSettled(env: TestWorkflowEnvironment, timeoutMs 
     if (Date.now() > deadline) throw new Error(`email deliveries still running: ${open.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Workers on the real task queues (dev-server tests of schedules, whose actions name them). */
+export async function withQueueWorkers<T>(
+  env: TestWorkflowEnvironment,
+  options: { database: DatabaseHandle; activities?: Partial<Activities> },
+  body: () => Promise<T>,
+): Promise<T> {
+  const activities = { ...(await testActivities(env, options.database)), ...options.activities };
+  const setup = {
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    workflowBundle: await workflowBundle(),
+    activities,
+    shutdownGraceSeconds: 1,
+  };
+  const workers = await Promise.all(ALL_TASK_QUEUES.map((queue) => createWorker(setup, queue, queue)));
+  const [first, ...others] = workers;
+  // Each worker's runUntil stops it once the body is done; they run side by side.
+  const nested = others.reduce<() => Promise<T>>((inner, worker) => () => worker.runUntil(inner()), body);
+  return first!.runUntil(nested());
+}
+
+/**
+ * The real system-task activities over a database connection that is already closed: a task run
+ * with them fails as it would when PostgreSQL goes away mid-run.
+ */
+export async function systemTasksWithoutDatabase(env: TestWorkflowEnvironment) {
+  const closed = connectDatabase(testDatabaseUrl());
+  await closed.close();
+  return createSystemTaskActivities({
+    database: closed,
+    temporal: env.client,
+    dispatchNotifications: dispatchThroughTemporal(env.client),
+    settings: defaultSystemTaskSettings(TEST_STORAGE_DIR),
+  });
 }

@@ -1,0 +1,131 @@
+import { Type } from '@sinclair/typebox';
+
+export const ManualTriggerBody = Type.Object(
+  {
+    task_name: Type.String({ minLength: 1, description: 'A system task name, e.g. perform_system_health_check' }),
+    dry_run: Type.Optional(Type.Boolean({ default: false, description: 'Report what would change; change nothing' })),
+  },
+  { additionalProperties: false },
+);
+
+const Json = Type.Unknown({ description: 'The task result (JSON)' });
+
+export const ManualTriggerResult = Type.Object(
+  {
+    success: Type.Boolean(),
+    task_name: Type.String(),
+    task_display_name: Type.String(),
+    execution_time: Type.String({ format: 'date-time' }),
+    duration_seconds: Type.Number(),
+    result: Json,
+    dry_run: Type.Boolean(),
+    executed_by: Type.String(),
+    execution_id: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+    workflow_id: Type.String(),
+    error: Type.Optional(Type.String()),
+  },
+  { $id: 'ManualTriggerResult' },
+);
+
+export const ScheduleIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+
+export const ScheduleNoteBody = Type.Object(
+  { note: Type.Optional(Type.String({ maxLength: 1000, description: 'Why (kept on the schedule and audited)' })) },
+  { additionalProperties: false },
+);
+
+export const ScheduleState = Type.Object(
+  {
+    schedule_id: Type.String(),
+    action: Type.String(),
+    paused: Type.Boolean(),
+    note: Type.Union([Type.String(), Type.Null()]),
+    next_run_times: Type.Array(Type.String({ format: 'date-time' })),
+  },
+  { $id: 'ScheduleState' },
+);
+
+export const TaskNameParams = Type.Object({ task_name: Type.String({ minLength: 1, maxLength: 100 }) });
+export const ExecutionsQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
+});
+
+export const TaskExecution = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    task_name: Type.String(),
+    schedule_id: Type.Union([Type.String(), Type.Null()]),
+    workflow_id: Type.String(),
+    run_id: Type.String(),
+    trigger: Type.String({ enum: ['schedule', 'manual', 'cli'] }),
+    triggered_by: Type.String(),
+    dry_run: Type.Boolean(),
+    status: Type.String({ enum: ['running', 'succeeded', 'failed'] }),
+    started_at: Type.String({ format: 'date-time' }),
+    finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    duration_seconds: Type.Union([Type.Number(), Type.Null()]),
+    result: Json,
+    error: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: 'TaskExecution' },
+);
+
+const Alert = Type.Object({
+  severity: Type.String({ enum: ['critical', 'warning', 'info'] }),
+  code: Type.String(),
+  message: Type.String(),
+});
+
+const QueueWorkers = Type.Object({
+  status: Type.String({ enum: ['up', 'down'] }),
+  workflow_pollers: Type.Integer(),
+  activity_pollers: Type.Integer(),
+});
+
+const AvailableTask = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  category: Type.String(),
+  priority: Type.Integer(),
+  icon: Type.String(),
+  schedule_id: Type.Union([Type.String(), Type.Null()]),
+  schedule: Type.Union([Type.String(), Type.Null()]),
+  paused: Type.Union([Type.Boolean(), Type.Null()]),
+  next_run_times: Type.Array(Type.String({ format: 'date-time' })),
+  last_run: Type.Union([
+    Type.Object({
+      status: Type.String(),
+      at: Type.String({ format: 'date-time' }),
+      duration_seconds: Type.Union([Type.Number(), Type.Null()]),
+    }),
+    Type.Null(),
+  ]),
+  supports_dry_run: Type.Boolean(),
+});
+
+export const MonitoringStatus = Type.Object(
+  {
+    timestamp: Type.String({ format: 'date-time' }),
+    overall_status: Type.String({ enum: ['EXCELLENT', 'GOOD', 'WARNING', 'CRITICAL'] }),
+    health_score: Type.Integer({ minimum: 0, maximum: 100 }),
+    workers: Type.Object({
+      status: Type.String({ enum: ['up', 'down'] }),
+      task_queues: Type.Record(Type.String(), QueueWorkers),
+    }),
+    schedules_running: Type.Integer(),
+    task_statistics: Type.Object({
+      documents_pending_effective: Type.Integer(),
+      documents_scheduled_obsolescence: Type.Integer(),
+      active_workflows: Type.Union([Type.Integer(), Type.Null()]),
+      overdue_workflows: Type.Integer(),
+      backup_jobs_last_24h: Type.Integer(),
+      backup_jobs_failed_24h: Type.Integer(),
+      backup_jobs_completed_24h: Type.Integer(),
+      enabled_backup_configs: Type.Integer(),
+      last_successful_backup_hours_ago: Type.Union([Type.Number(), Type.Null()]),
+    }),
+    alerts: Type.Array(Alert),
+    available_tasks: Type.Record(Type.String(), AvailableTask),
+  },
+  { $id: 'MonitoringStatus' },
+);

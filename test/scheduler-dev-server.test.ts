@@ -1,0 +1,284 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { and, eq, inArray } from 'drizzle-orm';
+import { SYSTEM_TASK_NAMES } from '../common';
+import { schema } from '../db';
+import { SYSTEM_SCHEDULES, syncSchedules } from '../lib/schedules';
+import { buildTestApi, type TestApi } from './helpers/api';
+import { TEST_ENV } from './helpers/resources';
+import { createDevServerEnv, systemTasksWithoutDatabase, withQueueWorkers } from './helpers/temporal';
+
+const run = promisify(execFile);
+
+/**
+ * Schedules need the dev server (the time-skipping server has no Schedule API): the real CLI binary
+ * triggers them, and runs land in the database like any other.
+ */
+let env: TestWorkflowEnvironment;
+let api: TestApi;
+const TIMEZONE = 'Europe/Berlin';
+
+beforeAll(async () => {
+  env = await createDevServerEnv();
+  api = await buildTestApi({ temporalAddress: env.address, namespace: 'edms' });
+});
+afterAll(async () => {
+  await api?.close();
+  await env?.teardown();
+});
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`nothing within ${timeoutMs} ms`);
+}
+
+async function systemScheduleIds(): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const schedule of env.client.schedule.list()) ids.push(schedule.scheduleId);
+  return ids.filter((id) => SYSTEM_SCHEDULES.some((s) => s.scheduleId === id)).sort();
+}
+
+test('schedule sync creates every system schedule once, keeps it on a second run, and repairs a changed spec', async () => {
+  const first = await syncSchedules(env.client, TIMEZONE);
+  expect(first.created.sort()).toEqual(SYSTEM_SCHEDULES.map((s) => s.scheduleId).sort());
+  const second = await syncSchedules(env.client, TIMEZONE);
+  expect(second).toEqual({ created: [], updated: SYSTEM_SCHEDULES.map((s) => s.scheduleId) });
+  // Listing is eventually consistent: wait until every schedule shows, then check none is doubled.
+  const ids = await waitFor(async () => {
+    const listed = await systemScheduleIds();
+    return listed.length >= SYSTEM_SCHEDULES.length ? listed : undefined;
+  });
+  expect(ids).toEqual(SYSTEM_SCHEDULES.map((s) => s.scheduleId).sort());
+
+  const effective = await env.client.schedule.getHandle('process-document-effective-dates').describe();
+  expect(effective.spec.timezone).toBe(TIMEZONE);
+  expect(effective.spec.calendars).toEqual([
+    expect.objectContaining({ minute: [{ start: 0, end: 0, step: 1 }], hour: [{ start: 0, end: 23, step: 1 }] }),
+  ]);
+  expect(effective.action).toMatchObject({
+    type: 'startWorkflow',
+    workflowType: 'systemTask',
+    taskQueue: 'scheduler',
+    args: [
+      {
+        taskName: 'process_document_effective_dates',
+        trigger: 'schedule',
+        scheduleId: 'process-document-effective-dates',
+      },
+    ],
+  });
+  expect(effective.policies).toMatchObject({ overlap: 'SKIP', catchupWindow: 3_600_000 });
+  const obsoletion = await env.client.schedule.getHandle('process-document-obsoletion-dates').describe();
+  expect(obsoletion.spec.calendars?.[0]).toMatchObject({ minute: [{ start: 15, end: 15, step: 1 }] });
+  const weekly = await env.client.schedule.getHandle('weekly-comprehensive-cleanup').describe();
+  expect(weekly.spec.calendars?.[0]).toMatchObject({
+    hour: [{ start: 2, end: 2, step: 1 }],
+    dayOfWeek: [{ start: 'SUNDAY', end: 'SUNDAY', step: 1 }],
+  });
+  expect(weekly.action).toMatchObject({ taskQueue: 'maintenance' });
+  const queue = await env.client.schedule.getHandle('process-notification-queue').describe();
+  expect(queue.spec.intervals).toMatchObject([{ every: 300_000 }]);
+  const health = await env.client.schedule.getHandle('perform-system-health-check').describe();
+  expect(health.spec.intervals).toMatchObject([{ every: 1_800_000 }]);
+
+  // Someone edits a schedule by hand and pauses it: sync restores the spec and keeps the pause.
+  const handle = env.client.schedule.getHandle('cleanup-execution-history');
+  await handle.update((previous) => ({ ...previous, spec: { cronExpressions: ['7 7 * * *'], timezone: 'UTC' } }));
+  await handle.pause('paused for the audit');
+  await syncSchedules(env.client, TIMEZONE);
+  const repaired = await handle.describe();
+  expect(repaired.spec.timezone).toBe(TIMEZONE);
+  expect(repaired.spec.calendars?.[0]).toMatchObject({
+    hour: [{ start: 3, end: 3, step: 1 }],
+    minute: [{ start: 0, end: 0, step: 1 }],
+  });
+  expect(repaired.state).toMatchObject({ paused: true, note: 'paused for the audit' });
+  await handle.unpause();
+});
+
+test('`temporal schedule trigger` runs the health check, recorded like any run and listed by the API', async () => {
+  await syncSchedules(env.client, TIMEZONE);
+  const admin = await api.as('admin');
+  await withQueueWorkers(env, { database: api.database }, async () => {
+    const since = new Date();
+    await run(process.env[TEST_ENV.cli]!, [
+      'schedule',
+      'trigger',
+      '--schedule-id',
+      'perform-system-health-check',
+      '--address',
+      env.address,
+      '--namespace',
+      'edms',
+    ]);
+    const recorded = await waitFor(async () => {
+      const [row] = await api.database.db
+        .select()
+        .from(schema.taskExecutions)
+        .where(
+          and(
+            eq(schema.taskExecutions.scheduleId, 'perform-system-health-check'),
+            eq(schema.taskExecutions.status, 'succeeded'),
+          ),
+        );
+      return row && row.startedAt >= since ? row : undefined;
+    });
+    expect(recorded).toMatchObject({ taskName: 'perform_system_health_check', triggeredBy: 'system_scheduler' });
+    expect(['schedule', 'cli']).toContain(recorded.trigger);
+    expect(recorded.workflowId).toMatch(/^perform-system-health-check-/);
+
+    const listed = await api.app.inject({
+      url: '/api/v1/scheduler/tasks/perform_system_health_check/executions?limit=5',
+      headers: { authorization: admin.authorization },
+    });
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json().executions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: recorded.id, status: 'succeeded', result: expect.any(Object) }),
+      ]),
+    );
+  });
+});
+
+test('manual trigger over HTTP answers the documented body and audits start and end; bad requests change nothing', async () => {
+  const admin = await api.as('admin');
+  const author = await api.as('author');
+  const trigger = (who: { authorization: string }, body: unknown) =>
+    api.app.inject({
+      method: 'POST',
+      url: '/api/v1/scheduler/monitoring/manual-trigger/',
+      headers: { authorization: who.authorization },
+      payload: body as object,
+    });
+  await withQueueWorkers(env, { database: api.database }, async () => {
+    expect((await trigger(author, { task_name: 'perform_system_health_check' })).statusCode).toBe(403);
+    const unknown = await trigger(admin, { task_name: 'reboot_everything' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error).toMatchObject({
+      code: 'unknown_task',
+      details: { valid_task_names: [...SYSTEM_TASK_NAMES] },
+    });
+    const noDryRun = await trigger(admin, { task_name: 'send_daily_summary', dry_run: true });
+    expect(noDryRun.statusCode).toBe(400);
+    expect(noDryRun.json().error.code).toBe('dry_run_unsupported');
+
+    const response = await trigger(admin, { task_name: 'perform_system_health_check' });
+    expect(response.statusCode).toBe(200);
+    const body = response.json();
+    expect(body).toMatchObject({
+      success: true,
+      task_name: 'perform_system_health_check',
+      task_display_name: 'System health check',
+      execution_time: expect.any(String),
+      duration_seconds: expect.any(Number),
+      dry_run: false,
+      executed_by: admin.username,
+      result: { status: expect.stringMatching(/^(HEALTHY|UNHEALTHY|CRITICAL)$/), checks: expect.any(Object) },
+    });
+    const audit = await api.database.db
+      .select()
+      .from(schema.auditTrail)
+      .where(
+        inArray(schema.auditTrail.action, [
+          'TASK_EXECUTION_STARTED',
+          'SYSTEM_HEALTH_CHECKED',
+          'TASK_EXECUTION_COMPLETED',
+        ]),
+      )
+      .orderBy(schema.auditTrail.id);
+    const ofThisRun = audit.filter(
+      (entry) => entry.entityId === body.execution_id || (entry.details as { status?: string }).status !== undefined,
+    );
+    expect(ofThisRun.filter((a) => a.entityId === body.execution_id).map((a) => [a.action, a.actor])).toEqual([
+      ['TASK_EXECUTION_STARTED', admin.username],
+      ['TASK_EXECUTION_COMPLETED', admin.username],
+    ]);
+    const [verdict] = await api.database.db
+      .select()
+      .from(schema.systemHealthChecks)
+      .where(eq(schema.systemHealthChecks.executionId, body.execution_id));
+    expect(audit.some((a) => a.action === 'SYSTEM_HEALTH_CHECKED' && a.entityId === verdict!.id)).toBe(true);
+
+    const dry = await trigger(admin, { task_name: 'cleanup_workflow_tasks', dry_run: true });
+    expect(dry.json()).toMatchObject({ success: true, dry_run: true, result: { dry_run: true, cancelled_count: 0 } });
+  });
+});
+
+test('the status endpoint shows a failed task and a paused schedule as alerts, and every task', async () => {
+  await syncSchedules(env.client, TIMEZONE);
+  const admin = await api.as('admin');
+  const broken = await systemTasksWithoutDatabase(env);
+  const post = (url: string, payload?: object) =>
+    api.app.inject({ method: 'POST', url, headers: { authorization: admin.authorization }, payload });
+
+  await withQueueWorkers(
+    env,
+    { database: api.database, activities: { checkWorkflowTimeouts: broken.checkWorkflowTimeouts } },
+    async () => {
+      const failed = await post('/api/v1/scheduler/monitoring/manual-trigger/', {
+        task_name: 'check_workflow_timeouts',
+      });
+      expect(failed.statusCode).toBe(200);
+      expect(failed.json()).toMatchObject({ success: false, error: expect.stringContaining('CONNECTION_ENDED') });
+
+      const paused = await post('/api/v1/scheduler/schedules/send-daily-summary/pause', {
+        note: 'mail server migration',
+      });
+      expect(paused.statusCode).toBe(200);
+      expect(paused.json()).toMatchObject({ paused: true, note: `paused by ${admin.username}: mail server migration` });
+      expect((await post('/api/v1/scheduler/schedules/no-such-schedule/pause', {})).statusCode).toBe(404);
+
+      const status = await api.app.inject({
+        url: '/api/v1/scheduler/monitoring/status/',
+        headers: { authorization: admin.authorization },
+      });
+      expect(status.statusCode).toBe(200);
+      const body = status.json();
+      expect(body.alerts).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            severity: 'warning',
+            code: 'task_failed',
+            message: expect.stringContaining('check_workflow_timeouts'),
+          }),
+          expect.objectContaining({
+            severity: 'warning',
+            code: 'schedule_paused',
+            message: expect.stringContaining('send-daily-summary'),
+          }),
+        ]),
+      );
+      expect(body.overall_status).toMatch(/^(EXCELLENT|GOOD|WARNING|CRITICAL)$/);
+      expect(body.health_score).toBeLessThanOrEqual(80);
+      expect(body.workers.task_queues.scheduler.status).toBe('up');
+      expect(body.schedules_running).toBe(SYSTEM_SCHEDULES.length - 1);
+      expect(Object.keys(body.available_tasks).sort()).toEqual([...SYSTEM_TASK_NAMES].sort());
+      expect(body.available_tasks.send_daily_summary).toMatchObject({
+        schedule_id: 'send-daily-summary',
+        schedule: 'daily at 08:00',
+        paused: true,
+        supports_dry_run: false,
+      });
+      expect(body.available_tasks.check_workflow_timeouts.last_run).toMatchObject({ status: 'failed' });
+      expect(body.available_tasks.perform_system_health_check.next_run_times.length).toBeGreaterThan(0);
+
+      const unpaused = await post('/api/v1/scheduler/schedules/send-daily-summary/unpause', { note: 'done' });
+      expect(unpaused.json()).toMatchObject({ paused: false });
+      const audit = await api.database.db
+        .select()
+        .from(schema.auditTrail)
+        .where(eq(schema.auditTrail.entityId, 'send-daily-summary'))
+        .orderBy(schema.auditTrail.id);
+      expect(audit.map((a) => [a.action, a.actor, (a.details as { note: string }).note])).toEqual([
+        ['SCHEDULE_PAUSED', admin.username, 'mail server migration'],
+        ['SCHEDULE_UNPAUSED', admin.username, 'done'],
+      ]);
+    },
+  );
+});
