@@ -14,6 +14,8 @@ export const SYSTEM_TASK_NAMES = [
   'send_daily_summary',
   'perform_system_health_check',
   'cleanup_execution_history',
+  'run_scheduled_backup',
+  'cleanup_old_backups',
 ] as const;
 
 export type SystemTaskName = (typeof SYSTEM_TASK_NAMES)[number];
@@ -23,7 +25,7 @@ export type TaskTrigger = 'schedule' | 'manual' | 'cli';
 export interface SystemTaskDefinition {
   displayName: string;
   description: string;
-  category: 'documents' | 'workflows' | 'notifications' | 'maintenance' | 'monitoring';
+  category: 'documents' | 'workflows' | 'notifications' | 'maintenance' | 'monitoring' | 'backup';
   /** The old Celery priority (0-9, 9 most urgent). */
   priority: number;
   icon: string;
@@ -129,7 +131,31 @@ export const SYSTEM_TASKS: Record<SystemTaskName, SystemTaskDefinition> = {
     supportsDryRun: true,
     timeoutMinutes: 30,
   },
+  run_scheduled_backup: {
+    displayName: 'Scheduled backup',
+    description:
+      'pg_dump of the application database and an archive of document storage, with a manifest of checksums and row counts, packaged under EDMS_BACKUP_DIR.',
+    category: 'backup',
+    priority: 9,
+    icon: 'database-backup',
+    taskQueue: TASK_QUEUES.maintenance,
+    supportsDryRun: false,
+    timeoutMinutes: 180,
+  },
+  cleanup_old_backups: {
+    displayName: 'Clean up old backups',
+    description: 'Deletes backup archives beyond their retention, never the newest of a type.',
+    category: 'backup',
+    priority: 7,
+    icon: 'archive-x',
+    taskQueue: TASK_QUEUES.maintenance,
+    supportsDryRun: true,
+    timeoutMinutes: 30,
+  },
 };
+
+export const BACKUP_TYPES = ['full', 'export', 'archive'] as const;
+export type BackupType = (typeof BACKUP_TYPES)[number];
 
 export const isSystemTaskName = (name: string): name is SystemTaskName =>
   (SYSTEM_TASK_NAMES as readonly string[]).includes(name);
@@ -149,6 +175,8 @@ export interface SystemTaskInput {
   /** Username for manual runs; schedules run as `system_scheduler`. */
   triggeredBy?: string;
   scheduleId?: string;
+  /** Task-specific options, e.g. the backup type a backup schedule asks for. */
+  options?: { backupType?: BackupType };
 }
 
 /** The result every document task reports (as the old Celery tasks did). */

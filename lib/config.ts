@@ -34,6 +34,9 @@ const EnvSchema = Type.Object({
   EDMS_ESCALATION_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 7 }),
   EDMS_REMINDER_INTERVAL_DAYS: Type.Number({ exclusiveMinimum: 0, maximum: 365, default: 1 }),
   EDMS_STORAGE_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  EDMS_BACKUP_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  EDMS_BACKUP_COMPRESSION: Type.Integer({ minimum: 0, maximum: 9, default: 9 }),
+  EDMS_PG_BIN_DIR: Type.Optional(Type.String({ minLength: 1 })),
   EDMS_TASK_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 7 }),
   EDMS_NOTIFICATION_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }),
   EDMS_LOGIN_ATTEMPTS_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
@@ -74,6 +77,10 @@ export interface AppConfig {
   storageDir: string;
   taskRetentionDays: number;
   notificationRetentionDays: number;
+  /** Backups go to `<backupDir>/backups/<type>/`. */
+  backupDir: string;
+  backupCompressionLevel: number;
+  pgBinDir: string | undefined;
   embeddedPgPort: number;
   logLevel: LogLevel;
   logFormat: 'json' | 'pretty';
@@ -168,6 +175,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     storageDir: path.resolve(parsed.EDMS_STORAGE_DIR ?? path.join(parsed.EDMS_DATA_DIR, 'storage')),
     taskRetentionDays: parsed.EDMS_TASK_RETENTION_DAYS,
+    backupDir: path.resolve(parsed.EDMS_BACKUP_DIR ?? parsed.EDMS_DATA_DIR),
+    backupCompressionLevel: parsed.EDMS_BACKUP_COMPRESSION,
+    pgBinDir: parsed.EDMS_PG_BIN_DIR,
     notificationRetentionDays: parsed.EDMS_NOTIFICATION_RETENTION_DAYS,
     embeddedPgPort: parsed.EDMS_EMBEDDED_PG_PORT,
     logLevel: parsed.LOG_LEVEL,

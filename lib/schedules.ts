@@ -17,6 +17,7 @@ export interface SystemSchedule {
   overlap: ScheduleOverlapPolicy;
   /** Runs missed while Temporal was down are still taken within this window. */
   catchupWindow: Duration;
+  options?: SystemTaskInput['options'];
 }
 
 /** The system schedules that replaced Celery Beat's beat_schedule (ids are a contract with runbooks). */
@@ -93,6 +94,41 @@ export const SYSTEM_SCHEDULES: readonly SystemSchedule[] = [
     overlap: ScheduleOverlapPolicy.SKIP,
     catchupWindow: '6 hours',
   },
+  {
+    scheduleId: 'backup-daily-full',
+    taskName: 'run_scheduled_backup',
+    when: 'daily at 02:00',
+    spec: { cronExpressions: ['0 2 * * *'] },
+    overlap: ScheduleOverlapPolicy.SKIP,
+    catchupWindow: '6 hours',
+    options: { backupType: 'full' },
+  },
+  {
+    scheduleId: 'backup-weekly-export',
+    taskName: 'run_scheduled_backup',
+    when: 'Sundays at 03:00',
+    spec: { cronExpressions: ['0 3 * * 0'] },
+    overlap: ScheduleOverlapPolicy.SKIP,
+    catchupWindow: '1 day',
+    options: { backupType: 'export' },
+  },
+  {
+    scheduleId: 'backup-monthly-archive',
+    taskName: 'run_scheduled_backup',
+    when: 'on the 1st at 04:00',
+    spec: { cronExpressions: ['0 4 1 * *'] },
+    overlap: ScheduleOverlapPolicy.SKIP,
+    catchupWindow: '1 day',
+    options: { backupType: 'archive' },
+  },
+  {
+    scheduleId: 'backup-cleanup',
+    taskName: 'cleanup_old_backups',
+    when: 'daily at 05:00',
+    spec: { cronExpressions: ['0 5 * * *'] },
+    overlap: ScheduleOverlapPolicy.SKIP,
+    catchupWindow: '6 hours',
+  },
 ];
 
 export const schedulesOfTask = (taskName: SystemTaskName) =>
@@ -101,7 +137,12 @@ export const schedulesOfTask = (taskName: SystemTaskName) =>
 /** What Temporal is asked to run for a schedule, in EDMS_TIMEZONE. */
 export function scheduleOptions(schedule: SystemSchedule, timezone: string): ScheduleOptions {
   const task = SYSTEM_TASKS[schedule.taskName];
-  const input: SystemTaskInput = { taskName: schedule.taskName, trigger: 'schedule', scheduleId: schedule.scheduleId };
+  const input: SystemTaskInput = {
+    taskName: schedule.taskName,
+    trigger: 'schedule',
+    scheduleId: schedule.scheduleId,
+    ...(schedule.options ? { options: schedule.options } : {}),
+  };
   return {
     scheduleId: schedule.scheduleId,
     spec: { ...schedule.spec, timezone },

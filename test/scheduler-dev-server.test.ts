@@ -87,6 +87,19 @@ test('schedule sync creates every system schedule once, keeps it on a second run
   const health = await env.client.schedule.getHandle('perform-system-health-check').describe();
   expect(health.spec.intervals).toMatchObject([{ every: 1_800_000 }]);
 
+  const monthly = await env.client.schedule.getHandle('backup-monthly-archive').describe();
+  expect(monthly.spec.calendars?.[0]).toMatchObject({
+    dayOfMonth: [{ start: 1, end: 1, step: 1 }],
+    hour: [{ start: 4, end: 4, step: 1 }],
+  });
+  expect(monthly.action).toMatchObject({
+    taskQueue: 'maintenance',
+    args: [
+      { taskName: 'run_scheduled_backup', options: { backupType: 'archive' }, scheduleId: 'backup-monthly-archive' },
+    ],
+  });
+  expect(SYSTEM_SCHEDULES).toHaveLength(13);
+
   // Someone edits a schedule by hand and pauses it: sync restores the spec and keeps the pause.
   const handle = env.client.schedule.getHandle('cleanup-execution-history');
   await handle.update((previous) => ({ ...previous, spec: { cronExpressions: ['7 7 * * *'], timezone: 'UTC' } }));

@@ -1,6 +1,12 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as tar from 'tar';
 import { and, eq, sql } from 'drizzle-orm';
 import {
   documentWorkflowId,
@@ -18,12 +24,14 @@ import {
   createTimeSkippingEnv,
   deliveriesSettled,
   systemTasksWithoutDatabase,
+  TEST_BACKUP_DIR,
   terminateOpenWorkflows,
   uniqueTaskQueue,
   withWorker,
   type WorkerOptions,
 } from './helpers/temporal';
 
+const run = promisify(execFile);
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 
@@ -40,6 +48,7 @@ beforeEach(() => {
 });
 afterEach(() => terminateOpenWorkflows(env));
 afterAll(async () => {
+  await rm(TEST_BACKUP_DIR, { recursive: true, force: true });
   await database?.close();
   await env?.teardown();
 });
@@ -331,4 +340,83 @@ test('execution history past its retention is pruned; the dry run counts it and 
     // This run's own record (and every recent one) stays.
     expect((await execution(real.executionId)).status).toBe('succeeded');
   });
+});
+
+test('a scheduled backup packs a pg_dump, the storage and a manifest of checksums and row counts', async () => {
+  const storedFile = path.join(os.tmpdir(), 'edms-test-storage', `sop-${randomUUID()}.pdf`);
+  await mkdir(path.dirname(storedFile), { recursive: true });
+  await writeFile(storedFile, 'controlled document body');
+  await inWorker(async () => {
+    const outcome = await runTask({ taskName: 'run_scheduled_backup', options: { backupType: 'export' } });
+    const result = outcome.result as { path: string; sha256: string; size_bytes: number; type: string };
+    expect(result.type).toBe('export');
+    expect(result.path).toMatch(/\/backups\/export\/backup_\d{8}T\d{6}Z\.tar\.gz$/);
+    expect(path.dirname(result.path)).toBe(path.join(TEST_BACKUP_DIR, 'backups', 'export'));
+    expect((await readdir(path.dirname(result.path))).filter((name) => name.includes('partial'))).toEqual([]);
+
+    const unpacked = await mkdtemp(path.join(os.tmpdir(), 'edms-backup-check-'));
+    await tar.extract({ file: result.path, cwd: unpacked });
+    const manifest = JSON.parse(await readFile(path.join(unpacked, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ backup_type: 'export', postgresql_server_version: expect.stringMatching(/^\d+/) });
+    for (const file of manifest.files as { name: string; sha256: string; size_bytes: number }[]) {
+      const bytes = await readFile(path.join(unpacked, file.name));
+      expect(bytes.length).toBe(file.size_bytes);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
+    }
+    const [documents] = await database.sql<{ n: number }[]>`select count(*)::int as n from documents`;
+    expect(manifest.row_counts.documents).toBeLessThanOrEqual(documents!.n);
+    expect(manifest.row_counts.task_executions).toBeGreaterThanOrEqual(1);
+    // The dump is one pg_restore can read, and the storage archive holds the stored file.
+    const listing = await run('pg_restore', ['--list', path.join(unpacked, 'database.dump')]);
+    expect(listing.stdout).toContain('TABLE DATA public documents');
+    const storage = await mkdtemp(path.join(os.tmpdir(), 'edms-storage-check-'));
+    await tar.extract({ file: path.join(unpacked, 'storage.tar.gz'), cwd: storage });
+    expect(await readFile(path.join(storage, path.basename(storedFile)), 'utf8')).toBe('controlled document body');
+    await rm(unpacked, { recursive: true });
+    await rm(storage, { recursive: true });
+  });
+});
+
+test('backup cleanup keeps the newest archives of each type by retention; its dry run deletes nothing', async () => {
+  const fullDir = path.join(TEST_BACKUP_DIR, 'backups', 'full');
+  await rm(fullDir, { recursive: true, force: true });
+  await mkdir(fullDir, { recursive: true });
+  const names = Array.from(
+    { length: 9 },
+    (_, day) => `backup_202601${String(day + 10).padStart(2, '0')}T020000Z.tar.gz`,
+  );
+  for (const name of names) await writeFile(path.join(fullDir, name), 'archive');
+  await writeFile(path.join(fullDir, 'notes.txt'), 'not an archive');
+  await inWorker(async () => {
+    const dry = await runTask({ taskName: 'cleanup_old_backups', dryRun: true });
+    expect(dry.result).toMatchObject({ dry_run: true, deleted_count: 0, kept: { full: 7 } });
+    expect(dry.result.would_delete).toEqual(
+      expect.arrayContaining(names.slice(0, 2).map((name) => ({ type: 'full', name }))),
+    );
+    expect((await readdir(fullDir)).length).toBe(10);
+
+    const real = await runTask({ taskName: 'cleanup_old_backups' });
+    expect(real.result.deleted).toEqual(names.slice(0, 2).map((name) => ({ type: 'full', name })));
+    expect((await readdir(fullDir)).sort()).toEqual([...names.slice(2), 'notes.txt'].sort());
+  });
+});
+
+test('a backup without pg_dump fails at once with an error naming what to install', async () => {
+  await inWorker(
+    async () => {
+      const started = Date.now();
+      await expect(runTask({ taskName: 'run_scheduled_backup' })).rejects.toThrow(WorkflowFailedError);
+      const [row] = await database.db
+        .select()
+        .from(schema.taskExecutions)
+        .where(
+          and(eq(schema.taskExecutions.taskName, 'run_scheduled_backup'), eq(schema.taskExecutions.status, 'failed')),
+        )
+        .orderBy(sql`${schema.taskExecutions.startedAt} desc`)
+        .limit(1);
+      expect(row!.error).toContain('install the PostgreSQL client tools (Debian: postgresql-client)');
+      expect(row!.startedAt.getTime()).toBeGreaterThanOrEqual(started - 1000);
+    },
+    { systemTasks: { pgBinDir: '/nonexistent/bin' } },
+  );
 });

@@ -1,6 +1,8 @@
 import os from 'node:os';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { DEFAULT_BACKUP_RETENTION } from '../activities/system-tasks';
+import { APP_VERSION } from '../lib/version';
 import { ALL_TASK_QUEUES, TASK_QUEUES } from '../common';
 import { connectDatabase } from '../db';
 import { createTransport } from 'nodemailer';
@@ -48,6 +50,12 @@ async function main(): Promise<void> {
           notificationRetentionDays: config.notificationRetentionDays,
           timezone: config.timezone,
           monitoredTaskQueues: ALL_TASK_QUEUES,
+          databaseUrl,
+          backupDir: config.backupDir,
+          backupRetention: DEFAULT_BACKUP_RETENTION,
+          backupCompressionLevel: config.backupCompressionLevel,
+          pgBinDir: config.pgBinDir,
+          appVersion: APP_VERSION,
         },
       }),
       shutdownGraceSeconds: config.workerShutdownGraceSeconds,

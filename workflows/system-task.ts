@@ -21,6 +21,8 @@ const TASK_ACTIVITY = {
   send_daily_summary: 'sendDailySummary',
   perform_system_health_check: 'performSystemHealthCheck',
   cleanup_execution_history: 'cleanupExecutionHistory',
+  run_scheduled_backup: 'runScheduledBackup',
+  cleanup_old_backups: 'cleanupOldBackups',
 } as const satisfies Record<SystemTaskName, keyof Activities>;
 
 const bookkeeping = proxyActivities<Activities>({
@@ -55,7 +57,7 @@ export async function systemTask(input: SystemTaskInput): Promise<SystemTaskOutc
   });
   const runTask = work[TASK_ACTIVITY[input.taskName]] as (request: TaskRequest) => Promise<TaskResult>;
   try {
-    const result = await runTask({ executionId, dryRun });
+    const result = await runTask({ executionId, dryRun, options: input.options });
     await bookkeeping.finishTaskExecution({ executionId, status: 'succeeded', result });
     return { taskName: input.taskName, executionId, dryRun, result };
   } catch (error) {

@@ -1,3 +1,4 @@
+import { createBackupTasks } from './backups';
 import { createDocumentDateTasks } from './document-dates';
 import { createHealthCheckTask } from './health-check';
 import { createHousekeepingTasks } from './housekeeping';
@@ -5,7 +6,12 @@ import { createNotificationTasks } from './notification-tasks';
 import { createReviewTaskTasks } from './review-tasks';
 import type { SystemTaskDeps } from './settings';
 
-export { defaultSystemTaskSettings, type SystemTaskSettings, type TaskRequest } from './settings';
+export {
+  DEFAULT_BACKUP_RETENTION,
+  defaultSystemTaskSettings,
+  type SystemTaskSettings,
+  type TaskRequest,
+} from './settings';
 
 /**
  * A failed run's recorded error should say why: drizzle reports "Failed query: ..." and keeps the
@@ -37,5 +43,6 @@ export function createSystemTaskActivities(deps: SystemTaskDeps) {
     ...createNotificationTasks(deps),
     ...createHealthCheckTask(deps),
     ...createHousekeepingTasks(deps, reviewTasks),
+    ...createBackupTasks(deps),
   });
 }

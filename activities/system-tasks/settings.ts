@@ -1,5 +1,12 @@
 import type { Client } from '@temporalio/client';
-import { ALL_TASK_QUEUES, DEFAULT_LIFECYCLE_SETTINGS, TASK_QUEUES, type LifecycleSettings } from '../../common';
+import {
+  ALL_TASK_QUEUES,
+  DEFAULT_LIFECYCLE_SETTINGS,
+  TASK_QUEUES,
+  type BackupType,
+  type LifecycleSettings,
+  type SystemTaskInput,
+} from '../../common';
 import type { DatabaseHandle } from '../../db';
 import type { DispatchNotifications } from '../notification-dispatch';
 
@@ -15,11 +22,34 @@ export interface SystemTaskSettings {
   /** Delivered notifications older than this are pruned by the weekly cleanup. */
   notificationRetentionDays: number;
   timezone: string;
+  /** The application database, as pg_dump connects to it. */
+  databaseUrl: string;
+  /** Backups go to `<backupDir>/backups/<type>/` (EDMS_BACKUP_DIR). */
+  backupDir: string;
+  /** Archives kept per backup type (the newest is never deleted). */
+  backupRetention: Record<BackupType, number>;
+  /** pg_dump compression, 0-9 (EDMS_BACKUP_COMPRESSION). */
+  backupCompressionLevel: number;
+  /** `pg_dump` and `pg_restore` are looked up here first (EDMS_PG_BIN_DIR), then on PATH. */
+  pgBinDir: string | undefined;
+  appVersion: string;
   /** Task queues whose pollers the health check counts. */
   monitoredTaskQueues: readonly string[];
 }
 
-export const defaultSystemTaskSettings = (storageDir: string): SystemTaskSettings => ({
+export const DEFAULT_BACKUP_RETENTION: Record<BackupType, number> = { full: 7, export: 4, archive: 12 };
+
+export const defaultSystemTaskSettings = (
+  storageDir: string,
+  databaseUrl: string,
+  backupDir: string,
+): SystemTaskSettings => ({
+  databaseUrl,
+  backupDir,
+  backupRetention: DEFAULT_BACKUP_RETENTION,
+  backupCompressionLevel: 9,
+  pgBinDir: undefined,
+  appVersion: '0.0.0',
   documentsTaskQueue: TASK_QUEUES.documents,
   lifecycle: DEFAULT_LIFECYCLE_SETTINGS,
   storageDir,
@@ -40,4 +70,5 @@ export interface SystemTaskDeps {
 export interface TaskRequest {
   executionId: string;
   dryRun: boolean;
+  options?: SystemTaskInput['options'];
 }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { BackupType } from '../../common';
 import { actingUser, type Authorize } from '../plugins/auth';
 import { bearerAuth, errorResponses } from '../schemas/common';
 import {
@@ -46,10 +47,14 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRouteDeps> = as
     async (request) => {
       const user = actingUser(request);
       const taskName = requireTaskName(request.body.task_name);
-      return triggerTask(deps, taskName, request.body.dry_run ?? false, {
-        username: user.username,
-        requestId: request.id,
-      });
+      const backupType = request.body.backup_type as BackupType | undefined;
+      return triggerTask(
+        deps,
+        taskName,
+        request.body.dry_run ?? false,
+        { username: user.username, requestId: request.id },
+        backupType ? { backupType } : undefined,
+      );
     },
   );
 

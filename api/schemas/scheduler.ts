@@ -4,6 +4,9 @@ export const ManualTriggerBody = Type.Object(
   {
     task_name: Type.String({ minLength: 1, description: 'A system task name, e.g. perform_system_health_check' }),
     dry_run: Type.Optional(Type.Boolean({ default: false, description: 'Report what would change; change nothing' })),
+    backup_type: Type.Optional(
+      Type.String({ enum: ['full', 'export', 'archive'], description: 'For run_scheduled_backup (default full)' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -92,14 +92,26 @@ export async function recentExecutions(db: Database, taskName: SystemTaskName, l
  * Runs a task now as `actor` and waits for it. The workflow records the run and its audit entries
  * (TASK_EXECUTION_STARTED, then COMPLETED or FAILED) like any scheduled run.
  */
-export async function triggerTask(deps: SchedulerDeps, taskName: SystemTaskName, dryRun: boolean, actor: Actor) {
+export async function triggerTask(
+  deps: SchedulerDeps,
+  taskName: SystemTaskName,
+  dryRun: boolean,
+  actor: Actor,
+  options?: SystemTaskInput['options'],
+) {
   const task = SYSTEM_TASKS[taskName];
   if (dryRun && !task.supportsDryRun) {
     throw badRequest('dry_run_unsupported', `${taskName} cannot run as a dry run: it only reports or only sends`, {
       task_name: taskName,
     });
   }
-  const input: SystemTaskInput = { taskName, dryRun, trigger: 'manual', triggeredBy: actor.username };
+  const input: SystemTaskInput = {
+    taskName,
+    dryRun,
+    trigger: 'manual',
+    triggeredBy: actor.username,
+    ...(options ? { options } : {}),
+  };
   const handle = await deps.temporal.workflow.start('systemTask', {
     taskQueue: task.taskQueue,
     workflowId: `manual-${taskName.replace(/_/g, '-')}-${randomUUID()}`,

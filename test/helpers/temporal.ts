@@ -26,6 +26,8 @@ import { connectDatabase, type DatabaseHandle } from '../../db';
 
 /** Document storage for tests (the health check writes a probe file there). */
 const TEST_STORAGE_DIR = path.join(os.tmpdir(), 'edms-test-storage');
+/** Backups made by tests land under `<this>/backups/<type>/`. */
+export const TEST_BACKUP_DIR = path.join(os.tmpdir(), `edms-test-backups-${process.pid}`);
 
 let runtimeInstalled = false;
 /** Keeps the SDK quiet in test output unless something is wrong. */
@@ -114,7 +116,7 @@ export async function testActivities(
     mailer: await testMailer(),
     mail: TEST_MAIL_SETTINGS,
     temporal: env.client,
-    systemTasks: { ...defaultSystemTaskSettings(TEST_STORAGE_DIR), ...systemTasks },
+    systemTasks: { ...defaultSystemTaskSettings(TEST_STORAGE_DIR, testDatabaseUrl(), TEST_BACKUP_DIR), ...systemTasks },
   });
 }
 
@@ -218,6 +220,6 @@ export async function systemTasksWithoutDatabase(env: TestWorkflowEnvironment) {
     database: closed,
     temporal: env.client,
     dispatchNotifications: dispatchThroughTemporal(env.client),
-    settings: defaultSystemTaskSettings(TEST_STORAGE_DIR),
+    settings: defaultSystemTaskSettings(TEST_STORAGE_DIR, testDatabaseUrl(), TEST_BACKUP_DIR),
   });
 }
