@@ -339,6 +339,14 @@ test('execution history past its retention is pruned; the dry run counts it and 
     expect(await exists()).toBe(false);
     // This run's own record (and every recent one) stays.
     expect((await execution(real.executionId)).status).toBe('succeeded');
+
+    const weekly = await runTask({ taskName: 'weekly_comprehensive_cleanup' });
+    expect(weekly.result).toMatchObject({
+      dry_run: false,
+      workflow_tasks: { dry_run: false },
+      notifications: { retention_days: 90 },
+      executions: { retention_days: 7, deleted_count: 0 },
+    });
   });
 });
 
