@@ -1,8 +1,8 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,7 @@ import {
   type SystemTaskInput,
   type SystemTaskOutcome,
 } from '../common';
+import { verifyArchive } from '../activities/system-tasks/backups';
 import { connectDatabase, documentFacts, schema, type DatabaseHandle } from '../db';
 import { documentLifecycle, systemTask } from '../workflows';
 import { documentRow, notificationsOf, seedDocument, seedUser } from './helpers/documents';
@@ -380,6 +381,25 @@ test('a scheduled backup packs a pg_dump, the storage and a manifest of checksum
     const storage = await mkdtemp(path.join(os.tmpdir(), 'edms-storage-check-'));
     await tar.extract({ file: path.join(unpacked, 'storage.tar.gz'), cwd: storage });
     expect(await readFile(path.join(storage, path.basename(storedFile)), 'utf8')).toBe('controlled document body');
+    expect(result).toMatchObject({ verification: { checksums_ok: true, files_checked: 2 } });
+
+    // One changed byte in the dump of a copy: verification refuses the copy and names the file.
+    const dump = path.join(unpacked, 'database.dump');
+    const bytes = await readFile(dump);
+    bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
+    await writeFile(dump, bytes);
+    const tampered = path.join(unpacked, 'tampered.tar.gz');
+    await tar.create({ gzip: true, file: tampered, cwd: unpacked }, [
+      'manifest.json',
+      'database.dump',
+      'storage.tar.gz',
+    ]);
+    await expect(new MockActivityEnvironment().run(verifyArchive, tampered, 'pg_restore')).rejects.toThrow(
+      'database.dump does not match its checksum',
+    );
+    await expect(new MockActivityEnvironment().run(verifyArchive, result.path, 'pg_restore')).resolves.toMatchObject({
+      checksums_ok: true,
+    });
     await rm(unpacked, { recursive: true });
     await rm(storage, { recursive: true });
   });
@@ -395,16 +415,22 @@ test('backup cleanup keeps the newest archives of each type by retention; its dr
   );
   for (const name of names) await writeFile(path.join(fullDir, name), 'archive');
   await writeFile(path.join(fullDir, 'notes.txt'), 'not an archive');
+  // What a backup killed mid-way leaves: a partial archive, never under an archive's name.
+  const killed = path.join(fullDir, '.backup_20260120T020000Z.tar.gz.partial');
+  await writeFile(killed, 'half an archive');
+  await utimes(killed, new Date(Date.now() - DAY), new Date(Date.now() - DAY));
   await inWorker(async () => {
     const dry = await runTask({ taskName: 'cleanup_old_backups', dryRun: true });
     expect(dry.result).toMatchObject({ dry_run: true, deleted_count: 0, kept: { full: 7 } });
     expect(dry.result.would_delete).toEqual(
       expect.arrayContaining(names.slice(0, 2).map((name) => ({ type: 'full', name }))),
     );
-    expect((await readdir(fullDir)).length).toBe(10);
+    expect(dry.result.would_remove_leftovers).toEqual(['backups/full/.backup_20260120T020000Z.tar.gz.partial']);
+    expect((await readdir(fullDir)).length).toBe(11);
 
     const real = await runTask({ taskName: 'cleanup_old_backups' });
     expect(real.result.deleted).toEqual(names.slice(0, 2).map((name) => ({ type: 'full', name })));
+    expect(real.result.removed_leftovers).toEqual(['backups/full/.backup_20260120T020000Z.tar.gz.partial']);
     expect((await readdir(fullDir)).sort()).toEqual([...names.slice(2), 'notes.txt'].sort());
   });
 });

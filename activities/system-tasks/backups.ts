@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
@@ -9,6 +10,9 @@ import * as tar from 'tar';
 import { BACKUP_TYPES, type BackupType } from '../../common';
 import { schema } from '../../db';
 import type { SystemTaskDeps, TaskRequest } from './settings';
+
+/** A backup's temporary files untouched this long belong to a run that was killed. */
+const STALE_WORK_MS = 6 * 60 * 60 * 1000;
 
 const ARCHIVE_PATTERN = /^backup_(\d{8}T\d{6}Z)\.tar\.gz$/;
 
@@ -88,11 +92,47 @@ async function checkPgDump(program: string, serverVersionNum: number): Promise<s
   return version;
 }
 
+export interface ArchiveVerification {
+  checksums_ok: boolean;
+  files_checked: number;
+  pg_restore_entries: number;
+}
+
+/**
+ * Re-reads a finished archive: every file the manifest lists must be there with its size and
+ * SHA-256, and pg_restore must be able to list the dump. Throws naming the first problem.
+ */
+export async function verifyArchive(archive: string, pgRestore: string): Promise<ArchiveVerification> {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'edms-verify-'));
+  try {
+    await tar.extract({ file: archive, cwd: scratch });
+    const manifest = JSON.parse(await readFile(path.join(scratch, 'manifest.json'), 'utf8')) as {
+      files: BackupFile[];
+    };
+    for (const expected of manifest.files) {
+      const actual = await describeFile(scratch, expected.name).catch(() => undefined);
+      if (!actual) throw new Error(`${path.basename(archive)}: ${expected.name} is missing`);
+      if (actual.sha256 !== expected.sha256 || actual.size_bytes !== expected.size_bytes) {
+        throw new Error(`${path.basename(archive)}: ${expected.name} does not match its checksum`);
+      }
+    }
+    const listing = await runTool(pgRestore, ['--list', path.join(scratch, 'database.dump')]);
+    return {
+      checksums_ok: true,
+      files_checked: manifest.files.length,
+      pg_restore_entries: listing.split('\n').filter((line) => line && !line.startsWith(';')).length,
+    };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
 /** Scheduled backups and their retention. Verification, configurations and restore build on this. */
 export function createBackupTasks({ database, settings }: SystemTaskDeps) {
   const { db, sql } = database;
   const tool = (name: string) => (settings.pgBinDir ? path.join(settings.pgBinDir, name) : name);
   const typeDir = (type: BackupType) => path.join(settings.backupDir, 'backups', type);
+  const workRoot = () => path.join(settings.backupDir, 'backups', '.work');
 
   async function rowCounts(): Promise<Record<string, number>> {
     const tables = await sql<{ table_name: string }[]>`
@@ -140,7 +180,7 @@ export function createBackupTasks({ database, settings }: SystemTaskDeps) {
       const [server] = await sql<{ version: string; num: string }[]>`
         select current_setting('server_version') as version, current_setting('server_version_num') as num`;
       const pgDumpVersion = await checkPgDump(tool('pg_dump'), Number(server!.num));
-      const work = path.join(settings.backupDir, 'backups', '.work', executionId);
+      const work = path.join(workRoot(), executionId);
       await rm(work, { recursive: true, force: true });
       await mkdir(work, { recursive: true });
       try {
@@ -175,6 +215,11 @@ export function createBackupTasks({ database, settings }: SystemTaskDeps) {
           'database.dump',
           'storage.tar.gz',
         ]);
+        // Verified before it takes its final name: an archive under that name is complete and readable.
+        const verification = await verifyArchive(partial, tool('pg_restore')).catch(async (error: unknown) => {
+          await rm(partial, { force: true });
+          throw error;
+        });
         await rename(partial, finalPath);
         const archive = await describeFile(typeDir(type), finalName);
         return {
@@ -184,6 +229,7 @@ export function createBackupTasks({ database, settings }: SystemTaskDeps) {
           sha256: archive.sha256,
           files,
           row_counts: manifest.row_counts,
+          verification,
           reused: false,
         };
       } finally {
@@ -205,8 +251,30 @@ export function createBackupTasks({ database, settings }: SystemTaskDeps) {
           removed.push({ type, name });
         }
       }
+      // Leftovers of backups killed mid-way (never under an archive's name), once surely abandoned.
+      const abandoned: string[] = [];
+      const stale = Date.now() - STALE_WORK_MS;
+      const leftovers = [
+        ...(
+          await Promise.all(
+            BACKUP_TYPES.map(async (type) =>
+              (await readdir(typeDir(type)).catch(() => [] as string[]))
+                .filter((name) => name.endsWith('.partial'))
+                .map((name) => path.join(typeDir(type), name)),
+            ),
+          )
+        ).flat(),
+        ...(await readdir(workRoot()).catch(() => [] as string[])).map((name) => path.join(workRoot(), name)),
+      ];
+      for (const leftover of leftovers) {
+        const info = await stat(leftover).catch(() => undefined);
+        if (!info || info.mtimeMs > stale) continue;
+        if (!dryRun) await rm(leftover, { recursive: true, force: true });
+        abandoned.push(path.relative(settings.backupDir, leftover));
+      }
       return {
         dry_run: dryRun,
+        [dryRun ? 'would_remove_leftovers' : 'removed_leftovers']: abandoned,
         retention: settings.backupRetention,
         kept,
         [dryRun ? 'would_delete' : 'deleted']: removed,
