@@ -15,7 +15,7 @@ import {
   type SystemTaskInput,
   type SystemTaskOutcome,
 } from '../common';
-import { verifyArchive } from '../activities/system-tasks/backups';
+import { verifyArchive } from '../lib/backup-archive';
 import { connectDatabase, documentFacts, schema, type DatabaseHandle } from '../db';
 import { documentLifecycle, systemTask } from '../workflows';
 import { documentRow, notificationsOf, seedDocument, seedUser } from './helpers/documents';

@@ -1,134 +1,34 @@
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Context, ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import * as tar from 'tar';
 import { BACKUP_TYPES, type BackupType } from '../../common';
 import { schema } from '../../db';
+import {
+  checkPgDump,
+  compactUtc,
+  describeFile,
+  runTool,
+  sha256Of,
+  verifyArchive,
+  type ToolRunControl,
+} from '../../lib/backup-archive';
 import type { SystemTaskDeps, TaskRequest } from './settings';
+
+/** An activity's heartbeat and cancellation, for the tools it runs. */
+function activityControl(): ToolRunControl {
+  const context = Context.current();
+  return { heartbeat: () => context.heartbeat(), signal: context.cancellationSignal };
+}
 
 /** A backup's temporary files untouched this long belong to a run that was killed. */
 const STALE_WORK_MS = 6 * 60 * 60 * 1000;
 
 const ARCHIVE_PATTERN = /^backup_(\d{8}T\d{6}Z)\.tar\.gz$/;
 
-export interface BackupFile {
-  name: string;
-  size_bytes: number;
-  sha256: string;
-}
-
-async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-async function describeFile(directory: string, name: string): Promise<BackupFile> {
-  const file = path.join(directory, name);
-  return { name, size_bytes: (await stat(file)).size, sha256: await sha256Of(file) };
-}
-
-/** `20261123T180000Z`: sortable, and safe in file names on every system. */
-const compactUtc = (date: Date) =>
-  date
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z');
-
-/** Runs a program, heartbeating while it works and killing it if the activity is cancelled. */
-function runTool(program: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const context = Context.current();
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const heartbeat = setInterval(() => context.heartbeat({ tool: path.basename(program) }), 5000);
-    const onCancel = () => child.kill('SIGTERM');
-    context.cancellationSignal.addEventListener('abort', onCancel);
-    const done = () => {
-      clearInterval(heartbeat);
-      context.cancellationSignal.removeEventListener('abort', onCancel);
-    };
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      done();
-      if (error.code === 'ENOENT') {
-        reject(
-          ApplicationFailure.nonRetryable(
-            `${program} was not found: install the PostgreSQL client tools (Debian: postgresql-client) matching the server, or set EDMS_PG_BIN_DIR`,
-            'PgToolMissing',
-          ),
-        );
-      } else reject(error);
-    });
-    child.once('exit', (code, signal) => {
-      done();
-      if (code === 0) resolve(stdout);
-      else
-        reject(
-          new Error(`${path.basename(program)} failed (${signal ?? `exit ${code}`}): ${stderr.trim().slice(-2000)}`),
-        );
-    });
-  });
-}
-
-/** pg_dump refuses servers newer than itself; say so before trying, naming what to install. */
-async function checkPgDump(program: string, serverVersionNum: number): Promise<string> {
-  const version = (await runTool(program, ['--version'])).trim();
-  const major = Number(/(\d+)(?:\.\d+)?/.exec(version.replace(/^\D+/, ''))?.[1]);
-  const serverMajor = Math.floor(serverVersionNum / 10000);
-  if (!Number.isFinite(major) || major < serverMajor) {
-    throw ApplicationFailure.nonRetryable(
-      `${version} is older than the PostgreSQL ${serverMajor} server: install postgresql-client-${serverMajor} or newer, or set EDMS_PG_BIN_DIR`,
-      'PgToolTooOld',
-    );
-  }
-  return version;
-}
-
-export interface ArchiveVerification {
-  checksums_ok: boolean;
-  files_checked: number;
-  pg_restore_entries: number;
-}
-
-/**
- * Re-reads a finished archive: every file the manifest lists must be there with its size and
- * SHA-256, and pg_restore must be able to list the dump. Throws naming the first problem.
- */
-export async function verifyArchive(archive: string, pgRestore: string): Promise<ArchiveVerification> {
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'edms-verify-'));
-  try {
-    await tar.extract({ file: archive, cwd: scratch });
-    const manifest = JSON.parse(await readFile(path.join(scratch, 'manifest.json'), 'utf8')) as {
-      files: BackupFile[];
-    };
-    for (const expected of manifest.files) {
-      const actual = await describeFile(scratch, expected.name).catch(() => undefined);
-      if (!actual) throw new Error(`${path.basename(archive)}: ${expected.name} is missing`);
-      if (actual.sha256 !== expected.sha256 || actual.size_bytes !== expected.size_bytes) {
-        throw new Error(`${path.basename(archive)}: ${expected.name} does not match its checksum`);
-      }
-    }
-    const listing = await runTool(pgRestore, ['--list', path.join(scratch, 'database.dump')]);
-    return {
-      checksums_ok: true,
-      files_checked: manifest.files.length,
-      pg_restore_entries: listing.split('\n').filter((line) => line && !line.startsWith(';')).length,
-    };
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
-}
-
 /** Scheduled backups and their retention. Verification, configurations and restore build on this. */
-export function createBackupTasks({ database, settings }: SystemTaskDeps) {
+export function createBackupTasks({ database, settings }: Pick<SystemTaskDeps, 'database' | 'settings'>) {
   const { db, sql } = database;
   const tool = (name: string) => (settings.pgBinDir ? path.join(settings.pgBinDir, name) : name);
   const typeDir = (type: BackupType) => path.join(settings.backupDir, 'backups', type);
@@ -184,13 +84,17 @@ export function createBackupTasks({ database, settings }: SystemTaskDeps) {
       await rm(work, { recursive: true, force: true });
       await mkdir(work, { recursive: true });
       try {
-        await runTool(tool('pg_dump'), [
-          '--format=custom',
-          `--compress=${settings.backupCompressionLevel}`,
-          '--no-owner',
-          `--file=${path.join(work, 'database.dump')}`,
-          `--dbname=${settings.databaseUrl}`,
-        ]);
+        await runTool(
+          tool('pg_dump'),
+          [
+            '--format=custom',
+            `--compress=${settings.backupCompressionLevel}`,
+            '--no-owner',
+            `--file=${path.join(work, 'database.dump')}`,
+            `--dbname=${settings.databaseUrl}`,
+          ],
+          activityControl(),
+        );
         await mkdir(settings.storageDir, { recursive: true });
         await tar.create(
           { gzip: true, file: path.join(work, 'storage.tar.gz'), cwd: settings.storageDir, portable: true },
@@ -216,10 +120,12 @@ export function createBackupTasks({ database, settings }: SystemTaskDeps) {
           'storage.tar.gz',
         ]);
         // Verified before it takes its final name: an archive under that name is complete and readable.
-        const verification = await verifyArchive(partial, tool('pg_restore')).catch(async (error: unknown) => {
-          await rm(partial, { force: true });
-          throw error;
-        });
+        const verification = await verifyArchive(partial, tool('pg_restore'), activityControl()).catch(
+          async (error: unknown) => {
+            await rm(partial, { force: true });
+            throw error;
+          },
+        );
         await rename(partial, finalPath);
         const archive = await describeFile(typeDir(type), finalName);
         return {

@@ -1,0 +1,32 @@
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { loadConfig, requireDatabaseUrl } from '../lib/config';
+import { restoreArchive } from '../lib/backup-restore';
+import { runMain } from '../lib/process';
+
+/**
+ * `npm run restore -- <archive> [--dry-run]`: restores a backup archive into DATABASE_URL and
+ * EDMS_STORAGE_DIR. Stop the API and workers first; the restore replaces what they are using.
+ */
+runMain(async () => {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { 'dry-run': { type: 'boolean', default: false } },
+  });
+  const [archive] = positionals;
+  if (!archive || positionals.length > 1) {
+    process.stderr.write('usage: npm run restore -- <backup archive .tar.gz> [--dry-run]\n');
+    process.exit(2);
+  }
+  const config = loadConfig();
+  const report = await restoreArchive({
+    archive,
+    databaseUrl: requireDatabaseUrl(config),
+    storageDir: config.storageDir,
+    pgBinDir: config.pgBinDir,
+    actor: `cli:${os.userInfo().username}`,
+    dryRun: values['dry-run'],
+  });
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (report.mismatched_tables.length > 0) process.exit(1);
+});
