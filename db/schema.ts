@@ -261,3 +261,57 @@ export const systemHealthChecks = pgTable(
 );
 
 export type TaskExecutionRow = typeof taskExecutions.$inferSelect;
+
+export const backupType = pgEnum('backup_type', ['full', 'export', 'archive']);
+export const backupRunStatus = pgEnum('backup_run_status', ['running', 'succeeded', 'failed']);
+
+/** What to back up, when, how to verify, and how long to keep it. Seeded with the four standard ones. */
+export const backupConfigs = pgTable(
+  'backup_configs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    backupType: backupType('backup_type').notNull(),
+    scheduleId: text('schedule_id'),
+    /** Keep at most this many archives of the type (the newest is always kept). */
+    keepLast: integer('keep_last'),
+    /** Delete archives older than this many days (never the newest). */
+    maxAgeDays: integer('max_age_days'),
+    verifyMode: text('verify_mode').notNull().default('checksums'),
+    /** Relative to EDMS_BACKUP_DIR unless absolute; default backups/<type>. */
+    destination: text('destination'),
+    enabled: boolean('enabled').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('backup_configs_name_key').on(t.name)],
+);
+
+/** One backup attempt, whoever started it. */
+export const backupRuns = pgTable(
+  'backup_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    configId: uuid('config_id').references(() => backupConfigs.id, { onDelete: 'set null' }),
+    /** The system-task run that made it: a retried activity finds its row. */
+    executionId: uuid('execution_id').notNull(),
+    backupType: backupType('backup_type').notNull(),
+    status: backupRunStatus('status').notNull().default('running'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    durationSeconds: numeric('duration_seconds', { precision: 12, scale: 3, mode: 'number' }),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    path: text('path'),
+    sha256: text('sha256'),
+    manifest: jsonb('manifest').$type<Record<string, unknown>>(),
+    verification: jsonb('verification').$type<Record<string, unknown>>(),
+    error: text('error'),
+  },
+  (t) => [
+    uniqueIndex('backup_runs_execution_key').on(t.executionId),
+    index('backup_runs_started_idx').on(t.startedAt),
+    index('backup_runs_status_idx').on(t.status, t.finishedAt),
+  ],
+);
+
+export type BackupRunRow = typeof backupRuns.$inferSelect;

@@ -44,6 +44,8 @@ test('migrations are idempotent: running them again changes nothing', async () =
     select table_name from information_schema.tables where table_schema = 'public' order by table_name`;
   expect(tables.map((t) => t.table_name)).toEqual([
     'audit_trail',
+    'backup_configs',
+    'backup_runs',
     'document_assignees',
     'document_transitions',
     'documents',

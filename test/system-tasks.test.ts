@@ -382,6 +382,29 @@ test('a scheduled backup packs a pg_dump, the storage and a manifest of checksum
     await tar.extract({ file: path.join(unpacked, 'storage.tar.gz'), cwd: storage });
     expect(await readFile(path.join(storage, path.basename(storedFile)), 'utf8')).toBe('controlled document body');
     expect(result).toMatchObject({ verification: { checksums_ok: true, files_checked: 2 } });
+    const [backupRun] = await database.db
+      .select()
+      .from(schema.backupRuns)
+      .where(eq(schema.backupRuns.executionId, outcome.executionId));
+    expect(backupRun).toMatchObject({
+      backupType: 'export',
+      status: 'succeeded',
+      path: result.path,
+      sha256: result.sha256,
+      sizeBytes: result.size_bytes,
+      error: null,
+      verification: { checksums_ok: true },
+    });
+    const [config] = await database.db
+      .select()
+      .from(schema.backupConfigs)
+      .where(eq(schema.backupConfigs.id, backupRun!.configId!));
+    expect(config).toMatchObject({ name: 'weekly-export', scheduleId: 'backup-weekly-export' });
+    const backupAudit = await database.db
+      .select()
+      .from(schema.auditTrail)
+      .where(eq(schema.auditTrail.entityId, backupRun!.id));
+    expect(backupAudit.map((a) => a.action)).toEqual(['BACKUP_COMPLETED']);
 
     // One changed byte in the dump of a copy: verification refuses the copy and names the file.
     const dump = path.join(unpacked, 'database.dump');
@@ -431,6 +454,7 @@ test('backup cleanup keeps the newest archives of each type by retention; its dr
     const real = await runTask({ taskName: 'cleanup_old_backups' });
     expect(real.result.deleted).toEqual(names.slice(0, 2).map((name) => ({ type: 'full', name })));
     expect(real.result.removed_leftovers).toEqual(['backups/full/.backup_20260120T020000Z.tar.gz.partial']);
+    expect(real.result.retention).toMatchObject({ full: { keep_last: 7, max_age_days: null } });
     expect((await readdir(fullDir)).sort()).toEqual([...names.slice(2), 'notes.txt'].sort());
   });
 });
@@ -453,4 +477,24 @@ test('a backup without pg_dump fails at once with an error naming what to instal
     },
     { systemTasks: { pgBinDir: '/nonexistent/bin' } },
   );
+});
+
+test('backup cleanup also drops archives past the max age of their configuration, never the newest', async () => {
+  const exportDir = path.join(TEST_BACKUP_DIR, 'backups', 'export');
+  await rm(exportDir, { recursive: true, force: true });
+  await mkdir(exportDir, { recursive: true });
+  const stamp = (daysAgo: number) =>
+    `backup_${new Date(Date.now() - daysAgo * DAY)
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}Z$/, 'Z')}.tar.gz`;
+  const [ancient, recent, newest] = [stamp(120), stamp(10), stamp(1)];
+  for (const name of [ancient, recent, newest]) await writeFile(path.join(exportDir, name!), 'archive');
+  await inWorker(async () => {
+    const outcome = await runTask({ taskName: 'cleanup_old_backups' });
+    // weekly-export keeps 4 archives for at most 90 days.
+    expect(outcome.result.retention).toMatchObject({ export: { keep_last: 4, max_age_days: 90 } });
+    expect(outcome.result.deleted).toEqual([{ type: 'export', name: ancient }]);
+    expect((await readdir(exportDir)).sort()).toEqual([recent, newest].sort());
+  });
 });

@@ -6,7 +6,7 @@ import {
   type Connection,
   type ScheduleDescription,
 } from '@temporalio/client';
-import { and, count, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import {
   SYSTEM_TASK_NAMES,
   SYSTEM_TASKS,
@@ -22,9 +22,6 @@ import { badRequest, notFound } from '../errors';
 import type { Actor } from './users';
 
 const { taskExecutions, documents, reviewTasks, systemHealthChecks } = schema;
-
-/** Tasks whose runs are backups (the backup issue's run_scheduled_backup records its runs here). */
-const BACKUP_TASKS = ['run_scheduled_backup'];
 
 export interface SchedulerDeps {
   db: Database;
@@ -241,25 +238,23 @@ export async function monitoringStatus(deps: SchedulerDeps) {
     db.select().from(systemHealthChecks).orderBy(desc(systemHealthChecks.checkedAt)).limit(1),
   ]);
 
+  const runs = schema.backupRuns;
   const backupRuns = (status?: 'succeeded' | 'failed') =>
     countOf(
       db
         .select({ value: count() })
-        .from(taskExecutions)
-        .where(
-          and(
-            inArray(taskExecutions.taskName, BACKUP_TASKS),
-            gte(taskExecutions.startedAt, since24h),
-            status ? eq(taskExecutions.status, status) : undefined,
-          ),
-        ),
+        .from(runs)
+        .where(and(gte(runs.startedAt, since24h), status ? eq(runs.status, status) : undefined)),
     );
   const [lastBackup] = await db
-    .select({ at: taskExecutions.finishedAt })
-    .from(taskExecutions)
-    .where(and(inArray(taskExecutions.taskName, BACKUP_TASKS), eq(taskExecutions.status, 'succeeded')))
-    .orderBy(desc(taskExecutions.finishedAt))
+    .select({ at: runs.finishedAt })
+    .from(runs)
+    .where(eq(runs.status, 'succeeded'))
+    .orderBy(desc(runs.finishedAt))
     .limit(1);
+  const enabledBackupConfigs = await countOf(
+    db.select({ value: count() }).from(schema.backupConfigs).where(eq(schema.backupConfigs.enabled, true)),
+  );
   const activeWorkflows = await deps.temporal.workflow
     .count('ExecutionStatus = "Running"')
     .then((result) => result.count)
@@ -281,8 +276,7 @@ export async function monitoringStatus(deps: SchedulerDeps) {
     backup_jobs_last_24h: await backupRuns(),
     backup_jobs_failed_24h: await backupRuns('failed'),
     backup_jobs_completed_24h: await backupRuns('succeeded'),
-    // Backup configurations arrive with the backup issue; until then there are none.
-    enabled_backup_configs: 0,
+    enabled_backup_configs: enabledBackupConfigs,
     last_successful_backup_hours_ago: lastBackup?.at ? round((Date.now() - lastBackup.at.getTime()) / HOUR_MS) : null,
   };
 
