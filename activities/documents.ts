@@ -24,7 +24,8 @@ export type NotificationKind =
   | 'document_effective'
   | 'document_obsolete'
   | 'document_superseded'
-  | 'daily_summary';
+  | 'daily_summary'
+  | 'backup_failed';
 
 export interface TransitionRequest {
   documentId: string;

@@ -56,6 +56,10 @@ async function backUp(storageDir: string): Promise<{ archive: string; executionI
   });
   const tasks = createBackupTasks({
     database,
+    // A successful backup sends no email.
+    dispatchNotifications: async (keys) => {
+      if (keys.length > 0) throw new Error(`unexpected emails ${keys.join(', ')}`);
+    },
     settings: defaultSystemTaskSettings(storageDir, testDatabaseUrl(), workDir),
   });
   const result = (await new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(

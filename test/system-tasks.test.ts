@@ -459,7 +459,8 @@ test('backup cleanup keeps the newest archives of each type by retention; its dr
   });
 });
 
-test('a backup without pg_dump fails at once with an error naming what to install', async () => {
+test('a backup without pg_dump fails at once with an error naming what to install, and alerts the admins', async () => {
+  const admin = await seedUser(database, 'admin');
   await inWorker(
     async () => {
       const started = Date.now();
@@ -474,6 +475,25 @@ test('a backup without pg_dump fails at once with an error naming what to instal
         .limit(1);
       expect(row!.error).toContain('install the PostgreSQL client tools (Debian: postgresql-client)');
       expect(row!.startedAt.getTime()).toBeGreaterThanOrEqual(started - 1000);
+
+      // The backup run is recorded as failed, audited, and every active admin is told by email.
+      const [backupRun] = await database.db
+        .select()
+        .from(schema.backupRuns)
+        .where(eq(schema.backupRuns.executionId, row!.id));
+      expect(backupRun).toMatchObject({ status: 'failed', backupType: 'full', path: null });
+      expect(backupRun!.error).toContain('postgresql-client');
+      const audit = await database.db
+        .select()
+        .from(schema.auditTrail)
+        .where(eq(schema.auditTrail.entityId, backupRun!.id));
+      expect(audit.map((a) => a.action)).toEqual(['BACKUP_FAILED']);
+      await deliveriesSettled(env);
+      const alerts = (await testMailSink()).messages.filter(
+        (mail) => mail.to.includes(admin.email) && mail.subject.startsWith('[EDMS] Backup failed: full backup'),
+      );
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]!.text).toContain('postgresql-client');
     },
     { systemTasks: { pgBinDir: '/nonexistent/bin' } },
   );

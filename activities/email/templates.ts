@@ -93,6 +93,16 @@ export const EMAIL_TEMPLATES: Record<NotificationKind, (v: Variables, context: T
     ],
     action: documentLink(v, c),
   }),
+  backup_failed: (v, c) => ({
+    subject: `[EDMS] Backup failed: ${text(v.backup_type)} backup of ${when(v.started_at, c)}`,
+    heading: 'A backup failed',
+    paragraphs: [
+      `The ${text(v.backup_type)} backup started ${when(v.started_at, c)} failed on attempt ${text(v.attempt)}.`,
+      `Error: ${text(v.error)}`,
+      'Temporal retries it; check the run in the Temporal Web UI and the monitoring status.',
+    ],
+    action: { label: 'Open the monitoring status', url: `${c.publicUrl}/api/v1/scheduler/monitoring/status/` },
+  }),
   daily_summary: (v, c) => {
     const counts = (v.counts ?? {}) as Record<string, number>;
     const line = (label: string, key: string) => `${label}: ${counts[key] ?? 0}`;

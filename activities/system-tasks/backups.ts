@@ -37,7 +37,11 @@ function archiveTime(name: string): number {
 }
 
 /** Scheduled backups and their retention. Verification, configurations and restore build on this. */
-export function createBackupTasks({ database, settings }: Pick<SystemTaskDeps, 'database' | 'settings'>) {
+export function createBackupTasks({
+  database,
+  settings,
+  dispatchNotifications,
+}: Pick<SystemTaskDeps, 'database' | 'settings' | 'dispatchNotifications'>) {
   const { db, sql } = database;
   const tool = (name: string) => (settings.pgBinDir ? path.join(settings.pgBinDir, name) : name);
   const typeDir = (type: BackupType) => path.join(settings.backupDir, 'backups', type);
@@ -202,6 +206,7 @@ export function createBackupTasks({ database, settings }: Pick<SystemTaskDeps, '
         return { ...result, backup_run_id: runId };
       } catch (error) {
         const message = (error as Error).message;
+        const alertKeys: string[] = [];
         await db.transaction(async (tx) => {
           await tx
             .update(backupRuns)
@@ -220,7 +225,31 @@ export function createBackupTasks({ database, settings }: Pick<SystemTaskDeps, '
             idempotencyKey: `backup-run:${runId}:failed:${attempt}`,
             details: { backup_type: type, error: message, attempt },
           });
+          // The admins hear of every failed attempt, once each.
+          const admins = await tx
+            .select({ email: schema.users.email })
+            .from(schema.users)
+            .where(and(eq(schema.users.role, 'admin'), eq(schema.users.active, true)));
+          for (const admin of admins) {
+            const key = `backup-run:${runId}:failed:${attempt}:${admin.email}`;
+            alertKeys.push(key);
+            await tx
+              .insert(schema.notificationOutbox)
+              .values({
+                idempotencyKey: key,
+                kind: 'backup_failed',
+                recipient: admin.email,
+                variables: {
+                  backup_type: type,
+                  started_at: execution.startedAt.toISOString(),
+                  attempt,
+                  error: message.slice(0, 1000),
+                },
+              })
+              .onConflictDoNothing({ target: schema.notificationOutbox.idempotencyKey });
+          }
         });
+        await dispatchNotifications(alertKeys);
         throw error;
       }
     },
