@@ -4,6 +4,7 @@ import { TASK_QUEUES } from '../common';
 import { schema } from '../db';
 import { buildTestApi, uniqueName, type TestApi } from './helpers/api';
 import { createDevServerEnv, withWorker } from './helpers/temporal';
+import { waitFor } from './helpers/wait';
 
 /**
  * Real time on the dev server: the timer fires at the instant, the worker can go away while a
@@ -23,16 +24,6 @@ afterAll(async () => {
 
 const worker = <T>(body: () => Promise<T>) =>
   withWorker(env, { taskQueue: TASK_QUEUES.documents, database: api.database }, body);
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`nothing within ${timeoutMs} ms`);
-}
 
 test('approved with effective_at 3 s ahead, a document is EFFECTIVE within 1 s of that instant, even across a worker restart', async () => {
   const author = await api.as('author');

@@ -8,6 +8,7 @@ import { SYSTEM_SCHEDULES, syncSchedules } from '../lib/schedules';
 import { buildTestApi, type TestApi } from './helpers/api';
 import { TEST_ENV } from './helpers/resources';
 import { createDevServerEnv, systemTasksWithoutDatabase, withQueueWorkers } from './helpers/temporal';
+import { waitFor } from './helpers/wait';
 
 const run = promisify(execFile);
 
@@ -27,16 +28,6 @@ afterAll(async () => {
   await api?.close();
   await env?.teardown();
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`nothing within ${timeoutMs} ms`);
-}
 
 async function systemScheduleIds(): Promise<string[]> {
   const ids: string[] = [];
