@@ -11,6 +11,7 @@ import { installErrorHandling } from './errors';
 import { installAuth } from './plugins/auth';
 import { authRoutes } from './routes/auth';
 import { documentRoutes } from './routes/documents';
+import { backupRoutes } from './routes/backups';
 import { schedulerRoutes } from './routes/scheduler';
 import { healthRoutes } from './routes/health';
 import { userRoutes } from './routes/users';
@@ -73,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'users', description: 'Users and roles' },
         { name: 'documents', description: 'Controlled documents and their lifecycle' },
         { name: 'scheduler', description: 'System tasks, schedules and monitoring' },
+        { name: 'backups', description: 'Backup runs and archives' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -107,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     timezone: deps.timezone,
     lifecycle: deps.lifecycle,
   });
+  await app.register(backupRoutes, { prefix: '/api/v1/backups', db: deps.database.db, authorize });
   await app.register(schedulerRoutes, {
     prefix: '/api/v1/scheduler',
     db: deps.database.db,

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { and, eq, inArray } from 'drizzle-orm';
@@ -7,7 +9,7 @@ import { schema } from '../db';
 import { SYSTEM_SCHEDULES, syncSchedules } from '../lib/schedules';
 import { buildTestApi, type TestApi } from './helpers/api';
 import { TEST_ENV } from './helpers/resources';
-import { createDevServerEnv, systemTasksWithoutDatabase, withQueueWorkers } from './helpers/temporal';
+import { createDevServerEnv, systemTasksWithoutDatabase, TEST_BACKUP_DIR, withQueueWorkers } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 
 const run = promisify(execFile);
@@ -25,6 +27,7 @@ beforeAll(async () => {
   api = await buildTestApi({ temporalAddress: env.address, namespace: 'edms' });
 });
 afterAll(async () => {
+  await rm(TEST_BACKUP_DIR, { recursive: true, force: true });
   await api?.close();
   await env?.teardown();
 });
@@ -285,4 +288,41 @@ test('the status endpoint shows a failed task and a paused schedule as alerts, a
       ]);
     },
   );
+});
+
+test('a backup run now over HTTP is listed, described with its manifest and downloadable', async () => {
+  const admin = await api.as('admin');
+  const author = await api.as('author');
+  const get = (url: string, who = admin) => api.app.inject({ url, headers: { authorization: who.authorization } });
+  await withQueueWorkers(env, { database: api.database }, async () => {
+    const run = await api.app.inject({
+      method: 'POST',
+      url: '/api/v1/scheduler/monitoring/manual-trigger/',
+      headers: { authorization: admin.authorization },
+      payload: { task_name: 'run_scheduled_backup', backup_type: 'full' },
+    });
+    expect(run.json()).toMatchObject({ success: true, result: { type: 'full', backup_run_id: expect.any(String) } });
+    const backupId = run.json().result.backup_run_id as string;
+
+    expect((await get('/api/v1/backups', author)).statusCode).toBe(403);
+    const listed = await get('/api/v1/backups?type=full&status=succeeded');
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json().backups[0]).toMatchObject({ id: backupId, backup_type: 'full', status: 'succeeded' });
+
+    const described = await get(`/api/v1/backups/${backupId}`);
+    expect(described.json()).toMatchObject({
+      id: backupId,
+      manifest: { files: expect.any(Array), row_counts: expect.objectContaining({ documents: expect.any(Number) }) },
+      verification: { checksums_ok: true },
+    });
+
+    const download = await get(`/api/v1/backups/${backupId}/download`);
+    expect(download.statusCode).toBe(200);
+    expect(download.headers['content-type']).toBe('application/gzip');
+    expect(createHash('sha256').update(download.rawPayload).digest('hex')).toBe(described.json().sha256);
+    expect(download.headers['x-checksum-sha256']).toBe(described.json().sha256);
+
+    expect((await get('/api/v1/backups/9b2f6a9e-2f55-4a43-9c1e-0a7d0c6f0c11')).statusCode).toBe(404);
+    expect((await get('/api/v1/backups/not-a-uuid')).statusCode).toBe(400);
+  });
 });
