@@ -14,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { TransitionRequest } from '../activities/documents';
-import { NON_RETRYABLE_ACTIVITY_ERRORS } from '../activities/errors';
+import { DAY_MS, DOCUMENT_ACTIVITY_OPTIONS } from './activity-options';
 import {
   approveUpdate,
   cancelObsolescenceUpdate,
@@ -44,16 +44,8 @@ import {
 } from '../common';
 import { reviewTimers } from './review-timers';
 
-const activities = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: NON_RETRYABLE_ACTIVITY_ERRORS,
-  },
-});
+const activities = proxyActivities<Activities>(DOCUMENT_ACTIVITY_OPTIONS);
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** History is kept well under Temporal's limits by continuing as new between rounds. */
 const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 

@@ -1,6 +1,6 @@
 import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { NON_RETRYABLE_ACTIVITY_ERRORS } from '../activities/errors';
+import { DAY_MS, DOCUMENT_ACTIVITY_OPTIONS } from './activity-options';
 import {
   taskClosedSignal,
   taskReassignedSignal,
@@ -9,16 +9,7 @@ import {
   type ReviewTimersInput,
 } from '../common';
 
-const { notifyOverdueTask } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: NON_RETRYABLE_ACTIVITY_ERRORS,
-  },
-});
-
-const DAY_MS = 24 * 60 * 60 * 1000;
+const { notifyOverdueTask } = proxyActivities<Activities>(DOCUMENT_ACTIVITY_OPTIONS);
 
 interface WatchedTask extends OpenTask {
   closed: boolean;
