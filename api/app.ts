@@ -109,7 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     timezone: deps.timezone,
     lifecycle: deps.lifecycle,
   });
-  await app.register(backupRoutes, { prefix: '/api/v1/backups', db: deps.database.db, authorize });
+  await app.register(backupRoutes, { prefix: '/api/v1/backups', db: deps.database.db, temporal, authorize });
   await app.register(schedulerRoutes, {
     prefix: '/api/v1/scheduler',
     db: deps.database.db,

@@ -6,3 +6,4 @@ export * from './task-queues';
 export * from './search-attributes';
 export * from './document-workflow';
 export * from './system-tasks';
+export * from './backups';

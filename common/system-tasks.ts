@@ -1,3 +1,4 @@
+import type { BackupType } from './backups';
 import { TASK_QUEUES, type TaskQueueName } from './task-queues';
 
 /**
@@ -154,9 +155,6 @@ export const SYSTEM_TASKS: Record<SystemTaskName, SystemTaskDefinition> = {
   },
 };
 
-export const BACKUP_TYPES = ['full', 'export', 'archive'] as const;
-export type BackupType = (typeof BACKUP_TYPES)[number];
-
 export const isSystemTaskName = (name: string): name is SystemTaskName =>
   (SYSTEM_TASK_NAMES as readonly string[]).includes(name);
 
@@ -175,8 +173,11 @@ export interface SystemTaskInput {
   /** Username for manual runs; schedules run as `system_scheduler`. */
   triggeredBy?: string;
   scheduleId?: string;
-  /** Task-specific options, e.g. the backup type a backup schedule asks for. */
-  options?: { backupType?: BackupType };
+  /**
+   * Task-specific options: which backup configuration to run (by name), or else the backup type
+   * (the schedule's own configuration, then the first enabled one of that type).
+   */
+  options?: { backupType?: BackupType; config?: string };
 }
 
 /** The result every document task reports (as the old Celery tasks did). */

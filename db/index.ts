@@ -1,7 +1,7 @@
 export * from './client';
 export * from './migrate';
 export * as schema from './schema';
-export type { UserRow, NewAuditEntry, DocumentRow, TaskExecutionRow, BackupRunRow } from './schema';
+export type { UserRow, NewAuditEntry, DocumentRow, TaskExecutionRow, BackupRunRow, BackupConfigRow } from './schema';
 export * from './audit';
 export * from './errors';
 export * from './document-facts';

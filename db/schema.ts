@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  check,
   index,
   integer,
   jsonb,
@@ -16,7 +17,7 @@ import {
   uuid,
   type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
-import { DOCUMENT_STATUSES, USER_ROLES } from '../common';
+import { DOCUMENT_STATUSES, USER_ROLES, type BackupVerifyMode } from '../common';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -277,15 +278,25 @@ export const backupConfigs = pgTable(
     keepLast: integer('keep_last'),
     /** Delete archives older than this many days (never the newest). */
     maxAgeDays: integer('max_age_days'),
-    verifyMode: text('verify_mode').notNull().default('checksums'),
-    /** Relative to EDMS_BACKUP_DIR unless absolute; default backups/<type>. */
+    /** `checksums` re-reads the archive; `restore` also restores it into a scratch database. */
+    verifyMode: text('verify_mode').$type<BackupVerifyMode>().notNull().default('checksums'),
+    /** Under EDMS_BACKUP_DIR (relative) or an allowed absolute directory; default backups/<type>. */
     destination: text('destination'),
     enabled: boolean('enabled').notNull().default(true),
+    description: text('description'),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('backup_configs_name_key').on(t.name)],
+  (t) => [
+    uniqueIndex('backup_configs_name_key').on(t.name),
+    uniqueIndex('backup_configs_schedule_key').on(t.scheduleId),
+    check('backup_configs_verify_mode_check', sql`${t.verifyMode} in ('checksums', 'restore')`),
+    check('backup_configs_keep_last_check', sql`${t.keepLast} is null or ${t.keepLast} >= 1`),
+    check('backup_configs_max_age_check', sql`${t.maxAgeDays} is null or ${t.maxAgeDays} >= 1`),
+  ],
 );
+
+export type BackupConfigRow = typeof backupConfigs.$inferSelect;
 
 /** One backup attempt, whoever started it. */
 export const backupRuns = pgTable(
@@ -293,8 +304,12 @@ export const backupRuns = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     configId: uuid('config_id').references(() => backupConfigs.id, { onDelete: 'set null' }),
-    /** The system-task run that made it: a retried activity finds its row. */
-    executionId: uuid('execution_id').notNull(),
+    /** The system-task run that started it, when one did (a schedule, `temporal schedule trigger`). */
+    executionId: uuid('execution_id'),
+    /** The backup workflow that made it. */
+    workflowId: text('workflow_id'),
+    workflowRunId: text('workflow_run_id'),
+    triggeredBy: text('triggered_by'),
     backupType: backupType('backup_type').notNull(),
     status: backupRunStatus('status').notNull().default('running'),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
@@ -306,11 +321,14 @@ export const backupRuns = pgTable(
     manifest: jsonb('manifest').$type<Record<string, unknown>>(),
     verification: jsonb('verification').$type<Record<string, unknown>>(),
     error: text('error'),
+    /** Set when retention removed the archive: the run's record stays. */
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
   },
   (t) => [
     uniqueIndex('backup_runs_execution_key').on(t.executionId),
     index('backup_runs_started_idx').on(t.startedAt),
     index('backup_runs_status_idx').on(t.status, t.finishedAt),
+    index('backup_runs_config_idx').on(t.configId, t.startedAt),
   ],
 );
 

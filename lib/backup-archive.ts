@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { link, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -88,6 +88,16 @@ export async function checkPgDump(program: string, serverVersionNum: number): Pr
   return version;
 }
 
+/** manifest.json, at the root of every archive. */
+export interface ArchiveManifest {
+  format: number;
+  timestamp: string;
+  backup_type: string;
+  config?: string;
+  files: BackupFile[];
+  row_counts: Record<string, number>;
+}
+
 export interface ArchiveVerification {
   checksums_ok: boolean;
   files_checked: number;
@@ -97,18 +107,18 @@ export interface ArchiveVerification {
 /**
  * Re-reads a finished archive: every file the manifest lists must be there with its size and
  * SHA-256, and pg_restore must be able to list the dump. Throws naming the first problem.
+ * `deepCheck` runs on the unpacked archive afterwards (a restore into a scratch database).
  */
-export async function verifyArchive(
+export async function verifyArchive<Extra extends object = object>(
   archive: string,
   pgRestore: string,
   control: ToolRunControl = {},
-): Promise<ArchiveVerification> {
+  deepCheck?: (unpacked: string, manifest: ArchiveManifest) => Promise<Extra>,
+): Promise<ArchiveVerification & Partial<Extra>> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'edms-verify-'));
   try {
     await tar.extract({ file: archive, cwd: scratch });
-    const manifest = JSON.parse(await readFile(path.join(scratch, 'manifest.json'), 'utf8')) as {
-      files: BackupFile[];
-    };
+    const manifest = JSON.parse(await readFile(path.join(scratch, 'manifest.json'), 'utf8')) as ArchiveManifest;
     for (const expected of manifest.files) {
       const actual = await describeFile(scratch, expected.name).catch(() => undefined);
       if (!actual) throw new Error(`${path.basename(archive)}: ${expected.name} is missing`);
@@ -117,12 +127,34 @@ export async function verifyArchive(
       }
     }
     const listing = await runTool(pgRestore, ['--list', path.join(scratch, 'database.dump')], control);
-    return {
+    const verification: ArchiveVerification = {
       checksums_ok: true,
       files_checked: manifest.files.length,
       pg_restore_entries: listing.split('\n').filter((line) => line && !line.startsWith(';')).length,
     };
+    return deepCheck
+      ? { ...verification, ...(await deepCheck(scratch, manifest)) }
+      : (verification as ArchiveVerification & Partial<Extra>);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * Gives a finished archive its final name without ever replacing another: `link` fails when the
+ * name is taken (two configurations of one type starting in the same second), and the next second
+ * is tried. Returns the name it got.
+ */
+export async function publishArchive(partial: string, directory: string, startedAt: Date): Promise<string> {
+  for (let offset = 0; offset < 60; offset++) {
+    const name = `backup_${compactUtc(new Date(startedAt.getTime() + offset * 1000))}.tar.gz`;
+    try {
+      await link(partial, path.join(directory, name));
+      await rm(partial, { force: true });
+      return name;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  throw new Error(`no free archive name in ${directory} within a minute of ${startedAt.toISOString()}`);
 }

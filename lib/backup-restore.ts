@@ -3,7 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
 import { connectDatabase, recordAudit } from '../db';
-import { runTool, verifyArchive, type ArchiveVerification, type BackupFile } from './backup-archive';
+import postgres from 'postgres';
+import {
+  runTool,
+  verifyArchive,
+  type ArchiveManifest,
+  type ArchiveVerification,
+  type ToolRunControl,
+} from './backup-archive';
 
 export interface RestoreOptions {
   archive: string;
@@ -12,14 +19,9 @@ export interface RestoreOptions {
   pgBinDir?: string;
   /** Who restores (audited). */
   actor: string;
+  /** The backup run the archive came from, when known (the audit names it). */
+  backupId?: string;
   dryRun?: boolean;
-}
-
-interface Manifest {
-  timestamp: string;
-  backup_type: string;
-  files: BackupFile[];
-  row_counts: Record<string, number>;
 }
 
 export interface RestoreReport {
@@ -48,7 +50,7 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'edms-restore-'));
   try {
     await tar.extract({ file: archive, cwd: scratch });
-    const manifest = JSON.parse(await readFile(path.join(scratch, 'manifest.json'), 'utf8')) as Manifest;
+    const manifest = JSON.parse(await readFile(path.join(scratch, 'manifest.json'), 'utf8')) as ArchiveManifest;
     let storageEntries = 0;
     await tar.list({ file: path.join(scratch, 'storage.tar.gz'), onReadEntry: () => void storageEntries++ });
     const report: RestoreReport = {
@@ -98,7 +100,7 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
         action: 'BACKUP_RESTORED',
         actor: options.actor,
         entityType: 'backup',
-        entityId: path.basename(archive),
+        entityId: options.backupId ?? path.basename(archive),
         details: {
           archive,
           backup_type: manifest.backup_type,
@@ -113,5 +115,69 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
     return report;
   } finally {
     await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+export interface ScratchRestoreCheck {
+  restore_verified: boolean;
+  scratch_database: string;
+  tables_compared: number;
+  mismatched_tables: { table: string; expected: number; restored: number }[];
+}
+
+/**
+ * The real test of a dump: restore it into a scratch database beside the application's, compare
+ * every table's row count with the manifest (taken in the dump's own snapshot, so they must be
+ * equal), and drop the scratch database whatever happened.
+ */
+export async function restoreIntoScratchDatabase(options: {
+  dumpFile: string;
+  databaseUrl: string;
+  scratchName: string;
+  expectedRowCounts: Record<string, number>;
+  pgRestore: string;
+  control?: ToolRunControl;
+}): Promise<ScratchRestoreCheck> {
+  const { scratchName } = options;
+  if (!/^[a-z0-9_]{1,63}$/.test(scratchName)) throw new Error(`unsafe scratch database name ${scratchName}`);
+  const admin = postgres(options.databaseUrl, { max: 1, onnotice: () => undefined });
+  const scratchUrl = new URL(options.databaseUrl);
+  scratchUrl.pathname = `/${scratchName}`;
+  try {
+    await admin.unsafe(`drop database if exists "${scratchName}" with (force)`);
+    await admin.unsafe(`create database "${scratchName}"`).catch((error: Error) => {
+      throw new Error(
+        `verify mode "restore" needs a database role allowed to CREATE DATABASE (${error.message}); use verify mode "checksums" otherwise`,
+      );
+    });
+    await runTool(
+      options.pgRestore,
+      ['--no-owner', '--exit-on-error', '--single-transaction', `--dbname=${scratchUrl.toString()}`, options.dumpFile],
+      options.control,
+    );
+    const scratch = postgres(scratchUrl.toString(), { max: 1, onnotice: () => undefined });
+    const mismatched: ScratchRestoreCheck['mismatched_tables'] = [];
+    try {
+      for (const [table, expected] of Object.entries(options.expectedRowCounts)) {
+        const [row] = await scratch<{ n: number }[]>`select count(*)::int as n from ${scratch(table)}`;
+        if (row?.n !== expected) mismatched.push({ table, expected, restored: row?.n ?? 0 });
+      }
+    } finally {
+      await scratch.end();
+    }
+    if (mismatched.length > 0) {
+      throw new Error(
+        `restored row counts differ from the manifest: ${mismatched.map((m) => `${m.table} ${m.restored}/${m.expected}`).join(', ')}`,
+      );
+    }
+    return {
+      restore_verified: true,
+      scratch_database: scratchName,
+      tables_compared: Object.keys(options.expectedRowCounts).length,
+      mismatched_tables: mismatched,
+    };
+  } finally {
+    await admin.unsafe(`drop database if exists "${scratchName}" with (force)`).catch(() => undefined);
+    await admin.end();
   }
 }

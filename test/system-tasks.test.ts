@@ -1,12 +1,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
-import { execFile } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import * as tar from 'tar';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { and, eq, sql } from 'drizzle-orm';
 import {
   documentWorkflowId,
@@ -15,7 +10,6 @@ import {
   type SystemTaskInput,
   type SystemTaskOutcome,
 } from '../common';
-import { verifyArchive } from '../lib/backup-archive';
 import { connectDatabase, documentFacts, schema, type DatabaseHandle } from '../db';
 import { documentLifecycle, systemTask } from '../workflows';
 import { documentRow, notificationsOf, seedDocument, seedUser } from './helpers/documents';
@@ -32,7 +26,6 @@ import {
   type WorkerOptions,
 } from './helpers/temporal';
 
-const run = promisify(execFile);
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 
@@ -348,173 +341,5 @@ test('execution history past its retention is pruned; the dry run counts it and 
       notifications: { retention_days: 90 },
       executions: { retention_days: 7, deleted_count: 0 },
     });
-  });
-});
-
-test('a scheduled backup packs a pg_dump, the storage and a manifest of checksums and row counts', async () => {
-  const storedFile = path.join(os.tmpdir(), 'edms-test-storage', `sop-${randomUUID()}.pdf`);
-  await mkdir(path.dirname(storedFile), { recursive: true });
-  await writeFile(storedFile, 'controlled document body');
-  await inWorker(async () => {
-    const outcome = await runTask({ taskName: 'run_scheduled_backup', options: { backupType: 'export' } });
-    const result = outcome.result as { path: string; sha256: string; size_bytes: number; type: string };
-    expect(result.type).toBe('export');
-    expect(result.path).toMatch(/\/backups\/export\/backup_\d{8}T\d{6}Z\.tar\.gz$/);
-    expect(path.dirname(result.path)).toBe(path.join(TEST_BACKUP_DIR, 'backups', 'export'));
-    expect((await readdir(path.dirname(result.path))).filter((name) => name.includes('partial'))).toEqual([]);
-
-    const unpacked = await mkdtemp(path.join(os.tmpdir(), 'edms-backup-check-'));
-    await tar.extract({ file: result.path, cwd: unpacked });
-    const manifest = JSON.parse(await readFile(path.join(unpacked, 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ backup_type: 'export', postgresql_server_version: expect.stringMatching(/^\d+/) });
-    for (const file of manifest.files as { name: string; sha256: string; size_bytes: number }[]) {
-      const bytes = await readFile(path.join(unpacked, file.name));
-      expect(bytes.length).toBe(file.size_bytes);
-      expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
-    }
-    const [documents] = await database.sql<{ n: number }[]>`select count(*)::int as n from documents`;
-    expect(manifest.row_counts.documents).toBeLessThanOrEqual(documents!.n);
-    expect(manifest.row_counts.task_executions).toBeGreaterThanOrEqual(1);
-    // The dump is one pg_restore can read, and the storage archive holds the stored file.
-    const listing = await run('pg_restore', ['--list', path.join(unpacked, 'database.dump')]);
-    expect(listing.stdout).toContain('TABLE DATA public documents');
-    const storage = await mkdtemp(path.join(os.tmpdir(), 'edms-storage-check-'));
-    await tar.extract({ file: path.join(unpacked, 'storage.tar.gz'), cwd: storage });
-    expect(await readFile(path.join(storage, path.basename(storedFile)), 'utf8')).toBe('controlled document body');
-    expect(result).toMatchObject({ verification: { checksums_ok: true, files_checked: 2 } });
-    const [backupRun] = await database.db
-      .select()
-      .from(schema.backupRuns)
-      .where(eq(schema.backupRuns.executionId, outcome.executionId));
-    expect(backupRun).toMatchObject({
-      backupType: 'export',
-      status: 'succeeded',
-      path: result.path,
-      sha256: result.sha256,
-      sizeBytes: result.size_bytes,
-      error: null,
-      verification: { checksums_ok: true },
-    });
-    const [config] = await database.db
-      .select()
-      .from(schema.backupConfigs)
-      .where(eq(schema.backupConfigs.id, backupRun!.configId!));
-    expect(config).toMatchObject({ name: 'weekly-export', scheduleId: 'backup-weekly-export' });
-    const backupAudit = await database.db
-      .select()
-      .from(schema.auditTrail)
-      .where(eq(schema.auditTrail.entityId, backupRun!.id));
-    expect(backupAudit.map((a) => a.action)).toEqual(['BACKUP_COMPLETED']);
-
-    // One changed byte in the dump of a copy: verification refuses the copy and names the file.
-    const dump = path.join(unpacked, 'database.dump');
-    const bytes = await readFile(dump);
-    bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
-    await writeFile(dump, bytes);
-    const tampered = path.join(unpacked, 'tampered.tar.gz');
-    await tar.create({ gzip: true, file: tampered, cwd: unpacked }, [
-      'manifest.json',
-      'database.dump',
-      'storage.tar.gz',
-    ]);
-    await expect(new MockActivityEnvironment().run(verifyArchive, tampered, 'pg_restore')).rejects.toThrow(
-      'database.dump does not match its checksum',
-    );
-    await expect(new MockActivityEnvironment().run(verifyArchive, result.path, 'pg_restore')).resolves.toMatchObject({
-      checksums_ok: true,
-    });
-    await rm(unpacked, { recursive: true });
-    await rm(storage, { recursive: true });
-  });
-});
-
-test('backup cleanup keeps the newest archives of each type by retention; its dry run deletes nothing', async () => {
-  const fullDir = path.join(TEST_BACKUP_DIR, 'backups', 'full');
-  await rm(fullDir, { recursive: true, force: true });
-  await mkdir(fullDir, { recursive: true });
-  const names = Array.from(
-    { length: 9 },
-    (_, day) => `backup_202601${String(day + 10).padStart(2, '0')}T020000Z.tar.gz`,
-  );
-  for (const name of names) await writeFile(path.join(fullDir, name), 'archive');
-  await writeFile(path.join(fullDir, 'notes.txt'), 'not an archive');
-  // What a backup killed mid-way leaves: a partial archive, never under an archive's name.
-  const killed = path.join(fullDir, '.backup_20260120T020000Z.tar.gz.partial');
-  await writeFile(killed, 'half an archive');
-  await utimes(killed, new Date(Date.now() - DAY), new Date(Date.now() - DAY));
-  await inWorker(async () => {
-    const dry = await runTask({ taskName: 'cleanup_old_backups', dryRun: true });
-    expect(dry.result).toMatchObject({ dry_run: true, deleted_count: 0, kept: { full: 7 } });
-    expect(dry.result.would_delete).toEqual(
-      expect.arrayContaining(names.slice(0, 2).map((name) => ({ type: 'full', name }))),
-    );
-    expect(dry.result.would_remove_leftovers).toEqual(['backups/full/.backup_20260120T020000Z.tar.gz.partial']);
-    expect((await readdir(fullDir)).length).toBe(11);
-
-    const real = await runTask({ taskName: 'cleanup_old_backups' });
-    expect(real.result.deleted).toEqual(names.slice(0, 2).map((name) => ({ type: 'full', name })));
-    expect(real.result.removed_leftovers).toEqual(['backups/full/.backup_20260120T020000Z.tar.gz.partial']);
-    expect(real.result.retention).toMatchObject({ full: { keep_last: 7, max_age_days: null } });
-    expect((await readdir(fullDir)).sort()).toEqual([...names.slice(2), 'notes.txt'].sort());
-  });
-});
-
-test('a backup without pg_dump fails at once with an error naming what to install, and alerts the admins', async () => {
-  const admin = await seedUser(database, 'admin');
-  await inWorker(
-    async () => {
-      const started = Date.now();
-      await expect(runTask({ taskName: 'run_scheduled_backup' })).rejects.toThrow(WorkflowFailedError);
-      const [row] = await database.db
-        .select()
-        .from(schema.taskExecutions)
-        .where(
-          and(eq(schema.taskExecutions.taskName, 'run_scheduled_backup'), eq(schema.taskExecutions.status, 'failed')),
-        )
-        .orderBy(sql`${schema.taskExecutions.startedAt} desc`)
-        .limit(1);
-      expect(row!.error).toContain('install the PostgreSQL client tools (Debian: postgresql-client)');
-      expect(row!.startedAt.getTime()).toBeGreaterThanOrEqual(started - 1000);
-
-      // The backup run is recorded as failed, audited, and every active admin is told by email.
-      const [backupRun] = await database.db
-        .select()
-        .from(schema.backupRuns)
-        .where(eq(schema.backupRuns.executionId, row!.id));
-      expect(backupRun).toMatchObject({ status: 'failed', backupType: 'full', path: null });
-      expect(backupRun!.error).toContain('postgresql-client');
-      const audit = await database.db
-        .select()
-        .from(schema.auditTrail)
-        .where(eq(schema.auditTrail.entityId, backupRun!.id));
-      expect(audit.map((a) => a.action)).toEqual(['BACKUP_FAILED']);
-      await deliveriesSettled(env);
-      const alerts = (await testMailSink()).messages.filter(
-        (mail) => mail.to.includes(admin.email) && mail.subject.startsWith('[EDMS] Backup failed: full backup'),
-      );
-      expect(alerts).toHaveLength(1);
-      expect(alerts[0]!.text).toContain('postgresql-client');
-    },
-    { systemTasks: { pgBinDir: '/nonexistent/bin' } },
-  );
-});
-
-test('backup cleanup also drops archives past the max age of their configuration, never the newest', async () => {
-  const exportDir = path.join(TEST_BACKUP_DIR, 'backups', 'export');
-  await rm(exportDir, { recursive: true, force: true });
-  await mkdir(exportDir, { recursive: true });
-  const stamp = (daysAgo: number) =>
-    `backup_${new Date(Date.now() - daysAgo * DAY)
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d{3}Z$/, 'Z')}.tar.gz`;
-  const [ancient, recent, newest] = [stamp(120), stamp(10), stamp(1)];
-  for (const name of [ancient, recent, newest]) await writeFile(path.join(exportDir, name!), 'archive');
-  await inWorker(async () => {
-    const outcome = await runTask({ taskName: 'cleanup_old_backups' });
-    // weekly-export keeps 4 archives for at most 90 days.
-    expect(outcome.result.retention).toMatchObject({ export: { keep_last: 4, max_age_days: 90 } });
-    expect(outcome.result.deleted).toEqual([{ type: 'export', name: ancient }]);
-    expect((await readdir(exportDir)).sort()).toEqual([recent, newest].sort());
   });
 });

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { DEFAULT_BACKUP_RETENTION } from '../activities/system-tasks';
-import { APP_VERSION } from '../lib/version';
+import { APP_VERSION, gitCommit } from '../lib/version';
 import { ALL_TASK_QUEUES, TASK_QUEUES } from '../common';
 import { connectDatabase } from '../db';
 import { createTransport } from 'nodemailer';
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
           backupCompressionLevel: config.backupCompressionLevel,
           pgBinDir: config.pgBinDir,
           appVersion: APP_VERSION,
+          gitCommit: gitCommit(),
         },
       }),
       shutdownGraceSeconds: config.workerShutdownGraceSeconds,

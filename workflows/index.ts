@@ -5,3 +5,5 @@ export * from './document-lifecycle';
 export * from './review-timers';
 export * from './notifications';
 export * from './system-task';
+export * from './backup';
+export * from './restore';

@@ -1,7 +1,19 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  executeChild,
+  patched,
+  proxyActivities,
+  uuid4,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TaskRequest } from '../activities/system-tasks';
+import type { backup } from './backup';
 import {
+  backupWorkflowId,
+  SYSTEM_SCHEDULER,
   SYSTEM_TASKS,
   temporalPriorityKey,
   type SystemTaskInput,
@@ -27,8 +39,51 @@ const TASK_ACTIVITY = {
 
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['BackupConfigMissing'] },
 });
+
+/** The error an activity or a child workflow raised, without Temporal's wrappers. */
+function rootCause(error: unknown): Error {
+  let cause = error;
+  while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause)
+    cause = cause.cause;
+  return cause as Error;
+}
+
+/** Backups run as their own workflow since this patch; older runs replay the single activity. */
+const BACKUP_WORKFLOW_PATCH = 'backup-child-workflow';
+
+/**
+ * A backup task runs its configuration's `backup` workflow as a child. The child's id is the
+ * configuration's, so when a backup of it is already running this run is skipped, not doubled.
+ */
+async function runBackupWorkflow(input: SystemTaskInput, executionId: string): Promise<TaskResult> {
+  const config = await bookkeeping.resolveBackupConfig({
+    config: input.options?.config,
+    scheduleId: input.scheduleId,
+    backupType: input.options?.backupType,
+  });
+  if (!config.enabled) {
+    return { skipped: true, config: config.name, reason: `backup configuration ${config.name} is disabled` };
+  }
+  const workflowId = backupWorkflowId(config.name);
+  try {
+    const outcome = await executeChild<typeof backup>('backup', {
+      workflowId,
+      args: [
+        { backupRunId: uuid4(), configId: config.id, executionId, triggeredBy: input.triggeredBy ?? SYSTEM_SCHEDULER },
+      ],
+    });
+    return { ...outcome, skipped: false };
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    return {
+      skipped: true,
+      config: config.name,
+      reason: `a backup of ${config.name} is already running (${workflowId})`,
+    };
+  }
+}
 
 /**
  * One run of a system task, started by its Temporal Schedule, by `temporal schedule trigger`, or by
@@ -57,12 +112,14 @@ export async function systemTask(input: SystemTaskInput): Promise<SystemTaskOutc
   });
   const runTask = work[TASK_ACTIVITY[input.taskName]] as (request: TaskRequest) => Promise<TaskResult>;
   try {
-    const result = await runTask({ executionId, dryRun, options: input.options });
+    const result =
+      input.taskName === 'run_scheduled_backup' && patched(BACKUP_WORKFLOW_PATCH)
+        ? await runBackupWorkflow(input, executionId)
+        : await runTask({ executionId, dryRun, options: input.options });
     await bookkeeping.finishTaskExecution({ executionId, status: 'succeeded', result });
     return { taskName: input.taskName, executionId, dryRun, result };
   } catch (error) {
-    const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
-    await bookkeeping.finishTaskExecution({ executionId, status: 'failed', error: (cause as Error).message });
+    await bookkeeping.finishTaskExecution({ executionId, status: 'failed', error: rootCause(error).message });
     throw error;
   }
 }

@@ -1,22 +1,32 @@
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq, sql as sqlFragment } from 'drizzle-orm';
 import * as tar from 'tar';
-import { BACKUP_TYPES, type BackupType } from '../../common';
-import { recordAudit, schema } from '../../db';
-
-const { backupConfigs, backupRuns } = schema;
+import {
+  performBackup,
+  type BackupInput,
+  type BackupOutcome,
+  type BackupType,
+  type SystemTaskInput,
+} from '../../common';
+import { recordAudit, schema, type BackupConfigRow } from '../../db';
 import {
   checkPgDump,
-  compactUtc,
   describeFile,
+  publishArchive,
   runTool,
-  sha256Of,
   verifyArchive,
+  type ArchiveManifest,
+  type BackupFile,
   type ToolRunControl,
 } from '../../lib/backup-archive';
+import { restoreIntoScratchDatabase } from '../../lib/backup-restore';
+import { backupDestination, backupWorkDir } from '../../lib/backup-paths';
 import type { SystemTaskDeps, TaskRequest } from './settings';
+
+const { backupConfigs, backupRuns } = schema;
 
 /** An activity's heartbeat and cancellation, for the tools it runs. */
 function activityControl(): ToolRunControl {
@@ -24,19 +34,43 @@ function activityControl(): ToolRunControl {
   return { heartbeat: () => context.heartbeat(), signal: context.cancellationSignal };
 }
 
-/** A backup's temporary files untouched this long belong to a run that was killed. */
-const STALE_WORK_MS = 6 * 60 * 60 * 1000;
-
-const ARCHIVE_PATTERN = /^backup_(\d{8}T\d{6}Z)\.tar\.gz$/;
-
-/** The instant in an archive's name (its backup's start). */
-function archiveTime(name: string): number {
-  const [, stamp] = ARCHIVE_PATTERN.exec(name) ?? [];
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp ?? '');
-  return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : Date.now();
+/** Heartbeats while work that reports no progress of its own (gzip of the storage) runs. */
+async function heartbeating<T>(work: Promise<T>): Promise<T> {
+  const context = Context.current();
+  const timer = setInterval(() => context.heartbeat(), 5000);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
 }
 
-/** Scheduled backups and their retention. Verification, configurations and restore build on this. */
+export interface DatabaseDump {
+  file: BackupFile;
+  postgresql_server_version: string;
+  pg_dump_version: string;
+  row_counts: Record<string, number>;
+}
+
+/** What a backup run step is asked: the run row holds everything else. */
+export interface BackupStepRequest {
+  backupRunId: string;
+}
+
+export interface BackupRunPlan {
+  backupRunId: string;
+  config: string;
+  type: BackupType;
+  verifyMode: BackupConfigRow['verifyMode'];
+  startedAt: string;
+}
+
+/**
+ * The steps of one backup, each an activity of the `backup` workflow: the run row is begun, the
+ * database dumped, the storage archived, everything packed, verified and published, the run
+ * finished. Steps share a work directory under EDMS_BACKUP_DIR, so every worker that polls the
+ * maintenance queue must see the same EDMS_BACKUP_DIR.
+ */
 export function createBackupTasks({
   database,
   settings,
@@ -44,274 +78,385 @@ export function createBackupTasks({
 }: Pick<SystemTaskDeps, 'database' | 'settings' | 'dispatchNotifications'>) {
   const { db, sql } = database;
   const tool = (name: string) => (settings.pgBinDir ? path.join(settings.pgBinDir, name) : name);
-  const typeDir = (type: BackupType) => path.join(settings.backupDir, 'backups', type);
-  const workRoot = () => path.join(settings.backupDir, 'backups', '.work');
 
-  async function rowCounts(): Promise<Record<string, number>> {
-    const tables = await sql<{ table_name: string }[]>`
-      select table_name from information_schema.tables
-      where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name`;
-    const counts: Record<string, number> = {};
-    for (const { table_name } of tables) {
-      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from ${sql(table_name)}`;
-      counts[table_name] = row?.n ?? 0;
-    }
-    return counts;
+  async function loadRun(backupRunId: string) {
+    const [row] = await db
+      .select({ run: backupRuns, config: backupConfigs })
+      .from(backupRuns)
+      .leftJoin(backupConfigs, eq(backupConfigs.id, backupRuns.configId))
+      .where(eq(backupRuns.id, backupRunId));
+    if (!row) throw ApplicationFailure.nonRetryable(`no backup run ${backupRunId}`, 'UnknownBackupRun');
+    return row;
   }
 
-  async function archivesOf(type: BackupType): Promise<string[]> {
-    const names = await readdir(typeDir(type)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return [] as string[];
-      throw error;
-    });
-    return names.filter((name) => ARCHIVE_PATTERN.test(name)).sort();
-  }
-
-  /**
-   * One backup: pg_dump (custom format) and the storage directory, described by a manifest, packed
-   * into `backups/<type>/backup_<UTC start>.tar.gz`. The archive appears under its final name only
-   * once complete; a retry of the same run finds it and does not back up twice.
-   */
-  async function makeArchive(executionId: string, type: BackupType, execution: { startedAt: Date }) {
-    const finalName = `backup_${compactUtc(execution.startedAt)}.tar.gz`;
-    const finalPath = path.join(typeDir(type), finalName);
-    const already = await stat(finalPath).catch(() => undefined);
-    if (already) {
-      return { type, path: finalPath, size_bytes: already.size, sha256: await sha256Of(finalPath), reused: true };
-    }
-
-    const [server] = await sql<{ version: string; num: string }[]>`
-      select current_setting('server_version') as version, current_setting('server_version_num') as num`;
-    const pgDumpVersion = await checkPgDump(tool('pg_dump'), Number(server!.num));
-    const work = path.join(workRoot(), executionId);
-    await rm(work, { recursive: true, force: true });
-    await mkdir(work, { recursive: true });
+  /** A failed attempt of a step is recorded at once, before Temporal retries it. */
+  async function recordingFailures<T>(step: string, backupRunId: string, work: () => Promise<T>): Promise<T> {
     try {
-      await runTool(
-        tool('pg_dump'),
-        [
-          '--format=custom',
-          `--compress=${settings.backupCompressionLevel}`,
-          '--no-owner',
-          `--file=${path.join(work, 'database.dump')}`,
-          `--dbname=${settings.databaseUrl}`,
-        ],
-        activityControl(),
-      );
-      await mkdir(settings.storageDir, { recursive: true });
-      await tar.create(
-        { gzip: true, file: path.join(work, 'storage.tar.gz'), cwd: settings.storageDir, portable: true },
-        ['.'],
-      );
-      const files = [await describeFile(work, 'database.dump'), await describeFile(work, 'storage.tar.gz')];
-      const manifest = {
-        format: 1,
-        timestamp: execution.startedAt.toISOString(),
-        backup_type: type,
-        app_version: settings.appVersion,
-        postgresql_server_version: server!.version,
-        pg_dump_version: pgDumpVersion,
-        files,
-        row_counts: await rowCounts(),
-      };
-      await writeFile(path.join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-      await mkdir(typeDir(type), { recursive: true });
-      const partial = path.join(typeDir(type), `.${finalName}.partial`);
-      await tar.create({ gzip: true, file: partial, cwd: work, portable: true }, [
-        'manifest.json',
-        'database.dump',
-        'storage.tar.gz',
-      ]);
-      // Verified before it takes its final name: an archive under that name is complete and readable.
-      const verification = await verifyArchive(partial, tool('pg_restore'), activityControl()).catch(
-        async (error: unknown) => {
-          await rm(partial, { force: true });
-          throw error;
-        },
-      );
-      await rename(partial, finalPath);
-      const archive = await describeFile(typeDir(type), finalName);
-      return {
-        type,
-        path: finalPath,
-        size_bytes: archive.size_bytes,
-        sha256: archive.sha256,
-        files,
-        row_counts: manifest.row_counts,
-        verification,
-        reused: false,
-      };
-    } finally {
-      await rm(work, { recursive: true, force: true });
+      return await work();
+    } catch (error) {
+      const attempt = Context.current().info.attempt;
+      const message = `${step} (attempt ${attempt}): ${(error as Error).message}`.slice(0, 4000);
+      await db.transaction(async (tx) => {
+        await tx
+          .update(backupRuns)
+          .set({ error: message })
+          .where(and(eq(backupRuns.id, backupRunId), eq(backupRuns.status, 'running')));
+        await recordAudit(tx, {
+          action: 'BACKUP_ATTEMPT_FAILED',
+          actor: 'system',
+          entityType: 'backup',
+          entityId: backupRunId,
+          idempotencyKey: `backup-run:${backupRunId}:${step}:${attempt}`,
+          details: { step, attempt, error: (error as Error).message.slice(0, 2000) },
+        });
+      });
+      throw error;
     }
   }
 
-  return {
-    /**
-     * One backup (see makeArchive), recorded as a backup run with its manifest and verification and
-     * audited BACKUP_COMPLETED or BACKUP_FAILED. A retry of the same task run reuses its row.
-     */
-    async runScheduledBackup({ executionId, options }: TaskRequest) {
-      const type: BackupType = options?.backupType ?? 'full';
-      if (!BACKUP_TYPES.includes(type)) {
-        throw ApplicationFailure.nonRetryable(`unknown backup type ${String(type)}`, 'InvalidBackupType');
+  async function resolveBackupConfig(request: {
+    config?: string;
+    scheduleId?: string;
+    backupType?: BackupType;
+  }): Promise<{ id: string; name: string; enabled: boolean; backupType: BackupType }> {
+    const columns = {
+      id: backupConfigs.id,
+      name: backupConfigs.name,
+      enabled: backupConfigs.enabled,
+      backupType: backupConfigs.backupType,
+    };
+    if (request.config) {
+      const [named] = await db.select(columns).from(backupConfigs).where(eq(backupConfigs.name, request.config));
+      if (!named) {
+        throw ApplicationFailure.nonRetryable(`no backup configuration named ${request.config}`, 'BackupConfigMissing');
       }
-      const [execution] = await db
-        .select({ startedAt: schema.taskExecutions.startedAt, triggeredBy: schema.taskExecutions.triggeredBy })
-        .from(schema.taskExecutions)
-        .where(eq(schema.taskExecutions.id, executionId));
-      if (!execution) throw ApplicationFailure.nonRetryable(`no task execution ${executionId}`, 'UnknownExecution');
-      const [config] = await db
-        .select({ id: backupConfigs.id })
+      return named;
+    }
+    if (request.scheduleId) {
+      const [scheduled] = await db
+        .select(columns)
         .from(backupConfigs)
-        .where(and(eq(backupConfigs.backupType, type), eq(backupConfigs.enabled, true)))
-        .orderBy(sqlFragment`${backupConfigs.scheduleId} is null`, backupConfigs.name)
-        .limit(1);
-      const [runRow] = await db
-        .insert(backupRuns)
-        .values({ executionId, configId: config?.id ?? null, backupType: type })
-        .onConflictDoUpdate({
-          target: backupRuns.executionId,
-          set: { status: 'running', error: null, finishedAt: null },
-        })
-        .returning({ id: backupRuns.id });
-      const runId = runRow!.id;
-      const attempt = Context.current().info.attempt;
-      const finish = sqlFragment`extract(epoch from now() - ${backupRuns.startedAt})`;
-      try {
-        const result = await makeArchive(executionId, type, execution);
-        await db.transaction(async (tx) => {
-          await tx
-            .update(backupRuns)
-            .set({
-              status: 'succeeded',
-              finishedAt: sqlFragment`now()`,
-              durationSeconds: finish,
-              sizeBytes: result.size_bytes,
-              path: result.path,
-              sha256: result.sha256,
-              manifest: result.files ? { files: result.files, row_counts: result.row_counts } : null,
-              verification: (result.verification as Record<string, unknown> | undefined) ?? null,
-            })
-            .where(eq(backupRuns.id, runId));
-          await recordAudit(tx, {
-            action: 'BACKUP_COMPLETED',
-            actor: execution.triggeredBy,
-            entityType: 'backup',
-            entityId: runId,
-            idempotencyKey: `backup-run:${runId}:completed`,
-            details: { backup_type: type, path: result.path, size_bytes: result.size_bytes, sha256: result.sha256 },
-          });
-        });
-        return { ...result, backup_run_id: runId };
-      } catch (error) {
-        const message = (error as Error).message;
-        const alertKeys: string[] = [];
-        await db.transaction(async (tx) => {
-          await tx
-            .update(backupRuns)
-            .set({
-              status: 'failed',
-              finishedAt: sqlFragment`now()`,
-              durationSeconds: finish,
-              error: message.slice(0, 4000),
-            })
-            .where(eq(backupRuns.id, runId));
-          await recordAudit(tx, {
-            action: 'BACKUP_FAILED',
-            actor: execution.triggeredBy,
-            entityType: 'backup',
-            entityId: runId,
-            idempotencyKey: `backup-run:${runId}:failed:${attempt}`,
-            details: { backup_type: type, error: message, attempt },
-          });
-          // The admins hear of every failed attempt, once each.
-          const admins = await tx
-            .select({ email: schema.users.email })
-            .from(schema.users)
-            .where(and(eq(schema.users.role, 'admin'), eq(schema.users.active, true)));
-          for (const admin of admins) {
-            const key = `backup-run:${runId}:failed:${attempt}:${admin.email}`;
-            alertKeys.push(key);
-            await tx
-              .insert(schema.notificationOutbox)
-              .values({
-                idempotencyKey: key,
-                kind: 'backup_failed',
-                recipient: admin.email,
-                variables: {
-                  backup_type: type,
-                  started_at: execution.startedAt.toISOString(),
-                  attempt,
-                  error: message.slice(0, 1000),
-                },
-              })
-              .onConflictDoNothing({ target: schema.notificationOutbox.idempotencyKey });
-          }
-        });
-        await dispatchNotifications(alertKeys);
-        throw error;
-      }
+        .where(eq(backupConfigs.scheduleId, request.scheduleId));
+      if (scheduled) return scheduled;
+    }
+    const type = request.backupType ?? 'full';
+    const [ofType] = await db
+      .select(columns)
+      .from(backupConfigs)
+      .where(and(eq(backupConfigs.backupType, type), eq(backupConfigs.enabled, true)))
+      .orderBy(sqlFragment`${backupConfigs.scheduleId} is null`, backupConfigs.name)
+      .limit(1);
+    if (!ofType) {
+      throw ApplicationFailure.nonRetryable(`no enabled backup configuration of type ${type}`, 'BackupConfigMissing');
+    }
+    return ofType;
+  }
+
+  const tasks = {
+    /** Which configuration a backup system task runs: named, the schedule's own, or the type's first. */
+    async resolveBackupConfig(request: {
+      config?: string;
+      scheduleId?: string;
+      backupType?: BackupType;
+    }): Promise<{ id: string; name: string; enabled: boolean; backupType: BackupType }> {
+      return resolveBackupConfig(request);
     },
 
-    /** Keeps the newest `backupRetention[type]` archives of each type (always at least the newest). */
-    async cleanupOldBackups({ dryRun }: TaskRequest) {
-      const removed: { type: BackupType; name: string }[] = [];
-      const kept: Record<string, number> = {};
-      const retention: Record<string, { keep_last: number; max_age_days: number | null }> = {};
-      const configs = await db.select().from(backupConfigs).where(eq(backupConfigs.enabled, true));
-      for (const type of BACKUP_TYPES) {
-        // The most generous enabled configuration of a type decides; without one, the defaults.
-        const ofType = configs.filter((config) => config.backupType === type);
-        const keepLasts = ofType.map((config) => config.keepLast).filter((n): n is number => n !== null);
-        const maxAges = ofType.map((config) => config.maxAgeDays);
-        const keep = Math.max(1, keepLasts.length > 0 ? Math.max(...keepLasts) : settings.backupRetention[type]);
-        const maxAgeDays =
-          maxAges.length > 0 && maxAges.every((n) => n !== null) ? Math.max(...(maxAges as number[])) : null;
-        retention[type] = { keep_last: keep, max_age_days: maxAgeDays };
-        const archives = await archivesOf(type);
-        const newest = archives.at(-1);
-        const tooOld = (name: string) =>
-          maxAgeDays !== null && Date.now() - archiveTime(name) > maxAgeDays * 24 * 60 * 60 * 1000;
-        const expired = archives.filter(
-          (name, index) => name !== newest && (index < archives.length - keep || tooOld(name)),
-        );
-        kept[type] = archives.length - expired.length;
-        for (const name of expired) {
-          if (!dryRun) await rm(path.join(typeDir(type), name));
-          removed.push({ type, name });
-        }
+    /** Records the run (idempotently: a retry finds the row the API or the first attempt made). */
+    async beginBackupRun(input: BackupInput): Promise<BackupRunPlan> {
+      const { workflowId, runId } = Context.current().info.workflowExecution ?? { workflowId: null, runId: null };
+      const [config] = await db.select().from(backupConfigs).where(eq(backupConfigs.id, input.configId));
+      if (!config) {
+        throw ApplicationFailure.nonRetryable(`no backup configuration ${input.configId}`, 'BackupConfigMissing');
       }
-      // Leftovers of backups killed mid-way (never under an archive's name), once surely abandoned.
-      const abandoned: string[] = [];
-      const stale = Date.now() - STALE_WORK_MS;
-      const leftovers = [
-        ...(
-          await Promise.all(
-            BACKUP_TYPES.map(async (type) =>
-              (await readdir(typeDir(type)).catch(() => [] as string[]))
-                .filter((name) => name.endsWith('.partial'))
-                .map((name) => path.join(typeDir(type), name)),
-            ),
-          )
-        ).flat(),
-        ...(await readdir(workRoot()).catch(() => [] as string[])).map((name) => path.join(workRoot(), name)),
-      ];
-      for (const leftover of leftovers) {
-        const info = await stat(leftover).catch(() => undefined);
-        if (!info || info.mtimeMs > stale) continue;
-        if (!dryRun) await rm(leftover, { recursive: true, force: true });
-        abandoned.push(path.relative(settings.backupDir, leftover));
-      }
+      await db.transaction(async (tx) => {
+        const inserted = await tx
+          .insert(backupRuns)
+          .values({
+            id: input.backupRunId,
+            configId: config.id,
+            executionId: input.executionId ?? null,
+            backupType: config.backupType,
+            workflowId,
+            workflowRunId: runId,
+            triggeredBy: input.triggeredBy,
+          })
+          .onConflictDoNothing({ target: backupRuns.id })
+          .returning({ id: backupRuns.id });
+        if (inserted.length === 0) return;
+        await recordAudit(tx, {
+          action: 'BACKUP_STARTED',
+          actor: input.triggeredBy,
+          entityType: 'backup',
+          entityId: input.backupRunId,
+          idempotencyKey: `backup-run:${input.backupRunId}:started`,
+          details: { config: config.name, backup_type: config.backupType, workflow_id: workflowId },
+        });
+      });
+      const { run } = await loadRun(input.backupRunId);
       return {
-        dry_run: dryRun,
-        [dryRun ? 'would_remove_leftovers' : 'removed_leftovers']: abandoned,
-        retention,
-        kept,
-        [dryRun ? 'would_delete' : 'deleted']: removed,
-        deleted_count: dryRun ? 0 : removed.length,
-        timestamp: new Date().toISOString(),
+        backupRunId: run.id,
+        config: config.name,
+        type: config.backupType,
+        verifyMode: config.verifyMode,
+        startedAt: run.startedAt.toISOString(),
       };
+    },
+
+    /**
+     * `pg_dump --format=custom` of the application database, and its row counts taken in the same
+     * snapshot (a repeatable-read transaction exports it, pg_dump imports it), so a restore must
+     * reproduce exactly those counts.
+     */
+    async dumpDatabase({ backupRunId }: BackupStepRequest): Promise<DatabaseDump> {
+      return recordingFailures('dump', backupRunId, async () => {
+        const [server] = await sql<{ version: string; num: string }[]>`
+          select current_setting('server_version') as version, current_setting('server_version_num') as num`;
+        const pgDumpVersion = await checkPgDump(tool('pg_dump'), Number(server!.num));
+        const work = backupWorkDir(settings, backupRunId);
+        await rm(work, { recursive: true, force: true });
+        await mkdir(work, { recursive: true });
+        const rowCounts = await sql.begin('isolation level repeatable read read only', async (tx) => {
+          const [snapshot] = await tx<{ id: string }[]>`select pg_export_snapshot() as id`;
+          const tables = await tx<{ table_name: string }[]>`
+            select table_name from information_schema.tables
+            where table_schema = 'public' and table_type = 'BASE TABLE' order by table_name`;
+          const counts: Record<string, number> = {};
+          for (const { table_name } of tables) {
+            const [row] = await tx<{ n: number }[]>`select count(*)::int as n from ${tx(table_name)}`;
+            counts[table_name] = row?.n ?? 0;
+          }
+          await runTool(
+            tool('pg_dump'),
+            [
+              '--format=custom',
+              `--compress=${settings.backupCompressionLevel}`,
+              '--no-owner',
+              `--snapshot=${snapshot!.id}`,
+              `--file=${path.join(work, 'database.dump')}`,
+              `--dbname=${settings.databaseUrl}`,
+            ],
+            activityControl(),
+          );
+          return counts;
+        });
+        return {
+          file: await describeFile(work, 'database.dump'),
+          postgresql_server_version: server!.version,
+          pg_dump_version: pgDumpVersion,
+          row_counts: rowCounts,
+        };
+      });
+    },
+
+    /** The document storage directory as storage.tar.gz (gzip streams; no tar binary needed). */
+    async archiveStorage({ backupRunId }: BackupStepRequest): Promise<BackupFile> {
+      return recordingFailures('storage', backupRunId, async () => {
+        const work = backupWorkDir(settings, backupRunId);
+        await mkdir(settings.storageDir, { recursive: true });
+        await mkdir(work, { recursive: true });
+        await heartbeating(
+          tar.create(
+            { gzip: true, file: path.join(work, 'storage.tar.gz'), cwd: settings.storageDir, portable: true },
+            ['.'],
+          ),
+        );
+        return describeFile(work, 'storage.tar.gz');
+      });
+    },
+
+    /**
+     * Writes the manifest, packs the three files under a temporary name, verifies the archive
+     * (checksums and `pg_restore --list`, and with verify mode `restore` a restore into a scratch
+     * database), and only then gives it its final name: an archive under a final name is complete
+     * and verified. A retry after publishing finds the published archive instead of packing again.
+     */
+    async packageBackup({
+      backupRunId,
+      dump,
+      storage,
+    }: BackupStepRequest & { dump: DatabaseDump; storage: BackupFile }) {
+      return recordingFailures('package', backupRunId, async () => {
+        const { run, config } = await loadRun(backupRunId);
+        if (run.path && run.sha256 && (await stat(run.path).catch(() => undefined))) {
+          return {
+            path: run.path,
+            size_bytes: run.sizeBytes ?? 0,
+            sha256: run.sha256,
+            verification: run.verification ?? {},
+          };
+        }
+        const work = backupWorkDir(settings, backupRunId);
+        const manifest: ArchiveManifest & Record<string, unknown> = {
+          format: 1,
+          timestamp: run.startedAt.toISOString(),
+          backup_type: run.backupType,
+          config: config?.name,
+          backup_run_id: run.id,
+          app_version: settings.appVersion,
+          git_commit: settings.gitCommit ?? null,
+          postgresql_server_version: dump.postgresql_server_version,
+          pg_dump_version: dump.pg_dump_version,
+          files: [dump.file, storage],
+          row_counts: dump.row_counts,
+        };
+        await writeFile(path.join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+        const destination = backupDestination(settings, run.backupType, config?.destination ?? null);
+        await mkdir(destination, { recursive: true });
+        const partial = path.join(destination, `.backup_${run.id}.tar.gz.partial`);
+        try {
+          await heartbeating(
+            tar.create({ gzip: true, file: partial, cwd: work, portable: true }, [
+              'manifest.json',
+              'database.dump',
+              'storage.tar.gz',
+            ]),
+          );
+          const restoreCheck =
+            config?.verifyMode === 'restore'
+              ? (unpacked: string, packed: ArchiveManifest) =>
+                  restoreIntoScratchDatabase({
+                    dumpFile: path.join(unpacked, 'database.dump'),
+                    databaseUrl: settings.databaseUrl,
+                    scratchName: `edms_verify_${run.id.replace(/-/g, '').slice(0, 16)}`,
+                    expectedRowCounts: packed.row_counts,
+                    pgRestore: tool('pg_restore'),
+                    control: activityControl(),
+                  })
+              : undefined;
+          const verification = {
+            mode: config?.verifyMode ?? 'checksums',
+            ...(await verifyArchive(partial, tool('pg_restore'), activityControl(), restoreCheck)),
+          };
+          const name = await publishArchive(partial, destination, run.startedAt);
+          const archive = await describeFile(destination, name);
+          const published = {
+            path: path.join(destination, name),
+            size_bytes: archive.size_bytes,
+            sha256: archive.sha256,
+            verification,
+          };
+          await db
+            .update(backupRuns)
+            .set({
+              path: published.path,
+              sizeBytes: published.size_bytes,
+              sha256: published.sha256,
+              verification,
+              manifest: { files: manifest.files, row_counts: manifest.row_counts, config: manifest.config },
+            })
+            .where(eq(backupRuns.id, backupRunId));
+          return published;
+        } finally {
+          await rm(partial, { force: true });
+        }
+      });
+    },
+
+    /**
+     * Ends the run: succeeded (audited BACKUP_COMPLETED), or failed (audited BACKUP_FAILED, and every
+     * active admin is emailed once). Only a running run is finished, so a retry changes nothing.
+     */
+    async finishBackupRun(
+      request: BackupStepRequest & { outcome?: BackupOutcome; error?: string },
+    ): Promise<{ status: 'succeeded' | 'failed' }> {
+      const { backupRunId } = request;
+      const { run, config } = await loadRun(backupRunId);
+      await rm(backupWorkDir(settings, backupRunId), { recursive: true, force: true });
+      const succeeded = request.outcome !== undefined;
+      const alertKeys: string[] = [];
+      await db.transaction(async (tx) => {
+        const finished = await tx
+          .update(backupRuns)
+          .set({
+            status: succeeded ? 'succeeded' : 'failed',
+            finishedAt: sqlFragment`now()`,
+            durationSeconds: sqlFragment`extract(epoch from now() - ${backupRuns.startedAt})`,
+            error: succeeded ? null : (request.error ?? 'unknown error').slice(0, 4000),
+          })
+          .where(and(eq(backupRuns.id, backupRunId), eq(backupRuns.status, 'running')))
+          .returning({ id: backupRuns.id });
+        if (finished.length === 0) return;
+        const actor = run.triggeredBy ?? 'system';
+        if (succeeded) {
+          const { path: archive, size_bytes, sha256 } = request.outcome!;
+          await recordAudit(tx, {
+            action: 'BACKUP_COMPLETED',
+            actor,
+            entityType: 'backup',
+            entityId: backupRunId,
+            idempotencyKey: `backup-run:${backupRunId}:completed`,
+            details: { config: config?.name, backup_type: run.backupType, path: archive, size_bytes, sha256 },
+          });
+          return;
+        }
+        await recordAudit(tx, {
+          action: 'BACKUP_FAILED',
+          actor,
+          entityType: 'backup',
+          entityId: backupRunId,
+          idempotencyKey: `backup-run:${backupRunId}:failed`,
+          details: { config: config?.name, backup_type: run.backupType, error: request.error },
+        });
+        const admins = await tx
+          .select({ email: schema.users.email })
+          .from(schema.users)
+          .where(and(eq(schema.users.role, 'admin'), eq(schema.users.active, true)));
+        for (const admin of admins) {
+          const key = `backup-run:${backupRunId}:failed:${admin.email}`;
+          alertKeys.push(key);
+          await tx
+            .insert(schema.notificationOutbox)
+            .values({
+              idempotencyKey: key,
+              kind: 'backup_failed',
+              recipient: admin.email,
+              variables: {
+                backup_type: run.backupType,
+                config: config?.name ?? '',
+                started_at: run.startedAt.toISOString(),
+                error: (request.error ?? '').slice(0, 1000),
+              },
+            })
+            .onConflictDoNothing({ target: schema.notificationOutbox.idempotencyKey });
+        }
+      });
+      await dispatchNotifications(alertKeys);
+      return { status: succeeded ? 'succeeded' : 'failed' };
+    },
+  };
+
+  return {
+    ...tasks,
+
+    /**
+     * One backup in a single activity: how `systemTask` runs started before the `backup` workflow
+     * existed finish after an upgrade (their histories expect this activity). Same steps, same rows.
+     */
+    async runScheduledBackup({ executionId, options }: TaskRequest & Pick<SystemTaskInput, 'scheduleId'>) {
+      const config = await resolveBackupConfig({ config: options?.config, backupType: options?.backupType });
+      const [existing] = await db
+        .select({ id: backupRuns.id })
+        .from(backupRuns)
+        .where(eq(backupRuns.executionId, executionId));
+      const [execution] = await db
+        .select({ triggeredBy: schema.taskExecutions.triggeredBy })
+        .from(schema.taskExecutions)
+        .where(eq(schema.taskExecutions.id, executionId));
+      if (existing) {
+        // A retried attempt of this activity carries on the run its first attempt began.
+        await db
+          .update(backupRuns)
+          .set({ status: 'running', finishedAt: null })
+          .where(and(eq(backupRuns.id, existing.id), eq(backupRuns.status, 'failed')));
+      }
+      const plan = await tasks.beginBackupRun({
+        backupRunId: existing?.id ?? randomUUID(),
+        configId: config.id,
+        executionId,
+        triggeredBy: execution?.triggeredBy ?? 'system_scheduler',
+      });
+      return performBackup(tasks, plan, (error) => (error as Error).message);
     },
   };
 }

@@ -9,7 +9,44 @@ const { documents } = schema;
 /** A workflow fires its timer to the second; a document later than this was missed. */
 const GRACE = '1 minute';
 
-type Action = 'workflow_signalled' | 'workflow_started';
+export type Action = 'workflow_signalled' | 'workflow_started';
+
+/**
+ * Hands a document back to its workflow: a running one reloads it from the database, a missing one
+ * is started from it. Also how a database restore reaches every document's workflow.
+ */
+export async function wakeDocumentWorkflow(
+  { temporal, settings }: Pick<SystemTaskDeps, 'temporal' | 'settings'>,
+  row: DocumentRow,
+  dryRun: boolean,
+): Promise<Action | `would_${string}`> {
+  const handle = temporal.workflow.getHandle(documentWorkflowId(row.id));
+  const running = await handle
+    .describe()
+    .then((description) => description.status.name === 'RUNNING')
+    .catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    });
+  if (dryRun) return running ? 'would_signal_workflow' : 'would_start_workflow';
+  if (running) {
+    await handle.signal(reloadSignal);
+    return 'workflow_signalled';
+  }
+  try {
+    await temporal.workflow.start('documentLifecycle', {
+      taskQueue: settings.documentsTaskQueue,
+      workflowId: documentWorkflowId(row.id),
+      args: [{ documentId: row.id, document: documentFacts(row), settings: settings.lifecycle }],
+    });
+    return 'workflow_started';
+  } catch (error) {
+    // Started meanwhile (by the API or a concurrent run): it reads the same database.
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    await handle.signal(reloadSignal);
+    return 'workflow_signalled';
+  }
+}
 
 /**
  * The hourly safety nets that replaced the Celery sweeps. Document workflows make documents
@@ -17,37 +54,9 @@ type Action = 'workflow_signalled' | 'workflow_started';
  * imported straight into the database, a workflow terminated by hand) and hand them back to their
  * workflow: a running one is told to reload from the database, a missing one is started.
  */
-export function createDocumentDateTasks({ database, temporal, settings }: SystemTaskDeps) {
-  const { db } = database;
-
-  async function wakeWorkflow(row: DocumentRow, dryRun: boolean): Promise<Action | `would_${string}`> {
-    const handle = temporal.workflow.getHandle(documentWorkflowId(row.id));
-    const running = await handle
-      .describe()
-      .then((description) => description.status.name === 'RUNNING')
-      .catch((error: unknown) => {
-        if (error instanceof WorkflowNotFoundError) return false;
-        throw error;
-      });
-    if (dryRun) return running ? 'would_signal_workflow' : 'would_start_workflow';
-    if (running) {
-      await handle.signal(reloadSignal);
-      return 'workflow_signalled';
-    }
-    try {
-      await temporal.workflow.start('documentLifecycle', {
-        taskQueue: settings.documentsTaskQueue,
-        workflowId: documentWorkflowId(row.id),
-        args: [{ documentId: row.id, document: documentFacts(row), settings: settings.lifecycle }],
-      });
-      return 'workflow_started';
-    } catch (error) {
-      // Started meanwhile (by the API or a concurrent run): it reads the same database.
-      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-      await handle.signal(reloadSignal);
-      return 'workflow_signalled';
-    }
-  }
+export function createDocumentDateTasks(deps: SystemTaskDeps) {
+  const wakeWorkflow = (row: DocumentRow, dryRun: boolean) => wakeDocumentWorkflow(deps, row, dryRun);
+  const { db } = deps.database;
 
   async function sweep(
     status: DocumentStatus,

@@ -1,3 +1,5 @@
+import { createBackupRestoreTasks } from './backup-restore';
+import { createBackupRetentionTasks } from './backup-retention';
 import { createBackupTasks } from './backups';
 import { createDocumentDateTasks } from './document-dates';
 import { createHealthCheckTask } from './health-check';
@@ -44,5 +46,7 @@ export function createSystemTaskActivities(deps: SystemTaskDeps) {
     ...createHealthCheckTask(deps),
     ...createHousekeepingTasks(deps, reviewTasks),
     ...createBackupTasks(deps),
+    ...createBackupRetentionTasks(deps),
+    ...createBackupRestoreTasks(deps),
   });
 }

@@ -24,15 +24,17 @@ export interface SystemTaskSettings {
   timezone: string;
   /** The application database, as pg_dump connects to it. */
   databaseUrl: string;
-  /** Backups go to `<backupDir>/backups/<type>/` (EDMS_BACKUP_DIR). */
+  /** Backups go to `<backupDir>/backups/<type>/` or a configuration's destination under it (EDMS_BACKUP_DIR). */
   backupDir: string;
-  /** Archives kept per backup type (the newest is never deleted). */
+  /** Archives kept per backup type when a configuration sets no retention of its own. */
   backupRetention: Record<BackupType, number>;
   /** pg_dump compression, 0-9 (EDMS_BACKUP_COMPRESSION). */
   backupCompressionLevel: number;
   /** `pg_dump` and `pg_restore` are looked up here first (EDMS_PG_BIN_DIR), then on PATH. */
   pgBinDir: string | undefined;
   appVersion: string;
+  /** The running code's commit, when known (backup manifests). */
+  gitCommit?: string;
   /** Task queues whose pollers the health check counts. */
   monitoredTaskQueues: readonly string[];
 }

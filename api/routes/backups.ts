@@ -5,42 +5,43 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { and, desc, eq, type SQL } from 'drizzle-orm';
 import { BACKUP_TYPES } from '../../common';
-import { schema, type BackupRunRow, type Database } from '../../db';
+import { schema, type BackupRunRow } from '../../db';
 import { notFound } from '../errors';
-import type { Authorize } from '../plugins/auth';
+import { actingUser, type Authorize } from '../plugins/auth';
+import {
+  BackupConfig,
+  BackupRun,
+  CreateBackupConfigBody,
+  IdParams,
+  RestoreBody,
+  RestoreState,
+  StartBackupBody,
+  StartedBackup,
+  UpdateBackupConfigBody,
+} from '../schemas/backups';
+import {
+  createConfig,
+  configView,
+  findConfig,
+  restoreState,
+  startBackup,
+  startRestore,
+  updateConfig,
+  type BackupServiceDeps,
+} from '../services/backups';
 import { bearerAuth, errorResponses } from '../schemas/common';
 
-const { backupRuns } = schema;
+const { backupConfigs, backupRuns } = schema;
 
-export interface BackupRouteDeps {
-  db: Database;
+export interface BackupRouteDeps extends BackupServiceDeps {
   authorize: Authorize;
 }
 
-const BackupRun = Type.Object(
-  {
-    id: Type.String({ format: 'uuid' }),
-    config_id: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
-    backup_type: Type.String({ enum: [...BACKUP_TYPES] }),
-    status: Type.String({ enum: ['running', 'succeeded', 'failed'] }),
-    started_at: Type.String({ format: 'date-time' }),
-    finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-    duration_seconds: Type.Union([Type.Number(), Type.Null()]),
-    size_bytes: Type.Union([Type.Integer(), Type.Null()]),
-    path: Type.Union([Type.String(), Type.Null()]),
-    sha256: Type.Union([Type.String(), Type.Null()]),
-    verification: Type.Unknown(),
-    error: Type.Union([Type.String(), Type.Null()]),
-  },
-  { $id: 'BackupRun' },
-);
-
-const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
-
-function runView(row: BackupRunRow) {
+function runView(row: BackupRunRow, config: string | null) {
   return {
     id: row.id,
     config_id: row.configId,
+    config,
     backup_type: row.backupType,
     status: row.status,
     started_at: row.startedAt.toISOString(),
@@ -51,17 +52,30 @@ function runView(row: BackupRunRow) {
     sha256: row.sha256,
     verification: row.verification ?? null,
     error: row.error,
+    triggered_by: row.triggeredBy,
+    workflow_id: row.workflowId,
+    deleted_at: row.deletedAt?.toISOString() ?? null,
   };
 }
 
-/** Backup runs: list, one with its manifest, and the archive itself. Admins only. */
+/**
+ * Backups, admins only: run one now, the runs (one with its manifest, the archive itself), restore
+ * one, and the configurations (what, when, how verified, how long kept).
+ */
 export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (app, deps) => {
   app.addSchema(BackupRun);
+  app.addSchema(BackupConfig);
   const admin = deps.authorize('admin');
   const common = { tags: ['backups'], security: bearerAuth };
 
-  async function findRun(id: string): Promise<BackupRunRow> {
-    const [row] = await deps.db.select().from(backupRuns).where(eq(backupRuns.id, id));
+  const withConfig = () =>
+    deps.db
+      .select({ run: backupRuns, config: backupConfigs.name })
+      .from(backupRuns)
+      .leftJoin(backupConfigs, eq(backupConfigs.id, backupRuns.configId));
+
+  async function findRun(id: string) {
+    const [row] = await withConfig().where(eq(backupRuns.id, id));
     if (!row) throw notFound(`No backup ${id}`);
     return row;
   }
@@ -85,13 +99,11 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (a
       const filters: SQL[] = [];
       if (request.query.status) filters.push(eq(backupRuns.status, request.query.status as BackupRunRow['status']));
       if (request.query.type) filters.push(eq(backupRuns.backupType, request.query.type as BackupRunRow['backupType']));
-      const rows = await deps.db
-        .select()
-        .from(backupRuns)
+      const rows = await withConfig()
         .where(and(...filters))
         .orderBy(desc(backupRuns.startedAt))
         .limit(request.query.limit);
-      return { backups: rows.map(runView) };
+      return { backups: rows.map((row) => runView(row.run, row.config)) };
     },
   );
 
@@ -110,8 +122,8 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (a
       },
     },
     async (request) => {
-      const row = await findRun(request.params.id);
-      return { ...runView(row), manifest: row.manifest ?? null };
+      const { run, config } = await findRun(request.params.id);
+      return { ...runView(run, config), manifest: run.manifest ?? null };
     },
   );
 
@@ -127,8 +139,8 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (a
       },
     },
     async (request, reply) => {
-      const row = await findRun(request.params.id);
-      const archive = row.status === 'succeeded' && row.path ? row.path : undefined;
+      const { run: row } = await findRun(request.params.id);
+      const archive = row.status === 'succeeded' && row.path && !row.deletedAt ? row.path : undefined;
       const size = archive
         ? await stat(archive).then(
             (info) => info.size,
@@ -146,4 +158,141 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (a
         .send(createReadStream(archive));
     },
   );
+
+  app.post(
+    '',
+    {
+      onRequest: admin,
+      schema: {
+        ...common,
+        summary: 'Back up now with a configuration (default on-demand-full); 409 while one of it runs',
+        body: StartBackupBody,
+        response: { 202: StartedBackup, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const started = await startBackup(deps, request.body?.config, actingUser(request).username);
+      return reply.code(202).send(started);
+    },
+  );
+
+  app.post(
+    '/:id/restore',
+    {
+      onRequest: admin,
+      schema: {
+        ...common,
+        summary: 'Restore a backup over the database and storage (confirm with its id); dry_run only checks',
+        params: IdParams,
+        body: RestoreBody,
+        response: {
+          200: RestoreState,
+          202: RestoreState,
+          ...errorResponses(400, 401, 403, 404, 409, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const state = await startRestore(deps, request.params.id, request.body ?? {}, actingUser(request).username);
+      return reply.code(state.dry_run ? 200 : 202).send(state);
+    },
+  );
+
+  app.get(
+    '/restores/:restore_id',
+    {
+      onRequest: admin,
+      schema: {
+        ...common,
+        summary: 'A restore: running, its report, or why it failed',
+        params: Type.Object({ restore_id: Type.String({ minLength: 1, maxLength: 100 }) }),
+        response: { 200: RestoreState, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => restoreState(deps, request.params.restore_id),
+  );
+
+  const configCommon = { tags: ['backups'], security: bearerAuth };
+  const ConfigParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100, description: 'Id or name' }) });
+
+  app.get(
+    '/configs',
+    {
+      onRequest: admin,
+      schema: {
+        ...configCommon,
+        summary: 'Backup configurations',
+        response: { 200: Type.Object({ configs: Type.Array(Type.Ref(BackupConfig)) }), ...errorResponses(401, 403) },
+      },
+    },
+    async () => {
+      const rows = await deps.db.select().from(backupConfigs).orderBy(backupConfigs.name);
+      return { configs: rows.map(configView) };
+    },
+  );
+
+  app.post(
+    '/configs',
+    {
+      onRequest: admin,
+      schema: {
+        ...configCommon,
+        summary: 'Create a backup configuration',
+        body: CreateBackupConfigBody,
+        response: { 201: Type.Ref(BackupConfig), ...errorResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await createConfig(deps, request.body, actingUser(request).username)),
+  );
+
+  app.get(
+    '/configs/:id',
+    {
+      onRequest: admin,
+      schema: {
+        ...configCommon,
+        summary: 'One backup configuration',
+        params: ConfigParams,
+        response: { 200: Type.Ref(BackupConfig), ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => configView(await findConfig(deps.db, request.params.id)),
+  );
+
+  app.patch(
+    '/configs/:id',
+    {
+      onRequest: admin,
+      schema: {
+        ...configCommon,
+        summary: 'Edit a backup configuration (only the fields sent change)',
+        params: ConfigParams,
+        body: UpdateBackupConfigBody,
+        response: { 200: Type.Ref(BackupConfig), ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => updateConfig(deps, request.params.id, request.body, actingUser(request).username),
+  );
+
+  for (const [action, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    app.post(
+      `/configs/:id/${action}`,
+      {
+        onRequest: admin,
+        schema: {
+          ...configCommon,
+          summary: enabled
+            ? 'Enable a backup configuration'
+            : 'Disable a backup configuration (its schedule then skips it; archives stay under retention)',
+          params: ConfigParams,
+          response: { 200: Type.Ref(BackupConfig), ...errorResponses(401, 403, 404, 409) },
+        },
+      },
+      async (request) => updateConfig(deps, request.params.id, { enabled }, actingUser(request).username),
+    );
+  }
 };

@@ -1,0 +1,64 @@
+import { stat } from 'node:fs/promises';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { eq, ne } from 'drizzle-orm';
+import type { RestoreInput } from '../../common';
+import { schema } from '../../db';
+import { restoreArchive, type RestoreReport } from '../../lib/backup-restore';
+import { wakeDocumentWorkflow } from './document-dates';
+import type { SystemTaskDeps } from './settings';
+
+/** Restoring a backup run's archive over the application database and storage, for the API. */
+export function createBackupRestoreTasks(deps: Pick<SystemTaskDeps, 'database' | 'settings' | 'temporal'>) {
+  const { db } = deps.database;
+  const { settings } = deps;
+
+  return {
+    /**
+     * Checks the archive, then (unless a dry run) restores it: see lib/backup-restore.ts. Refuses a
+     * run that failed or whose archive retention removed, naming why.
+     */
+    async restoreFromBackup({ backupRunId, dryRun, requestedBy }: RestoreInput): Promise<RestoreReport> {
+      const [run] = await db.select().from(schema.backupRuns).where(eq(schema.backupRuns.id, backupRunId));
+      if (!run) throw ApplicationFailure.nonRetryable(`no backup ${backupRunId}`, 'UnknownBackupRun');
+      if (run.status !== 'succeeded' || !run.path) {
+        throw ApplicationFailure.nonRetryable(
+          `backup ${backupRunId} is ${run.status}: nothing to restore`,
+          'NoArchive',
+        );
+      }
+      if (run.deletedAt || !(await stat(run.path).catch(() => undefined))) {
+        throw ApplicationFailure.nonRetryable(`backup ${backupRunId} has no archive at ${run.path}`, 'NoArchive');
+      }
+      const heartbeat = setInterval(() => Context.current().heartbeat(), 5000);
+      try {
+        return await restoreArchive({
+          archive: run.path,
+          databaseUrl: settings.databaseUrl,
+          storageDir: settings.storageDir,
+          pgBinDir: settings.pgBinDir,
+          actor: requestedBy,
+          backupId: backupRunId,
+          dryRun,
+        });
+      } finally {
+        clearInterval(heartbeat);
+      }
+    },
+
+    /**
+     * After a restore the documents' workflows hold states the database no longer has: each
+     * document still in the lifecycle is handed back to its workflow, which reloads it.
+     */
+    async reloadDocumentWorkflows(): Promise<{ documents: number; signalled: number; started: number }> {
+      const rows = await db.select().from(schema.documents).where(ne(schema.documents.status, 'OBSOLETE'));
+      const report = { documents: rows.length, signalled: 0, started: 0 };
+      for (const row of rows) {
+        const action = await wakeDocumentWorkflow(deps, row, false);
+        if (action === 'workflow_started') report.started++;
+        else report.signalled++;
+        Context.current().heartbeat();
+      }
+      return report;
+    },
+  };
+}

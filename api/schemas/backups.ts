@@ -1,0 +1,146 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { BACKUP_TYPES, BACKUP_VERIFY_MODES } from '../../common';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/**
+ * Nullable inputs as OpenAPI 3.0 `nullable` rather than a union with null: the API's ajv coerces
+ * types, and in a union 0 or "" that fail the first branch would be coerced to null and accepted.
+ */
+const nullableInteger = (options: { minimum: number; maximum: number; description: string }) =>
+  Type.Unsafe<number | null>({ type: 'integer', nullable: true, ...options });
+const nullableString = (options: { minLength?: number; maxLength: number; description?: string }) =>
+  Type.Unsafe<string | null>({ type: 'string', nullable: true, ...options });
+
+export const BackupRun = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    config_id: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+    config: Type.Union([Type.String(), Type.Null()], { description: 'The configuration name' }),
+    backup_type: Type.String({ enum: [...BACKUP_TYPES] }),
+    status: Type.String({ enum: ['running', 'succeeded', 'failed'] }),
+    started_at: Type.String({ format: 'date-time' }),
+    finished_at: Nullable(Type.String({ format: 'date-time' })),
+    duration_seconds: Type.Union([Type.Number(), Type.Null()]),
+    size_bytes: Type.Union([Type.Integer(), Type.Null()]),
+    path: Nullable(Type.String()),
+    sha256: Nullable(Type.String()),
+    verification: Type.Unknown(),
+    error: Nullable(Type.String()),
+    triggered_by: Nullable(Type.String()),
+    workflow_id: Nullable(Type.String()),
+    deleted_at: Nullable(Type.String({ format: 'date-time', description: 'When retention removed the archive' })),
+  },
+  { $id: 'BackupRun' },
+);
+
+const configName = Type.String({
+  pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+  description: 'Lowercase letters, digits and dashes; also names the backup workflow (backup-<name>)',
+});
+const keepLast = nullableInteger({
+  minimum: 1,
+  maximum: 1000,
+  description: 'Keep at most this many archives (the newest is always kept)',
+});
+const maxAgeDays = nullableInteger({
+  minimum: 1,
+  maximum: 36500,
+  description: 'Delete archives older than this many days (never the newest)',
+});
+const scheduleId = nullableString({
+  minLength: 1,
+  maxLength: 200,
+  description: 'The backup schedule that runs this configuration (backup-daily-full...), or null for on demand only',
+});
+const destination = nullableString({
+  minLength: 1,
+  maxLength: 500,
+  description: 'A directory relative to EDMS_BACKUP_DIR; null for backups/<type>',
+});
+const verifyMode = Type.String({
+  enum: [...BACKUP_VERIFY_MODES],
+  description: 'checksums: re-read the archive; restore: also restore it into a scratch database and compare',
+});
+const description = nullableString({ maxLength: 1000 });
+
+export const BackupConfig = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    name: Type.String(),
+    backup_type: Type.String({ enum: [...BACKUP_TYPES] }),
+    schedule_id: Nullable(Type.String()),
+    keep_last: Type.Union([Type.Integer(), Type.Null()]),
+    max_age_days: Type.Union([Type.Integer(), Type.Null()]),
+    verify_mode: Type.String({ enum: [...BACKUP_VERIFY_MODES] }),
+    destination: Nullable(Type.String()),
+    enabled: Type.Boolean(),
+    description: Nullable(Type.String()),
+    created_at: Type.String({ format: 'date-time' }),
+    updated_at: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'BackupConfig' },
+);
+
+export const CreateBackupConfigBody = Type.Object(
+  {
+    name: configName,
+    backup_type: Type.String({ enum: [...BACKUP_TYPES] }),
+    schedule_id: Type.Optional(scheduleId),
+    keep_last: Type.Optional(keepLast),
+    max_age_days: Type.Optional(maxAgeDays),
+    verify_mode: Type.Optional(verifyMode),
+    destination: Type.Optional(destination),
+    enabled: Type.Optional(Type.Boolean()),
+    description: Type.Optional(description),
+  },
+  { additionalProperties: false },
+);
+export type CreateBackupConfigBody = Static<typeof CreateBackupConfigBody>;
+
+export const UpdateBackupConfigBody = Type.Partial(CreateBackupConfigBody, {
+  additionalProperties: false,
+  minProperties: 1,
+});
+export type UpdateBackupConfigBody = Static<typeof UpdateBackupConfigBody>;
+
+export const StartBackupBody = Type.Object(
+  {
+    config: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'Configuration name or id (default on-demand-full)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const StartedBackup = Type.Object({
+  backup_id: Type.String({ format: 'uuid', description: 'The backup run (GET /api/v1/backups/{backup_id})' }),
+  config: Type.String(),
+  backup_type: Type.String({ enum: [...BACKUP_TYPES] }),
+  status: Type.Literal('running'),
+  workflow_id: Type.String(),
+  run_id: Type.String(),
+});
+
+export const RestoreBody = Type.Object(
+  {
+    confirm: Type.Optional(
+      Type.String({ description: 'The backup id again: a real restore replaces the database and storage' }),
+    ),
+    dry_run: Type.Optional(Type.Boolean({ default: false, description: 'Verify and list what would be restored' })),
+  },
+  { additionalProperties: false },
+);
+
+export const RestoreState = Type.Object({
+  restore_id: Type.String({ description: 'The restore workflow run' }),
+  workflow_id: Type.String(),
+  backup_id: Type.Union([Type.String(), Type.Null()]),
+  dry_run: Type.Boolean(),
+  status: Type.String({ enum: ['running', 'completed', 'failed'] }),
+  requested_by: Type.Union([Type.String(), Type.Null()]),
+  report: Type.Unknown({ description: 'Rows per table expected and restored, storage entries, verification' }),
+  error: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });

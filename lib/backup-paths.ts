@@ -1,0 +1,34 @@
+import path from 'node:path';
+import type { BackupType } from '../common';
+
+/**
+ * Where a configuration's archives go: its destination, a directory under EDMS_BACKUP_DIR, or
+ * `backups/<type>`. Destinations never leave EDMS_BACKUP_DIR, so an API caller cannot make a
+ * worker write archives over system files; mount other storage under it instead.
+ */
+export function backupDestination(
+  settings: { backupDir: string },
+  type: BackupType,
+  destination: string | null,
+): string {
+  if (destination === null) return path.join(settings.backupDir, 'backups', type);
+  const problem = destinationProblem(destination);
+  if (problem) throw new Error(`backup destination ${JSON.stringify(destination)} ${problem}`);
+  return path.join(settings.backupDir, destination);
+}
+
+/** Why a destination is refused, or undefined when it is a plain relative directory. */
+export function destinationProblem(destination: string): string | undefined {
+  if (destination.trim() === '') return 'is empty';
+  if (path.isAbsolute(destination) || /^[A-Za-z]:/.test(destination)) return 'must be relative to EDMS_BACKUP_DIR';
+  const segments = destination.split(/[\\/]+/).filter(Boolean);
+  if (segments.some((segment) => segment === '..' || segment === '.')) return 'may not contain . or .. segments';
+  if (segments.some((segment) => segment.startsWith('.'))) return 'may not name hidden directories';
+  return undefined;
+}
+
+/** A backup run's scratch files, beside the archives so the final rename stays on one filesystem. */
+export const backupWorkDir = (settings: { backupDir: string }, backupRunId: string) =>
+  path.join(settings.backupDir, 'backups', '.work', backupRunId);
+
+export const backupWorkRoot = (settings: { backupDir: string }) => path.join(settings.backupDir, 'backups', '.work');

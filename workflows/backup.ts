@@ -1,0 +1,44 @@
+import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { performBackup, type BackupInput, type BackupOutcome } from '../common';
+
+/** Quick database bookkeeping around the backup. */
+const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['BackupConfigMissing'] },
+});
+
+/**
+ * The long steps heartbeat every few seconds: a worker that dies mid-dump is noticed within a
+ * minute and the step starts over on another. Three attempts, then the backup has failed and the
+ * admins are told; the next scheduled run tries again.
+ */
+const steps = proxyActivities<Activities>({
+  startToCloseTimeout: '3 hours',
+  heartbeatTimeout: '1 minute',
+  retry: {
+    initialInterval: '30 seconds',
+    backoffCoefficient: 2,
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: ['PgToolMissing', 'PgToolTooOld', 'UnknownBackupRun'],
+  },
+});
+
+/**
+ * One backup of one configuration (workflow id `backup-<config>`, so two never overlap): dump the
+ * database, archive the document storage, pack, verify and publish the archive, record the run.
+ */
+export async function backup(input: BackupInput): Promise<BackupOutcome> {
+  const plan = await bookkeeping.beginBackupRun(input);
+  // Activity proxies have no own keys to spread: each step is named.
+  const backupSteps = {
+    dumpDatabase: steps.dumpDatabase,
+    archiveStorage: steps.archiveStorage,
+    packageBackup: steps.packageBackup,
+    finishBackupRun: bookkeeping.finishBackupRun,
+  };
+  return performBackup(backupSteps, plan, (error) => {
+    const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+    return (cause as Error).message;
+  });
+}

@@ -1,0 +1,30 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { RestoreInput } from '../common';
+
+const restore = proxyActivities<Activities>({
+  startToCloseTimeout: '3 hours',
+  heartbeatTimeout: '1 minute',
+  // pg_restore runs in one transaction: an attempt cut short leaves the database as it was.
+  retry: {
+    initialInterval: '30 seconds',
+    maximumAttempts: 2,
+    nonRetryableErrorTypes: ['UnknownBackupRun', 'NoArchive'],
+  },
+});
+
+const reload = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute' },
+});
+
+/**
+ * Restores a backup (workflow id `restore-backup`: one at a time), then hands every document back
+ * to its workflow so the lifecycle timers follow the restored dates.
+ */
+export async function restoreBackup(input: RestoreInput) {
+  const report = await restore.restoreFromBackup(input);
+  if (input.dryRun) return { ...report, document_workflows: null };
+  return { ...report, document_workflows: await reload.reloadDocumentWorkflows() };
+}
