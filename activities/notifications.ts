@@ -29,6 +29,40 @@ export class NotificationDeliveryFailed extends Error {
   override name = 'NotificationDeliveryFailed';
 }
 
+/**
+ * Claims an outbox row for one sender: a lease keyed by the sender, so two senders never send it
+ * together; a lease older than CLAIM_LEASE is taken over (its sender died). Undefined when the row
+ * is missing, already sent, or held by another live sender.
+ */
+export async function claimOutboxRow(database: DatabaseHandle, notificationKey: string, claimant: string) {
+  const [row] = await database.db
+    .update(notificationOutbox)
+    .set({
+      status: 'sending',
+      claimedBy: claimant,
+      claimedAt: new Date(),
+      attempts: sql`${notificationOutbox.attempts} + 1`,
+      messageId: sql`coalesce(${notificationOutbox.messageId}, '<' || ${notificationOutbox.id}::text || '@edms-temporal>')`,
+    })
+    .where(
+      and(
+        eq(notificationOutbox.idempotencyKey, notificationKey),
+        or(
+          inArray(notificationOutbox.status, ['pending', 'failed']),
+          and(
+            eq(notificationOutbox.status, 'sending'),
+            or(
+              eq(notificationOutbox.claimedBy, claimant),
+              lt(notificationOutbox.claimedAt, sql`now() - ${CLAIM_LEASE}::interval`),
+            ),
+          ),
+        ),
+      ),
+    )
+    .returning();
+  return row;
+}
+
 export function createNotificationActivities({ database, mailer, mail }: NotificationDeps) {
   const { db } = database;
   return {
@@ -39,31 +73,7 @@ export function createNotificationActivities({ database, mailer, mail }: Notific
      */
     async deliverNotification(notificationKey: string): Promise<DeliveryOutcome> {
       const claimant = activityIdempotencyKey();
-      const [row] = await db
-        .update(notificationOutbox)
-        .set({
-          status: 'sending',
-          claimedBy: claimant,
-          claimedAt: new Date(),
-          attempts: sql`${notificationOutbox.attempts} + 1`,
-          messageId: sql`coalesce(${notificationOutbox.messageId}, '<' || ${notificationOutbox.id}::text || '@edms-temporal>')`,
-        })
-        .where(
-          and(
-            eq(notificationOutbox.idempotencyKey, notificationKey),
-            or(
-              inArray(notificationOutbox.status, ['pending', 'failed']),
-              and(
-                eq(notificationOutbox.status, 'sending'),
-                or(
-                  eq(notificationOutbox.claimedBy, claimant),
-                  lt(notificationOutbox.claimedAt, sql`now() - ${CLAIM_LEASE}::interval`),
-                ),
-              ),
-            ),
-          ),
-        )
-        .returning();
+      const row = await claimOutboxRow(database, notificationKey, claimant);
       if (!row) {
         const [current] = await db
           .select()

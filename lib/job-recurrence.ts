@@ -1,0 +1,417 @@
+import { DAYS_OF_WEEK, MONTHS, type CalendarSpec, type ScheduleSpec } from '@temporalio/client';
+import { Cron } from 'croner';
+import { wallClockParts } from './dates';
+
+/**
+ * How an admin-defined job says when it runs, in either of the two shapes users already know: the
+ * `schedule` object (cron or fixed interval) or the form's `recurrence_type` + `recurrence_config`.
+ * Fields that do not apply to the chosen `recurrence_type` are ignored, because the form sends its
+ * whole `recurrence_config` whatever type is selected. `null` counts as absent (database rows).
+ */
+export interface JobScheduleInput {
+  schedule?: { cron?: string; interval_seconds?: number } | null;
+  recurrence_type?: RecurrenceType | null;
+  recurrence_config?: RecurrenceConfig | null;
+  /** IANA name; default 'UTC'. Wrong letter case is corrected, since Temporal loads zones case-sensitively. */
+  timezone?: string | null;
+  /** ISO 8601 date-time with `Z` or an offset: a bare local time would depend on the server's zone. */
+  start_at?: string | null;
+  end_at?: string | null;
+}
+
+export const RECURRENCE_TYPES = ['once', 'daily', 'weekly', 'monthly', 'custom'] as const;
+export type RecurrenceType = (typeof RECURRENCE_TYPES)[number];
+
+export interface RecurrenceConfig {
+  /** HH:MM or HH:MM:SS, 24-hour, wall clock in the job's timezone (daily, weekly, monthly). */
+  time?: string;
+  /** Weekly: 0 = Sunday … 6 = Saturday; 7 is also Sunday, as in cron and ISO 8601. */
+  days?: number[];
+  /** Monthly: 1–31. Months without that day have no run (Temporal has no "last day of month"). */
+  day_of_month?: number;
+  /** Custom: five-field cron, or @hourly, @daily, @weekly, @monthly, @yearly. */
+  cron?: string;
+  /** Once: ISO 8601 date-time with `Z` or an offset, in the future. */
+  run_at?: string;
+}
+
+export interface RecurrenceFieldError {
+  field: string;
+  message: string;
+}
+
+export type RecurrenceResult =
+  | {
+      ok: true;
+      spec: ScheduleSpec;
+      /** Create the Temporal Schedule with `state: { remainingActions: 1 }` and complete the job after its run. */
+      once: boolean;
+      description: string;
+    }
+  | { ok: false; errors: RecurrenceFieldError[] };
+
+/** Shorter intervals would turn a job into a busy loop of workflow starts. */
+export const MIN_INTERVAL_SECONDS = 60;
+
+// Temporal's server refuses a calendar year beyond this.
+const MAX_CALENDAR_YEAR = 2100;
+
+// Temporal expands exactly these spellings (case-sensitive) before parsing; croner would accept more.
+const CRON_MACROS = new Set(['@hourly', '@daily', '@weekly', '@monthly', '@yearly']);
+
+/**
+ * The Temporal ScheduleSpec for a job, or every problem found, each naming its field.
+ *
+ * Calendars are matched on the wall clock of `timezone`, so a time skipped by a DST change (02:30
+ * on the spring-forward day in Europe/Berlin) has no run that day and a repeated one runs twice.
+ * A `once` job is pinned to its UTC instant with `timezone: 'UTC'`, so DST cannot move or skip it;
+ * the job's zone is only used to describe it. Intervals count from the Unix epoch (3600 s fires on
+ * the hour, UTC), not from when the schedule was created.
+ */
+export function toScheduleSpec(input: JobScheduleInput, now: Date = new Date()): RecurrenceResult {
+  const errors: RecurrenceFieldError[] = [];
+  const fail = (field: string, message: string) => {
+    errors.push({ field, message });
+  };
+
+  const timezone = readTimezone(input.timezone, fail);
+  const startAt = readInstant(input.start_at, 'start_at', fail);
+  const endAt = readInstant(input.end_at, 'end_at', fail);
+  if (startAt && endAt && endAt.getTime() <= startAt.getTime()) fail('end_at', 'must be after start_at');
+
+  const recurrence = readRecurrence(input, timezone ?? 'UTC', now, fail);
+  if (recurrence?.runAt) {
+    if ((startAt && recurrence.runAt < startAt) || (endAt && recurrence.runAt > endAt)) {
+      fail('recurrence_config.run_at', 'must lie between start_at and end_at');
+    }
+  }
+
+  if (errors.length > 0 || !recurrence || !timezone) return { ok: false, errors };
+  return {
+    ok: true,
+    spec: {
+      ...recurrence.spec,
+      timezone: recurrence.runAt ? 'UTC' : timezone,
+      ...(startAt ? { startAt } : {}),
+      ...(endAt ? { endAt } : {}),
+    },
+    once: recurrence.runAt !== undefined,
+    description: [recurrence.description, recurrence.intervalOnly ? '' : timezone, recurrence.note ?? '']
+      .filter(Boolean)
+      .join(' '),
+  };
+}
+
+type Fail = (field: string, message: string) => void;
+
+interface Recurrence {
+  spec: Pick<ScheduleSpec, 'calendars' | 'cronExpressions' | 'intervals'>;
+  description: string;
+  runAt?: Date;
+  /** Intervals ignore the timezone, so the description must not suggest otherwise. */
+  intervalOnly?: boolean;
+  /** Said after the timezone, so the description still reads "monthly on day 31 at 09:00 UTC". */
+  note?: string;
+}
+
+function readRecurrence(input: JobScheduleInput, timezone: string, now: Date, fail: Fail): Recurrence | undefined {
+  const { schedule, recurrence_type: type, recurrence_config: config } = input;
+  if (schedule != null && type != null) {
+    fail('schedule', 'cannot be combined with recurrence_type: give one or the other');
+    return undefined;
+  }
+  if (schedule != null) {
+    if (config != null) fail('recurrence_config', 'only applies with recurrence_type, not with schedule');
+    return readScheduleObject(schedule, timezone, now, fail);
+  }
+  if (type == null) {
+    fail('recurrence_type', `is required unless schedule is given (one of ${RECURRENCE_TYPES.join(', ')})`);
+    return undefined;
+  }
+  if (!(RECURRENCE_TYPES as readonly unknown[]).includes(type)) {
+    fail('recurrence_type', `must be one of ${RECURRENCE_TYPES.join(', ')}`);
+    return undefined;
+  }
+  if (config != null && (typeof config !== 'object' || Array.isArray(config))) {
+    fail('recurrence_config', 'must be an object');
+    return undefined;
+  }
+  return readRecurrenceConfig(type, config ?? {}, timezone, now, fail);
+}
+
+function readScheduleObject(
+  schedule: NonNullable<JobScheduleInput['schedule']>,
+  timezone: string,
+  now: Date,
+  fail: Fail,
+): Recurrence | undefined {
+  if (typeof schedule !== 'object' || Array.isArray(schedule)) {
+    fail('schedule', 'must be an object with cron or interval_seconds');
+    return undefined;
+  }
+  const { cron, interval_seconds: seconds } = schedule;
+  if (cron != null && seconds != null) {
+    fail('schedule', 'give either cron or interval_seconds, not both');
+    return undefined;
+  }
+  if (cron != null) return cronRecurrence(cron, 'schedule.cron', timezone, now, fail);
+  if (seconds == null) {
+    fail('schedule', 'needs cron or interval_seconds');
+    return undefined;
+  }
+  if (typeof seconds !== 'number' || !Number.isSafeInteger(seconds) || seconds < MIN_INTERVAL_SECONDS) {
+    fail('schedule.interval_seconds', `must be a whole number of seconds, at least ${MIN_INTERVAL_SECONDS}`);
+    return undefined;
+  }
+  return {
+    spec: { intervals: [{ every: `${seconds} seconds` }] },
+    description: `every ${describeSeconds(seconds)}`,
+    intervalOnly: true,
+  };
+}
+
+function readRecurrenceConfig(
+  type: RecurrenceType,
+  config: RecurrenceConfig,
+  timezone: string,
+  now: Date,
+  fail: Fail,
+): Recurrence | undefined {
+  switch (type) {
+    case 'custom':
+      return cronRecurrence(config.cron, 'recurrence_config.cron', timezone, now, fail);
+    case 'once':
+      return onceRecurrence(config.run_at, timezone, now, fail);
+    case 'daily': {
+      const time = readTime(config.time, fail);
+      if (!time) return undefined;
+      return { spec: { calendars: [time.calendar] }, description: `daily at ${time.text}` };
+    }
+    case 'weekly': {
+      const time = readTime(config.time, fail);
+      const days = readDays(config.days, fail);
+      if (!time || !days) return undefined;
+      const names = days.map((day) => DAYS_OF_WEEK[day] as (typeof DAYS_OF_WEEK)[number]);
+      return {
+        spec: { calendars: [{ ...time.calendar, dayOfWeek: names }] },
+        description: `weekly on ${names.map(titleCase).join(', ')} at ${time.text}`,
+      };
+    }
+    case 'monthly': {
+      const time = readTime(config.time, fail);
+      const day = config.day_of_month;
+      const dayValid = typeof day === 'number' && Number.isInteger(day) && day >= 1 && day <= 31;
+      if (day == null) fail('recurrence_config.day_of_month', 'is required for a monthly job');
+      else if (!dayValid) fail('recurrence_config.day_of_month', 'must be a whole number from 1 to 31');
+      if (!time || !dayValid) return undefined;
+      return {
+        spec: { calendars: [{ ...time.calendar, dayOfMonth: day }] },
+        description: `monthly on day ${day} at ${time.text}`,
+        ...(day > 28 ? { note: `(no run in months without a day ${day})` } : {}),
+      };
+    }
+  }
+}
+
+function readTime(value: unknown, fail: Fail): { calendar: CalendarSpec; text: string } | undefined {
+  const field = 'recurrence_config.time';
+  if (value == null) {
+    fail(field, 'is required');
+    return undefined;
+  }
+  const match = typeof value === 'string' ? /^(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value) : null;
+  const [hour, minute, second] = [Number(match?.[1]), Number(match?.[2]), Number(match?.[3] ?? 0)];
+  if (typeof value !== 'string' || !match || hour > 23 || minute > 59 || second > 59) {
+    fail(field, 'must be HH:MM or HH:MM:SS (24-hour) between 00:00 and 23:59:59');
+    return undefined;
+  }
+  return { calendar: { hour, minute, second }, text: value };
+}
+
+function readDays(value: unknown, fail: Fail): number[] | undefined {
+  const field = 'recurrence_config.days';
+  if (!Array.isArray(value) || value.length === 0) {
+    fail(field, 'must list at least one day (0 = Sunday … 6 = Saturday)');
+    return undefined;
+  }
+  const valid = value.every((day) => typeof day === 'number' && Number.isInteger(day) && day >= 0 && day <= 7);
+  if (!valid) {
+    fail(field, 'must hold whole numbers from 0 (Sunday) to 6 (Saturday); 7 also means Sunday');
+    return undefined;
+  }
+  const days = (value as number[]).map((day) => day % 7);
+  if (new Set(days).size !== days.length) {
+    fail(field, 'must not list a day twice (0 and 7 are both Sunday)');
+    return undefined;
+  }
+  return days.sort((a, b) => a - b);
+}
+
+function onceRecurrence(value: unknown, timezone: string, now: Date, fail: Fail): Recurrence | undefined {
+  const field = 'recurrence_config.run_at';
+  if (value == null) {
+    fail(field, 'is required for a one-off job');
+    return undefined;
+  }
+  const runAt = readInstant(value, field, fail);
+  if (!runAt) return undefined;
+  // The calendar has whole seconds: a run due later within the current second could not fire.
+  if (Math.floor(runAt.getTime() / 1000) <= Math.floor(now.getTime() / 1000)) {
+    fail(field, 'must be in the future');
+    return undefined;
+  }
+  if (runAt.getUTCFullYear() > MAX_CALENDAR_YEAR) {
+    fail(field, `must be before ${MAX_CALENDAR_YEAR + 1}, the end of Temporal's calendar`);
+    return undefined;
+  }
+  const calendar: CalendarSpec = {
+    year: runAt.getUTCFullYear(),
+    month: MONTHS[runAt.getUTCMonth()],
+    dayOfMonth: runAt.getUTCDate(),
+    hour: runAt.getUTCHours(),
+    minute: runAt.getUTCMinutes(),
+    second: runAt.getUTCSeconds(),
+  };
+  return { spec: { calendars: [calendar] }, description: `once at ${wallClock(runAt, timezone)}`, runAt };
+}
+
+function cronRecurrence(
+  value: unknown,
+  field: string,
+  timezone: string,
+  now: Date,
+  fail: Fail,
+): Recurrence | undefined {
+  if (value == null || (typeof value === 'string' && value.trim() === '')) {
+    fail(field, 'is required');
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    fail(field, 'must be a cron expression string');
+    return undefined;
+  }
+  const expression = value.trim().split(/\s+/).join(' ');
+  const problem = cronProblem(expression, timezone, now);
+  if (problem) {
+    fail(field, problem);
+    return undefined;
+  }
+  return { spec: { cronExpressions: [expression] }, description: `cron '${expression}'` };
+}
+
+const CRON_FIELDS = [
+  { name: 'minute', names: false },
+  { name: 'hour', names: false },
+  { name: 'day-of-month', names: false },
+  { name: 'month', names: true },
+  { name: 'day-of-week', names: true },
+] as const;
+
+/**
+ * Why Temporal would refuse (or never fire) `expression`, or undefined. croner checks values and
+ * ranges, but also accepts Quartz extensions (L, W, #, ?) that Temporal's parser rejects, so the
+ * shape of each field is checked here first.
+ */
+function cronProblem(expression: string, timezone: string, now: Date): string | undefined {
+  if (expression.startsWith('@')) {
+    if (!CRON_MACROS.has(expression)) return `the only shortcuts are ${[...CRON_MACROS].join(', ')}`;
+  } else {
+    const parts = expression.split(' ');
+    if (parts.length !== CRON_FIELDS.length) {
+      return 'must have 5 fields: minute hour day-of-month month day-of-week';
+    }
+    for (const [index, { name, names }] of CRON_FIELDS.entries()) {
+      const value = names ? '(?:\\d+|[A-Za-z]{3})' : '\\d+';
+      const item = new RegExp(`^(?:\\*|${value}(?:-${value})?)(?:/\\d+)?$`);
+      const part = parts[index] ?? '';
+      if (!part.split(',').every((token) => item.test(token))) {
+        return `${name} field '${part}' must be *, values, ranges or lists, optionally with /step (no L, W, # or ?)`;
+      }
+    }
+  }
+  let cron: Cron;
+  try {
+    // Temporal requires day-of-month AND day-of-week to match, unlike classic cron's OR.
+    cron = new Cron(expression, { mode: '5-part', domAndDow: true, timezone });
+  } catch (error) {
+    return (error as Error).message.replace(/^CronPattern: /, '');
+  }
+  if (cron.nextRun(now) === null) return 'never fires: no date matches all its fields';
+  return undefined;
+}
+
+function readTimezone(value: unknown, fail: Fail): string | undefined {
+  if (value == null) return 'UTC';
+  // Intl accepts UTC offsets on newer Node versions; Temporal's server only loads IANA names.
+  if (typeof value !== 'string' || !/^[A-Za-z]/.test(value)) {
+    fail('timezone', 'must be an IANA time zone name such as Europe/Berlin');
+    return undefined;
+  }
+  let resolved: string;
+  try {
+    resolved = new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    fail('timezone', `unknown time zone '${value}' (use an IANA name such as Europe/Berlin)`);
+    return undefined;
+  }
+  // Only the letter case is taken from Intl: its canonical name can be an older alias (Asia/Calcutta).
+  return resolved.toLowerCase() === value.toLowerCase() ? resolved : value;
+}
+
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|([+-])(\d{2}):(\d{2}))$/i;
+
+/** A date-time with an explicit offset; Date.parse alone would roll 2027-02-30 over into March. */
+function readInstant(value: unknown, field: string, fail: Fail): Date | undefined {
+  if (value == null) return undefined;
+  const match = typeof value === 'string' ? INSTANT.exec(value) : null;
+  if (match) {
+    const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? 0)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const millis = Number((match[7] ?? '').padEnd(3, '0').slice(0, 3));
+    const wall = new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis));
+    const offsetMinutes = match[9] ? (match[9] === '-' ? -1 : 1) * (Number(match[10]) * 60 + Number(match[11])) : 0;
+    const exists =
+      wall.getUTCFullYear() === year &&
+      wall.getUTCMonth() === month - 1 &&
+      wall.getUTCDate() === day &&
+      wall.getUTCHours() === hour &&
+      wall.getUTCMinutes() === minute &&
+      wall.getUTCSeconds() === second &&
+      Number(match[10] ?? 0) <= 23 &&
+      Number(match[11] ?? 0) <= 59;
+    if (exists) return new Date(wall.getTime() - offsetMinutes * 60_000);
+  }
+  fail(field, 'must be an ISO 8601 date-time with Z or an offset, e.g. 2027-03-01T14:00:00+01:00');
+  return undefined;
+}
+
+/** `2027-03-01 14:00` as the job's own clock shows it, for the description. */
+function wallClock(instant: Date, timezone: string): string {
+  const wall = wallClockParts(instant, timezone);
+  const seconds = wall.second === '00' ? '' : `:${wall.second}`;
+  return `${wall.year}-${wall.month}-${wall.day} ${wall.hour}:${wall.minute}${seconds}`;
+}
+
+function describeSeconds(seconds: number): string {
+  for (const [unit, size] of [
+    ['day', 86_400],
+    ['hour', 3600],
+    ['minute', 60],
+  ] as const) {
+    if (seconds % size === 0) {
+      const count = seconds / size;
+      return count === 1 ? unit : `${count} ${unit}s`;
+    }
+  }
+  return `${seconds} seconds`;
+}
+
+function titleCase(name: string): string {
+  return name.charAt(0) + name.slice(1).toLowerCase();
+}

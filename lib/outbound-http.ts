@@ -1,0 +1,585 @@
+import { lookup as dnsLookup } from 'node:dns/promises';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { domainToASCII } from 'node:url';
+import { ConfigError } from './config';
+
+/**
+ * Where a `webhook_trigger` job may send its request. Webhooks run inside the worker, next to the
+ * database, Temporal and any cloud metadata endpoint, so an admin-configured URL must not become a
+ * way to reach them (SSRF).
+ */
+export interface OutboundPolicy {
+  /**
+   * Hostnames (`api.example.com`) or wildcard suffixes (`*.example.com`, which matches subdomains at
+   * any depth but not `example.com` itself), compared case-insensitively. An EMPTY list means "any
+   * public host": the address checks below still apply, so an installation that has not configured
+   * a list can reach the internet but not its own network. List hosts to narrow that further.
+   */
+  allowedHosts: string[];
+  /**
+   * Permits private, loopback, link-local, unique-local and CGNAT addresses (webhooks to services
+   * on the company network). Unspecified, multicast, broadcast and documentation addresses stay
+   * refused even then: no HTTP server lives there, and `0.0.0.0` is an alias for this machine.
+   */
+  allowPrivateNetworks: boolean;
+}
+
+export type OutboundRefusalCode =
+  | 'invalid_url'
+  | 'scheme_not_allowed'
+  | 'credentials_in_url'
+  | 'host_not_allowed'
+  | 'private_address'
+  | 'reserved_address'
+  | 'header_not_allowed'
+  | 'invalid_request';
+
+/**
+ * The request was not sent because the policy or the request itself forbids it. Retrying cannot
+ * change that, so the activity lists this name as non-retryable; the API turns it into a 400.
+ */
+export class OutboundRequestRefused extends Error {
+  override name = 'OutboundRequestRefused';
+  constructor(
+    readonly code: OutboundRefusalCode,
+    /** The host (or address) that was refused; empty when the refusal is not about a host. */
+    readonly host: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** No complete response arrived in time; the connection was closed. Temporal may retry it. */
+export class OutboundRequestTimedOut extends Error {
+  override name = 'OutboundRequestTimedOut';
+  constructor(
+    readonly target: string,
+    readonly timeoutSeconds: number,
+  ) {
+    super(`${target} got no complete response within ${timeoutSeconds} s`);
+  }
+}
+
+export type OutboundMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface OutboundRequest {
+  method: OutboundMethod;
+  url: string;
+  headers?: Record<string, string>;
+  /** Sent as JSON (`JSON.stringify`) whatever the content-type header says. */
+  body?: unknown;
+  /** The whole exchange, DNS to last byte: default 30, at most 300. */
+  timeout_seconds?: number;
+}
+
+export interface OutboundRequestOptions {
+  /** The activity's cancellation signal: aborting it closes the connection. */
+  signal?: AbortSignal;
+  maxResponseBytes?: number;
+}
+
+export interface OutboundResponse {
+  status: number;
+  ok: boolean;
+  headers: Record<string, string>;
+  /** UTF-8, cut after `maxResponseBytes`: enough for a job's history, not a download. */
+  body: string;
+  body_truncated: boolean;
+  duration_ms: number;
+  /** The address actually connected to: one of those the hostname resolved to, all of which were checked. */
+  resolved_address: string;
+}
+
+const METHODS: readonly string[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const DEFAULT_TIMEOUT_SECONDS = 30;
+const MAX_TIMEOUT_SECONDS = 300;
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
+
+/**
+ * Headers that describe the connection rather than the message, or that this module computes.
+ * They are refused rather than silently dropped, so an admin who sets `Host` to reach a virtual
+ * host learns at once that it is not sent instead of wondering why the wrong site answers.
+ */
+const FORBIDDEN_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+]);
+
+// --- Address classification ---------------------------------------------------------------------
+
+interface Cidr {
+  bytes: number[];
+  prefix: number;
+}
+
+function ipv4Bytes(address: string): number[] {
+  return address.split('.').map(Number);
+}
+
+/** 16 bytes of an address that `net.isIP` already accepted as IPv6 (zone id removed). */
+function ipv6Bytes(address: string): number[] {
+  let text = address.split('%')[0] ?? '';
+  const lastColon = text.lastIndexOf(':');
+  if (text.includes('.', lastColon)) {
+    const [a = 0, b = 0, c = 0, d = 0] = ipv4Bytes(text.slice(lastColon + 1));
+    text = `${text.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const zeros = tail === undefined ? [] : new Array<string>(8 - headGroups.length - tailGroups.length).fill('0');
+  return [...headGroups, ...zeros, ...tailGroups].flatMap((group) => {
+    const value = parseInt(group, 16);
+    return [value >> 8, value & 0xff];
+  });
+}
+
+function cidr(text: string): Cidr {
+  const [address = '', prefix = ''] = text.split('/');
+  return { bytes: isIP(address) === 4 ? ipv4Bytes(address) : ipv6Bytes(address), prefix: Number(prefix) };
+}
+
+function inRange(bytes: number[], range: Cidr): boolean {
+  if (bytes.length !== range.bytes.length) return false;
+  for (let bit = 0; bit < range.prefix; bit += 8) {
+    const mask = (0xff << (8 - Math.min(8, range.prefix - bit))) & 0xff;
+    if (((bytes[bit / 8] ?? 0) & mask) !== ((range.bytes[bit / 8] ?? 0) & mask)) return false;
+  }
+  return true;
+}
+
+/** Reachable only from inside an organisation (or this machine): allowed with allowPrivateNetworks. */
+const NON_PUBLIC = [
+  '10.0.0.0/8',
+  '100.64.0.0/10', // carrier-grade NAT: the provider's side of the network, not the internet
+  '127.0.0.0/8',
+  '169.254.0.0/16', // link-local, home of cloud metadata endpoints (169.254.169.254)
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.168.0.0/16',
+  '198.18.0.0/15',
+  '::1/128',
+  'fc00::/7',
+  'fe80::/10',
+  'fec0::/10',
+  '64:ff9b:1::/48', // NAT64 for local use
+].map(cidr);
+
+/** Never a web server: refused even when private networks are allowed. */
+const RESERVED = [
+  '0.0.0.0/8', // "this network": connecting to 0.0.0.0 reaches this machine on Linux
+  '192.0.2.0/24',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '224.0.0.0/4',
+  '240.0.0.0/4', // includes 255.255.255.255
+  '::/96', // unspecified, and the deprecated IPv4-compatible form
+  '100::/64',
+  '2001::/32', // Teredo hides an arbitrary IPv4 address in obfuscated form
+  '2001:db8::/32',
+  'ff00::/8',
+].map(cidr);
+
+/**
+ * IPv6 forms that carry an IPv4 address the packet really goes to; the embedded address is what
+ * gets checked, otherwise `::ffff:127.0.0.1` would pass as "public IPv6".
+ */
+const EMBEDDING_IPV4: { range: Cidr; offset: number }[] = [
+  { range: cidr('::ffff:0:0/96'), offset: 12 }, // IPv4-mapped
+  { range: cidr('::ffff:0:0:0/96'), offset: 12 }, // IPv4-translated (SIIT)
+  { range: cidr('64:ff9b::/96'), offset: 12 }, // NAT64 well-known prefix
+  { range: cidr('2002::/16'), offset: 2 }, // 6to4
+];
+
+type AddressClass = 'public' | 'non_public' | 'reserved';
+
+function classifyBytes(bytes: number[]): AddressClass {
+  if (bytes.length === 16) {
+    const embedding = EMBEDDING_IPV4.find(({ range }) => inRange(bytes, range));
+    if (embedding) return classifyBytes(bytes.slice(embedding.offset, embedding.offset + 4));
+  }
+  if (NON_PUBLIC.some((range) => inRange(bytes, range))) return 'non_public';
+  if (RESERVED.some((range) => inRange(bytes, range))) return 'reserved';
+  return 'public';
+}
+
+function classifyAddress(address: string): AddressClass {
+  return classifyBytes(isIP(address) === 4 ? ipv4Bytes(address) : ipv6Bytes(address));
+}
+
+function refuseAddress(address: string, host: string, policy: OutboundPolicy): void {
+  const kind = classifyAddress(address);
+  const where = address === host ? address : `${host} (${address})`;
+  if (kind === 'reserved') {
+    throw new OutboundRequestRefused('reserved_address', host, `${where} is not an address a web server can have`);
+  }
+  if (kind === 'non_public' && !policy.allowPrivateNetworks) {
+    throw new OutboundRequestRefused(
+      'private_address',
+      host,
+      `${where} is a private or loopback address; set EDMS_WEBHOOK_ALLOW_PRIVATE=true to allow webhooks inside the network`,
+    );
+  }
+}
+
+// --- Static checks --------------------------------------------------------------------------------
+
+/** `example.com.` and `EXAMPLE.com` are the same host; IDNs compare in their punycode form. */
+function normalizeHostname(host: string): string {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  return isIP(bare) ? bare.toLowerCase() : domainToASCII(bare.toLowerCase());
+}
+
+function hostAllowed(host: string, allowedHosts: string[]): boolean {
+  return allowedHosts.some((entry) => {
+    const pattern = entry.trim().toLowerCase();
+    if (pattern.startsWith('*.')) return host.endsWith(`.${normalizeHostname(pattern.slice(2))}`);
+    return host === normalizeHostname(pattern);
+  });
+}
+
+/** `https://host/path` without query or credentials: query strings often carry API keys. */
+function describeTarget(method: string, url: URL): string {
+  return `${method} ${url.origin}${url.pathname}`;
+}
+
+/**
+ * The checks that need no network: scheme, credentials, allow-list, literal IP addresses. The API
+ * calls this to answer 400 before a job is saved; `sendOutboundRequest` repeats it, because the
+ * policy may have changed since, and then checks what the hostname resolves to.
+ */
+export function checkUrl(url: string, policy: OutboundPolicy): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new OutboundRequestRefused('invalid_url', '', `${JSON.stringify(url)} is not an absolute URL`);
+  }
+  // WHATWG parsing already turns `0x7f.1` and `2130706433` into `127.0.0.1`, so literals below are canonical.
+  const host = normalizeHostname(parsed.hostname);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new OutboundRequestRefused(
+      'scheme_not_allowed',
+      host,
+      `${parsed.protocol} URLs are not allowed, only http and https`,
+    );
+  }
+  if (parsed.username || parsed.password) {
+    // They would end up in job definitions, logs and histories; an Authorization header is explicit.
+    throw new OutboundRequestRefused(
+      'credentials_in_url',
+      host,
+      'credentials in the URL are not allowed; send them in an Authorization header',
+    );
+  }
+  if (!host) throw new OutboundRequestRefused('invalid_url', '', `${JSON.stringify(url)} has no host`);
+  // The allow-list and the address checks are independent: listing an internal host does not
+  // open private networks, so one mistaken entry cannot expose the worker's neighbourhood.
+  if (policy.allowedHosts.length > 0 && !hostAllowed(host, policy.allowedHosts)) {
+    throw new OutboundRequestRefused(
+      'host_not_allowed',
+      host,
+      `${host} is not in EDMS_WEBHOOK_ALLOWED_HOSTS (${policy.allowedHosts.join(', ')})`,
+    );
+  }
+  if (isIP(host)) refuseAddress(host, host, policy);
+  return parsed;
+}
+
+function checkTimeout(timeoutSeconds: number | undefined, host: string): number {
+  const seconds = timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  if (typeof seconds !== 'number' || !(seconds > 0) || seconds > MAX_TIMEOUT_SECONDS) {
+    throw new OutboundRequestRefused(
+      'invalid_request',
+      host,
+      `timeout_seconds must be more than 0 and at most ${MAX_TIMEOUT_SECONDS} (got ${String(timeoutSeconds)})`,
+    );
+  }
+  return seconds;
+}
+
+function checkHeaders(headers: Record<string, string>, host: string): void {
+  for (const [name, value] of Object.entries(headers)) {
+    if (FORBIDDEN_HEADERS.has(name.toLowerCase())) {
+      throw new OutboundRequestRefused(
+        'header_not_allowed',
+        host,
+        `the ${name} header is set by the connection, not the job`,
+      );
+    }
+    try {
+      if (typeof value !== 'string') throw new TypeError('not a string');
+      http.validateHeaderName(name);
+      http.validateHeaderValue(name, value);
+    } catch {
+      throw new OutboundRequestRefused(
+        'header_not_allowed',
+        host,
+        `the ${JSON.stringify(name)} header is not valid HTTP`,
+      );
+    }
+  }
+}
+
+/**
+ * Every check that needs no network, for a whole request: the API's validation of a
+ * `webhook_trigger` job, and the first step of sending it.
+ */
+export function checkOutboundRequest(request: OutboundRequest, policy: OutboundPolicy): URL {
+  const url = checkUrl(request.url, policy);
+  const host = normalizeHostname(url.hostname);
+  if (!METHODS.includes(request.method)) {
+    throw new OutboundRequestRefused('invalid_request', host, `method must be one of ${METHODS.join(', ')}`);
+  }
+  checkHeaders(request.headers ?? {}, host);
+  checkTimeout(request.timeout_seconds, host);
+  if (request.body !== undefined && JSON.stringify(request.body) === undefined) {
+    throw new OutboundRequestRefused('invalid_request', host, 'body cannot be sent as JSON');
+  }
+  return url;
+}
+
+// --- Sending --------------------------------------------------------------------------------------
+
+interface CheckedAddress {
+  address: string;
+  family: number;
+}
+
+/**
+ * Resolves once and checks every address: a name that resolves to one public and one private
+ * address is refused, because which of them a connection attempt uses is not ours to choose.
+ */
+async function resolveCheckedAddresses(host: string, policy: OutboundPolicy): Promise<CheckedAddress[]> {
+  if (isIP(host)) return [{ address: host, family: isIP(host) }];
+  const addresses = await dnsLookup(host, { all: true });
+  for (const { address } of addresses) refuseAddress(address, host, policy);
+  if (addresses.length === 0) throw new Error(`${host} resolved to no address`);
+  return addresses;
+}
+
+/** Rejects with the signal's reason as soon as it aborts, for steps (DNS) that cannot be aborted. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function flattenHeaders(message: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+interface Exchange {
+  url: URL;
+  method: OutboundMethod;
+  headers: Record<string, string>;
+  payload: Buffer | undefined;
+  addresses: CheckedAddress[];
+  maxResponseBytes: number;
+  signal: AbortSignal;
+}
+
+interface Exchanged {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  truncated: boolean;
+  remoteAddress: string | undefined;
+}
+
+function exchange({ url, method, headers, payload, addresses, maxResponseBytes, signal }: Exchange) {
+  // The connection goes to the addresses that were checked, never to a second DNS answer: a name
+  // that resolved to a public address for the check could resolve to 127.0.0.1 a moment later.
+  // Node asks for all of them when it races IPv6 against IPv4 (autoSelectFamily).
+  const pinnedLookup: LookupFunction = (_hostname, options, callback) => {
+    const [first] = addresses;
+    if (options.all) callback(null, addresses);
+    else if (first) callback(null, first.address, first.family);
+  };
+  return new Promise<Exchanged>((resolve, reject) => {
+    // The deadline may have passed between the DNS answer and this point; its event will not fire again.
+    signal.throwIfAborted();
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      outcome();
+    };
+    const transport = url.protocol === 'https:' ? https : http;
+    const request = transport.request({
+      method,
+      // The original hostname stays in Host, SNI and certificate checks; only the lookup is pinned.
+      hostname: normalizeHostname(url.hostname),
+      port: url.port || undefined,
+      path: `${url.pathname}${url.search}`,
+      headers,
+      lookup: pinnedLookup,
+      // A fresh connection each time: a pooled socket could belong to an earlier resolution.
+      agent: false,
+    });
+    const onAbort = () => {
+      settle(() => reject(signal.reason));
+      request.destroy();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    request.on('error', (error) => settle(() => reject(error)));
+    request.on('response', (response) => {
+      const remoteAddress = response.socket.remoteAddress;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const finish = (truncated: boolean) =>
+        settle(() =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: flattenHeaders(response),
+            body: Buffer.concat(chunks),
+            truncated,
+            remoteAddress,
+          }),
+        );
+      response.on('data', (chunk: Buffer) => {
+        const room = maxResponseBytes - size;
+        chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+        size += Math.min(chunk.length, room);
+        if (chunk.length > room) {
+          // Stop reading: a webhook answer is kept for the job's history, not downloaded in full.
+          finish(true);
+          request.destroy();
+        }
+      });
+      response.on('end', () => finish(false));
+      response.on('error', (error) => settle(() => reject(error)));
+      response.on('close', () => {
+        if (!response.complete) settle(() => reject(new Error(`${url.host} closed the connection mid-response`)));
+      });
+    });
+    request.end(payload);
+  });
+}
+
+/**
+ * Sends one webhook request under the policy: the static checks, then DNS with every answer
+ * checked, then a connection pinned to the checked address.
+ *
+ * Redirects are returned (status and Location header), never followed: the target of a redirect is
+ * chosen by the remote server, so following it would let any allowed host send the worker to
+ * 169.254.169.254 or an internal service; and re-sending a POST body elsewhere is rarely intended.
+ */
+export async function sendOutboundRequest(
+  request: OutboundRequest,
+  policy: OutboundPolicy,
+  options: OutboundRequestOptions = {},
+): Promise<OutboundResponse> {
+  const started = performance.now();
+  const url = checkOutboundRequest(request, policy);
+  const host = normalizeHostname(url.hostname);
+  const timeoutSeconds = checkTimeout(request.timeout_seconds, host);
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  if (!Number.isSafeInteger(maxResponseBytes) || maxResponseBytes < 0) {
+    throw new RangeError(`maxResponseBytes must be a whole number of bytes (got ${maxResponseBytes})`);
+  }
+  options.signal?.throwIfAborted();
+
+  const headers: Record<string, string> = { ...request.headers };
+  const has = (name: string) => Object.keys(headers).some((key) => key.toLowerCase() === name);
+  if (!has('user-agent')) headers['user-agent'] = 'edms-temporal-webhook';
+  let payload: Buffer | undefined;
+  if (request.body !== undefined) {
+    payload = Buffer.from(JSON.stringify(request.body), 'utf8');
+    if (!has('content-type')) headers['content-type'] = 'application/json';
+    headers['content-length'] = String(payload.length);
+  }
+
+  // One deadline for the whole exchange (DNS, connect, headers, body), and the caller's
+  // cancellation folded into the same signal.
+  const stop = new AbortController();
+  const timer = setTimeout(
+    () => stop.abort(new OutboundRequestTimedOut(describeTarget(request.method, url), timeoutSeconds)),
+    timeoutSeconds * 1000,
+  );
+  const onCallerAbort = () => stop.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  try {
+    const addresses = await abortable(resolveCheckedAddresses(host, policy), stop.signal);
+    const response = await exchange({
+      url,
+      method: request.method,
+      headers,
+      payload,
+      addresses,
+      maxResponseBytes,
+      signal: stop.signal,
+    });
+    return {
+      status: response.status,
+      ok: response.status >= 200 && response.status < 300,
+      headers: response.headers,
+      body: response.body.toString('utf8'),
+      body_truncated: response.truncated,
+      duration_ms: Math.round(performance.now() - started),
+      resolved_address: response.remoteAddress ?? addresses[0]?.address ?? host,
+    };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onCallerAbort);
+  }
+}
+
+// --- Configuration --------------------------------------------------------------------------------
+
+const HOST_PATTERN = /^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?\.?$/;
+
+/**
+ * EDMS_WEBHOOK_ALLOWED_HOSTS (comma-separated hostnames or `*.suffix`, unset or empty = any public
+ * host) and EDMS_WEBHOOK_ALLOW_PRIVATE (`true`/`1`; `false`/`0`/unset = no). Anything else is a
+ * ConfigError at boot: a typo such as `https://api.example.com` or `yes` must not quietly change
+ * what webhooks can reach.
+ */
+export function outboundPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): OutboundPolicy {
+  const entries = (env.EDMS_WEBHOOK_ALLOWED_HOSTS ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry.length > 0);
+  const allowedHosts: string[] = [];
+  const invalid: string[] = [];
+  for (const entry of entries) {
+    const wildcard = entry.startsWith('*.');
+    const host = normalizeHostname(wildcard ? entry.slice(2) : entry);
+    if (isIP(host) ? wildcard : !HOST_PATTERN.test(host)) invalid.push(JSON.stringify(entry));
+    else allowedHosts.push(wildcard ? `*.${host}` : host);
+  }
+  if (invalid.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration: EDMS_WEBHOOK_ALLOWED_HOSTS must list hostnames or *.suffixes, without scheme, port or path (got ${invalid.join(', ')})`,
+    );
+  }
+  const allowPrivate = (env.EDMS_WEBHOOK_ALLOW_PRIVATE ?? '').trim().toLowerCase();
+  if (!['', 'true', '1', 'false', '0'].includes(allowPrivate)) {
+    throw new ConfigError(
+      `Invalid configuration: EDMS_WEBHOOK_ALLOW_PRIVATE must be true, 1, false or 0 (got ${JSON.stringify(env.EDMS_WEBHOOK_ALLOW_PRIVATE)})`,
+    );
+  }
+  return {
+    allowedHosts: [...new Set(allowedHosts)],
+    allowPrivateNetworks: allowPrivate === 'true' || allowPrivate === '1',
+  };
+}
