@@ -25,7 +25,9 @@ export type NotificationKind =
   | 'document_obsolete'
   | 'document_superseded'
   | 'daily_summary'
-  | 'backup_failed';
+  | 'backup_failed'
+  | 'job_succeeded'
+  | 'job_failed';
 
 export interface TransitionRequest {
   documentId: string;

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';
 import type { DatabaseHandle } from '../db';
 import { createDocumentActivities } from './documents';
+import { createJobRunActivities, createJobTemplateActivities, type JobTemplateSettings } from './jobs';
 import { dispatchThroughTemporal } from './notification-dispatch';
 import { createNotificationActivities, type MailSettings } from './notifications';
 import { createSystemActivities } from './system';
@@ -15,6 +16,10 @@ export interface ActivityDeps {
   /** Starts the workflows that deliver outbox emails and wakes document workflows. */
   temporal: Client;
   systemTasks: SystemTaskSettings;
+  /** Admin-defined scheduled jobs: where exports go, what webhooks may reach. */
+  jobs: JobTemplateSettings;
+  /** The worker's Temporal identity, recorded on job executions (default pid@host). */
+  workerIdentity?: string;
 }
 
 /** All activities, built once per worker process from real dependencies (tests pass test resources). */
@@ -30,6 +35,19 @@ export function createActivities(deps: ActivityDeps) {
       temporal: deps.temporal,
       dispatchNotifications,
       settings: deps.systemTasks,
+    }),
+    ...createJobTemplateActivities({
+      database: deps.database,
+      mailer: deps.mailer,
+      mail: deps.mail,
+      settings: deps.jobs,
+      ...(deps.workerIdentity ? { workerIdentity: deps.workerIdentity } : {}),
+    }),
+    ...createJobRunActivities({
+      database: deps.database,
+      temporal: deps.temporal,
+      dispatchNotifications,
+      ...(deps.workerIdentity ? { workerIdentity: deps.workerIdentity } : {}),
     }),
   };
 }

@@ -26,6 +26,8 @@ export interface BackupInput {
   /** The system-task run that asked for it (a schedule or a manual trigger), if any. */
   executionId?: string;
   triggeredBy: string;
+  /** This run's verification instead of the configuration's (a backup job's `verify`). */
+  verifyMode?: BackupVerifyMode;
 }
 
 /** What a finished backup reports (the system task's result, the run row's columns). */

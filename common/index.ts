@@ -7,3 +7,4 @@ export * from './search-attributes';
 export * from './document-workflow';
 export * from './system-tasks';
 export * from './backups';
+export * from './scheduler-jobs';

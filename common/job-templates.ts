@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { BACKUP_VERIFY_MODES } from './backups';
 import { DOCUMENT_STATUSES } from './document-status';
+import { JOB_EXECUTION_STATUSES } from './scheduler-jobs';
 
 /**
  * The job templates an administrator builds scheduled jobs from: each names what a job does and the
@@ -137,17 +138,19 @@ export const CLEANUP_TABLES: Record<CleanupTableName, CleanupTableRule> = {
     },
     onlyWhere: { column: 'status', operator: 'in', value: ['succeeded', 'failed'] },
   },
-  // Modelled on task_executions, before the table exists: keep in step with its schema when it lands.
+  // Running executions are work in progress; every other status is history.
   scheduler_job_executions: {
-    dateColumns: ['started_at', 'finished_at'],
+    dateColumns: ['started_at', 'completed_at'],
     columns: {
       job_id: { type: 'uuid' },
+      job_name: { type: 'text' },
+      template_type: { type: 'text' },
       trigger: { type: 'enum', values: TASK_TRIGGERS },
       triggered_by: { type: 'text' },
       dry_run: { type: 'boolean' },
-      status: { type: 'enum', values: TASK_EXECUTION_STATUSES },
+      status: { type: 'enum', values: JOB_EXECUTION_STATUSES },
     },
-    onlyWhere: { column: 'status', operator: 'in', value: ['succeeded', 'failed'] },
+    onlyWhere: { column: 'status', operator: 'in', value: ['completed', 'failed', 'timeout', 'exhausted'] },
   },
   // Pending and sending rows are emails the outbox still owes someone.
   notification_outbox: {
@@ -438,6 +441,16 @@ export interface JobParametersByTemplate {
 }
 
 export type JobParameters = JobParametersByTemplate[JobTemplateId];
+
+/** Failure types of a job's work that retrying cannot fix: the run ends at once, `failed`. */
+export const NON_RETRYABLE_JOB_ERRORS: readonly string[] = [
+  'InvalidJobParameters',
+  'CleanupTableMissing',
+  'OutboundRequestRefused',
+  'BackupConfigMissing',
+  'BackupConfigDisabled',
+  'UnknownTemplate',
+];
 
 export const JOB_TEMPLATES: Record<JobTemplateId, JobTemplate> = {
   database_cleanup: {

@@ -1,7 +1,16 @@
 export * from './client';
 export * from './migrate';
 export * as schema from './schema';
-export type { UserRow, NewAuditEntry, DocumentRow, TaskExecutionRow, BackupRunRow, BackupConfigRow } from './schema';
+export type {
+  UserRow,
+  NewAuditEntry,
+  DocumentRow,
+  TaskExecutionRow,
+  BackupRunRow,
+  BackupConfigRow,
+  SchedulerJobRow,
+  SchedulerJobExecutionRow,
+} from './schema';
 export * from './audit';
 export * from './errors';
 export * from './document-facts';

@@ -2,6 +2,8 @@ import path from 'node:path';
 import envSchema from 'env-schema';
 import { Type, type Static } from '@sinclair/typebox';
 import { ALL_TASK_QUEUES, type TaskQueueName } from '../common';
+import { ConfigError } from './config-error';
+import { outboundPolicyFromEnv, type OutboundPolicy } from './outbound-http';
 import { PROJECT_ROOT } from './paths';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -39,6 +41,11 @@ const EnvSchema = Type.Object({
   EDMS_PG_BIN_DIR: Type.Optional(Type.String({ minLength: 1 })),
   EDMS_TASK_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 7 }),
   EDMS_NOTIFICATION_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: 90 }),
+  EDMS_EXPORTS_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  EDMS_MAX_JOBS_PER_USER: Type.Integer({ minimum: 1, maximum: 100_000, default: 50 }),
+  EDMS_JOB_CREATES_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
+  EDMS_WEBHOOK_ALLOWED_HOSTS: Type.Optional(Type.String()),
+  EDMS_WEBHOOK_ALLOW_PRIVATE: Type.Optional(Type.String()),
   EDMS_LOGIN_ATTEMPTS_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
   EDMS_EMBEDDED_PG_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 54329 }),
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
@@ -81,6 +88,14 @@ export interface AppConfig {
   backupDir: string;
   backupCompressionLevel: number;
   pgBinDir: string | undefined;
+  /** Data exports and reports of scheduled jobs (reports under `reports/`). */
+  exportsDir: string;
+  /** At most this many (not deleted) scheduled jobs per creator. */
+  maxJobsPerUser: number;
+  /** Job creations an admin may make per minute. */
+  jobCreatesPerMinute: number;
+  /** What webhook_trigger jobs may reach (EDMS_WEBHOOK_ALLOWED_HOSTS, EDMS_WEBHOOK_ALLOW_PRIVATE). */
+  outboundPolicy: OutboundPolicy;
   embeddedPgPort: number;
   logLevel: LogLevel;
   logFormat: 'json' | 'pretty';
@@ -92,10 +107,7 @@ export interface AppConfig {
   temporalDevUiPort: number | undefined;
 }
 
-/** A configuration value that cannot be used; the message names the variable and what is wrong. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 interface AjvIssue {
   instancePath: string;
@@ -179,6 +191,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     backupCompressionLevel: parsed.EDMS_BACKUP_COMPRESSION,
     pgBinDir: parsed.EDMS_PG_BIN_DIR,
     notificationRetentionDays: parsed.EDMS_NOTIFICATION_RETENTION_DAYS,
+    exportsDir: path.resolve(parsed.EDMS_EXPORTS_DIR ?? path.join(parsed.EDMS_DATA_DIR, 'exports')),
+    maxJobsPerUser: parsed.EDMS_MAX_JOBS_PER_USER,
+    jobCreatesPerMinute: parsed.EDMS_JOB_CREATES_PER_MINUTE,
+    outboundPolicy: outboundPolicyFromEnv(env),
     embeddedPgPort: parsed.EDMS_EMBEDDED_PG_PORT,
     logLevel: parsed.LOG_LEVEL,
     logFormat: parsed.LOG_FORMAT,

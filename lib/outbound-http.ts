@@ -3,7 +3,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { ConfigError } from './config';
+import { ConfigError } from './config-error';
 
 /**
  * Where a `webhook_trigger` job may send its request. Webhooks run inside the worker, next to the

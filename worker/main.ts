@@ -10,6 +10,7 @@ import { loadConfig, requireDatabaseUrl, requireSmtpUrl } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { WORKFLOWS_PATH } from '../lib/paths';
 import { runMain } from '../lib/process';
+import { syncJobSchedules } from '../lib/job-schedules';
 import { syncSchedules } from '../lib/schedules';
 import { connectWorkerConnection, createLazyClient, loadTemporalSettings } from '../lib/temporal';
 import { createSdkLogger, installRuntime } from './runtime';
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
       workflowsPath: WORKFLOWS_PATH,
       logger: createSdkLogger(logger, 'WARN'),
     });
+    const identity = `${process.pid}@${os.hostname()}`;
     const setup = {
       connection,
       namespace: temporalSettings.namespace,
@@ -58,14 +60,18 @@ async function main(): Promise<void> {
           appVersion: APP_VERSION,
           gitCommit: gitCommit(),
         },
+        jobs: { exportsDir: config.exportsDir, outboundPolicy: config.outboundPolicy, timezone: config.timezone },
+        workerIdentity: identity,
       }),
       shutdownGraceSeconds: config.workerShutdownGraceSeconds,
-      identity: `${process.pid}@${os.hostname()}`,
+      identity,
     };
     if (config.workerTaskQueues.includes(TASK_QUEUES.scheduler)) {
       // The workers that run system tasks keep their schedules as defined in lib/schedules.ts.
       const report = await syncSchedules(client, config.timezone);
       logger.info({ ...report, timezone: config.timezone }, 'system schedules in sync');
+      const jobs = await syncJobSchedules(client, database.db);
+      logger.info(jobs, 'scheduled job schedules in sync');
     }
     const workers = await Promise.all(config.workerTaskQueues.map((queue) => createWorker(setup, queue, queue)));
     logger.info(

@@ -7,3 +7,4 @@ export * from './notifications';
 export * from './system-task';
 export * from './backup';
 export * from './restore';
+export * from './scheduler-job';

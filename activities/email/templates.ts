@@ -30,6 +30,11 @@ const documentLink = (v: Variables, context: TemplateContext) => ({
   url: `${context.publicUrl}/api/v1/documents/${text(v.document_id)}`,
 });
 
+const jobLink = (v: Variables, context: TemplateContext) => ({
+  label: 'Open the job executions',
+  url: `${context.publicUrl}/api/v1/scheduler-jobs/${text(v.job_id)}/executions`,
+});
+
 const taskName = (v: Variables) => (v.kind === 'approval' ? 'approval' : 'review');
 const capitalized = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
 
@@ -102,6 +107,25 @@ export const EMAIL_TEMPLATES: Record<NotificationKind, (v: Variables, context: T
       'Temporal retries it; check the run in the Temporal Web UI and the monitoring status.',
     ],
     action: { label: 'Open the monitoring status', url: `${c.publicUrl}/api/v1/scheduler/monitoring/status/` },
+  }),
+  job_succeeded: (v, c) => ({
+    subject: `[EDMS] Job succeeded: ${text(v.job_name)}`,
+    heading: `Scheduled job ${text(v.job_name)} succeeded`,
+    paragraphs: [
+      `The ${text(v.template_type)} job ${text(v.job_name)} finished ${when(v.finished_at, c)} after ${text(v.attempts)} attempt(s), started by ${text(v.triggered_by)}.`,
+      text(v.summary),
+    ],
+    action: jobLink(v, c),
+  }),
+  job_failed: (v, c) => ({
+    subject: `[EDMS] Job ${text(v.status)}: ${text(v.job_name)}`,
+    heading: `Scheduled job ${text(v.job_name)} failed`,
+    paragraphs: [
+      `The ${text(v.template_type)} job ${text(v.job_name)} ended ${text(v.status)} ${when(v.finished_at, c)} after ${text(v.attempts)} attempt(s), started by ${text(v.triggered_by)}.`,
+      `Error: ${text(v.error)}`,
+      'A recurring job runs again at its next time; its executions show each attempt, and the Temporal Web UI the run.',
+    ],
+    action: jobLink(v, c),
   }),
   daily_summary: (v, c) => {
     const counts = (v.counts ?? {}) as Record<string, number>;

@@ -2,7 +2,8 @@ import { createDataExport } from './data-export';
 import { createDatabaseCleanup } from './database-cleanup';
 import { createEmailNotification } from './email-notification';
 import { createReportGeneration } from './report-generation';
-import type { JobTemplateDeps } from './types';
+import { defaultWorkerIdentity } from './runs';
+import type { JobTemplateDeps, JobTemplateResult } from './types';
 import { createWebhookTrigger } from './webhook-trigger';
 
 export type { JobRequest, JobTemplateDeps, JobTemplateResult, JobTemplateSettings } from './types';
@@ -10,18 +11,30 @@ export { EXPORT_COLUMNS } from './data-export';
 export { JOB_MESSAGE_KIND } from './email-notification';
 export { JOB_REPORT_KIND } from './report-generation';
 export { jobEmailKey } from './outbox-mail';
+export {
+  createJobRunActivities,
+  JOB_OUTCOME_KIND,
+  type JobAttemptEnd,
+  type JobRunActivities,
+  type PlannedJobRun,
+} from './runs';
 
-/** Failure types of the template activities that retrying cannot fix (for the proxy's `nonRetryableErrorTypes`). */
-export const NON_RETRYABLE_JOB_ERRORS = ['InvalidJobParameters', 'CleanupTableMissing', 'OutboundRequestRefused'];
+export { NON_RETRYABLE_JOB_ERRORS } from '../../common/job-templates';
+
+/** Each result names the worker that produced it, for the execution row's `execution_host`. */
+function recordingHost<R>(host: string, run: (request: R) => Promise<JobTemplateResult>) {
+  return async (request: R): Promise<JobTemplateResult> => ({ ...(await run(request)), host });
+}
 
 /** One activity per job template (the backup template runs the existing backup workflow instead). */
-export function createJobTemplateActivities(deps: JobTemplateDeps) {
+export function createJobTemplateActivities(deps: JobTemplateDeps & { workerIdentity?: string }) {
+  const host = deps.workerIdentity ?? defaultWorkerIdentity();
   return {
-    runDatabaseCleanup: createDatabaseCleanup(deps),
-    runDataExport: createDataExport(deps),
-    runReportGeneration: createReportGeneration(deps),
-    runEmailNotification: createEmailNotification(deps),
-    runWebhookTrigger: createWebhookTrigger(deps),
+    runDatabaseCleanup: recordingHost(host, createDatabaseCleanup(deps)),
+    runDataExport: recordingHost(host, createDataExport(deps)),
+    runReportGeneration: recordingHost(host, createReportGeneration(deps)),
+    runEmailNotification: recordingHost(host, createEmailNotification(deps)),
+    runWebhookTrigger: recordingHost(host, createWebhookTrigger(deps)),
   };
 }
 

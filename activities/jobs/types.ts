@@ -40,6 +40,8 @@ export interface JobTemplateResult {
   result: Record<string, unknown>;
   /** Short human lines, stored in the execution row's `logs`. */
   logs: string[];
+  /** The worker that ran it (its Temporal identity), for the execution row. */
+  host?: string;
 }
 
 /**

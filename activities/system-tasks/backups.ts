@@ -180,6 +180,7 @@ export function createBackupTasks({
             workflowId,
             workflowRunId: runId,
             triggeredBy: input.triggeredBy,
+            verifyMode: input.verifyMode ?? null,
           })
           .onConflictDoNothing({ target: backupRuns.id })
           .returning({ id: backupRuns.id });
@@ -198,7 +199,7 @@ export function createBackupTasks({
         backupRunId: run.id,
         config: config.name,
         type: config.backupType,
-        verifyMode: config.verifyMode,
+        verifyMode: run.verifyMode ?? config.verifyMode,
         startedAt: run.startedAt.toISOString(),
       };
     },
@@ -312,8 +313,9 @@ export function createBackupTasks({
               'storage.tar.gz',
             ]),
           );
+          const verifyMode = run.verifyMode ?? config?.verifyMode ?? 'checksums';
           const restoreCheck =
-            config?.verifyMode === 'restore'
+            verifyMode === 'restore'
               ? (unpacked: string, packed: ArchiveManifest) =>
                   restoreIntoScratchDatabase({
                     dumpFile: path.join(unpacked, 'database.dump'),
@@ -325,7 +327,7 @@ export function createBackupTasks({
                   })
               : undefined;
           const verification = {
-            mode: config?.verifyMode ?? 'checksums',
+            mode: verifyMode,
             ...(await verifyArchive(partial, tool('pg_restore'), activityControl(), restoreCheck)),
           };
           const name = await publishArchive(partial, destination, run.startedAt);

@@ -17,6 +17,7 @@ import {
   type TaskQueueName,
 } from '../../common';
 import { createActivities, type Activities } from '../../activities';
+import type { JobTemplateSettings } from '../../activities/jobs';
 import { devServerSharedArgs, loadDevServerConfig } from '../../lib/dev-server-config';
 import { WORKFLOWS_PATH } from '../../lib/paths';
 import { createWorker } from '../../worker/workers';
@@ -103,13 +104,25 @@ export interface WorkerOptions {
   database: DatabaseHandle;
   activities?: Partial<Activities>;
   systemTasks?: Partial<SystemTaskSettings>;
+  jobs?: Partial<JobTemplateSettings>;
 }
+
+/** Exports and reports of scheduled jobs made by tests. */
+export const TEST_EXPORTS_DIR = path.join(os.tmpdir(), `edms-test-exports-${process.pid}`);
+
+/** Tests call webhooks on loopback servers: private addresses are allowed, any host name. */
+export const TEST_JOB_SETTINGS: JobTemplateSettings = {
+  exportsDir: TEST_EXPORTS_DIR,
+  outboundPolicy: { allowedHosts: [], allowPrivateNetworks: true },
+  timezone: 'UTC',
+};
 
 /** The real activities on the test database, the test mail sink and this Temporal server. */
 export async function testActivities(
   env: TestWorkflowEnvironment,
   database: DatabaseHandle,
   systemTasks: Partial<SystemTaskSettings> = {},
+  jobs: Partial<JobTemplateSettings> = {},
 ): Promise<Activities> {
   return createActivities({
     database,
@@ -117,6 +130,7 @@ export async function testActivities(
     mail: TEST_MAIL_SETTINGS,
     temporal: env.client,
     systemTasks: { ...defaultSystemTaskSettings(TEST_STORAGE_DIR, testDatabaseUrl(), TEST_BACKUP_DIR), ...systemTasks },
+    jobs: { ...TEST_JOB_SETTINGS, ...jobs },
   });
 }
 
@@ -132,11 +146,16 @@ export async function withWorker<T>(
       namespace: env.namespace ?? 'default',
       workflowBundle: await workflowBundle(),
       activities: {
-        ...(await testActivities(env, options.database, {
-          documentsTaskQueue: options.taskQueue,
-          monitoredTaskQueues: [options.taskQueue],
-          ...options.systemTasks,
-        })),
+        ...(await testActivities(
+          env,
+          options.database,
+          {
+            documentsTaskQueue: options.taskQueue,
+            monitoredTaskQueues: [options.taskQueue],
+            ...options.systemTasks,
+          },
+          options.jobs,
+        )),
         ...options.activities,
       },
       shutdownGraceSeconds: 1,

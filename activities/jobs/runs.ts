@@ -1,0 +1,254 @@
+import os from 'node:os';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, type Client } from '@temporalio/client';
+import { msToTs, tsToMs } from '@temporalio/common/lib/time';
+import type { temporal } from '@temporalio/proto';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import {
+  jobScheduleId,
+  SYSTEM_SCHEDULER,
+  type JobExecutionStatus,
+  type JobRunOutcome,
+  type JobRunPlan,
+  type JobTrigger,
+  type SchedulerJobInput,
+} from '../../common';
+import { JOB_TEMPLATES, isJobTemplateId } from '../../common/job-templates';
+import { recordAudit, schema, type DatabaseHandle } from '../../db';
+import type { DispatchNotifications } from '../notification-dispatch';
+
+const { schedulerJobs, schedulerJobExecutions, notificationOutbox } = schema;
+
+export interface JobRunDeps {
+  database: DatabaseHandle;
+  temporal: Client;
+  dispatchNotifications: DispatchNotifications;
+  /** Recorded as each execution's `execution_host`; the worker's Temporal identity. */
+  workerIdentity?: string;
+}
+
+export type JobRunRequest = SchedulerJobInput & {
+  /** TemporalScheduledStartTime of a run its schedule started (ISO), to tell the CLI's trigger apart. */
+  scheduledAt?: string;
+};
+
+export type PlannedJobRun = { plan: JobRunPlan } | { skipped: string };
+
+export interface JobAttemptEnd {
+  executionId: string;
+  status: Exclude<JobExecutionStatus, 'running'>;
+  result?: Record<string, unknown>;
+  error?: string;
+  logs?: string[];
+  /** The worker that ran the template (it may differ from the one that opened the row). */
+  host?: string;
+}
+
+/** Outbox kinds of the job-outcome emails (templates in activities/email/templates.ts). */
+export const JOB_OUTCOME_KIND = { success: 'job_succeeded', failure: 'job_failed' } as const;
+
+const currentRun = () => {
+  const { workflowExecution } = Context.current().info;
+  if (!workflowExecution) throw new Error('job executions are recorded by their workflow');
+  return workflowExecution;
+};
+
+export const defaultWorkerIdentity = () => `${process.pid}@${os.hostname()}`;
+
+/**
+ * The bookkeeping around each run of a scheduled job: what the run is to do (read from the job row
+ * when it starts, so edits apply to the next run), one execution row per attempt, and the end of the
+ * run (a `once` job completed or failed, the audit entry, the notification emails).
+ */
+export function createJobRunActivities(deps: JobRunDeps) {
+  const { db } = deps.database;
+  const host = deps.workerIdentity ?? defaultWorkerIdentity();
+
+  /**
+   * Schedule-started runs and `temporal schedule trigger` look alike to the workflow; only a run the
+   * schedule's own spec produced has its scheduled time among the spec's matching times.
+   */
+  async function scheduleOrCli(jobId: string, scheduledAt: string | undefined): Promise<JobTrigger> {
+    if (!scheduledAt) return 'schedule';
+    const at = new Date(scheduledAt);
+    try {
+      const request = {
+        namespace: deps.temporal.options.namespace,
+        scheduleId: jobScheduleId(jobId),
+        startTime: msToTs(at.getTime() - 1000),
+        endTime: msToTs(at.getTime() + 1000),
+      };
+      const response: temporal.api.workflowservice.v1.IListScheduleMatchingTimesResponse =
+        await deps.temporal.workflowService.listScheduleMatchingTimes(request);
+      const matches = (response.startTime ?? []).some((t) => tsToMs(t) === at.getTime());
+      return matches ? 'schedule' : 'cli';
+    } catch {
+      // Without the schedule (deleted meanwhile) there is nothing to compare: call it the schedule's.
+      return 'schedule';
+    }
+  }
+
+  return {
+    /** Reads the job for this run, or says why the run has nothing to do. */
+    async planJobRun(request: JobRunRequest): Promise<PlannedJobRun> {
+      const [job] = await db.select().from(schedulerJobs).where(eq(schedulerJobs.id, request.jobId));
+      if (!job) throw ApplicationFailure.nonRetryable(`no scheduled job ${request.jobId}`, 'JobMissing');
+      if (job.status === 'deleted') return { skipped: `job ${job.name} was deleted` };
+      const trigger =
+        request.trigger === 'schedule' ? await scheduleOrCli(job.id, request.scheduledAt) : request.trigger;
+      // The schedule's own runs stop with the job; an operator's trigger or an admin's run-now does not.
+      if (trigger === 'schedule' && job.status !== 'active') {
+        return { skipped: `job ${job.name} is ${job.status}` };
+      }
+      if (!isJobTemplateId(job.templateType)) {
+        throw ApplicationFailure.nonRetryable(
+          `job ${job.name} has unknown template ${job.templateType}`,
+          'UnknownTemplate',
+        );
+      }
+      const dryRun = request.dryRun ?? false;
+      if (dryRun && !JOB_TEMPLATES[job.templateType].supports_dry_run) {
+        throw ApplicationFailure.nonRetryable(`${job.templateType} jobs cannot run as a dry run`, 'DryRunUnsupported');
+      }
+      return {
+        plan: {
+          jobId: job.id,
+          name: job.name,
+          templateType: job.templateType,
+          parameters: job.parameters,
+          timeoutSeconds: job.timeoutSeconds,
+          retryPolicy: job.retryPolicy,
+          notifications: job.notifications,
+          once: job.recurrenceType === 'once',
+          status: job.status,
+          trigger,
+          triggeredBy: trigger === 'manual' ? `manual:${request.triggeredBy ?? 'unknown'}` : trigger,
+          dryRun,
+        },
+      };
+    },
+
+    /** Opens the execution row of one attempt (a retried activity finds the row it made). */
+    async startJobAttempt({ plan, attempt }: { plan: JobRunPlan; attempt: number }): Promise<string> {
+      const { workflowId, runId } = currentRun();
+      const [created] = await db
+        .insert(schedulerJobExecutions)
+        .values({
+          jobId: plan.jobId,
+          jobName: plan.name,
+          templateType: plan.templateType,
+          attempt,
+          trigger: plan.trigger,
+          triggeredBy: plan.triggeredBy,
+          dryRun: plan.dryRun,
+          executionHost: host,
+          workflowId,
+          runId,
+        })
+        .onConflictDoNothing({
+          target: [schedulerJobExecutions.workflowId, schedulerJobExecutions.runId, schedulerJobExecutions.attempt],
+        })
+        .returning({ id: schedulerJobExecutions.id });
+      if (created) return created.id;
+      const [existing] = await db
+        .select({ id: schedulerJobExecutions.id })
+        .from(schedulerJobExecutions)
+        .where(
+          and(
+            eq(schedulerJobExecutions.workflowId, workflowId),
+            eq(schedulerJobExecutions.runId, runId),
+            eq(schedulerJobExecutions.attempt, attempt),
+          ),
+        );
+      if (!existing) throw new Error(`no execution row for attempt ${attempt} of ${workflowId}`);
+      return existing.id;
+    },
+
+    /** Closes an attempt's row once: a retry of this activity finds it closed and changes nothing. */
+    async finishJobAttempt(end: JobAttemptEnd): Promise<void> {
+      await db
+        .update(schedulerJobExecutions)
+        .set({
+          status: end.status,
+          completedAt: sql`now()`,
+          durationSeconds: sql`extract(epoch from now() - ${schedulerJobExecutions.startedAt})`,
+          result: end.result ?? null,
+          error: end.error?.slice(0, 4000) ?? null,
+          logs: end.logs ?? [],
+          ...(end.host ? { executionHost: end.host } : {}),
+        })
+        .where(and(eq(schedulerJobExecutions.id, end.executionId), eq(schedulerJobExecutions.status, 'running')));
+    },
+
+    /**
+     * The end of a run: a `once` job that its schedule ran is over (completed, or failed), the outcome
+     * is audited, and the job's notification addresses are emailed through the outbox, once per run.
+     */
+    async settleJobRun({
+      plan,
+      outcome,
+    }: {
+      plan: JobRunPlan;
+      outcome: JobRunOutcome;
+    }): Promise<{ emailed: string[] }> {
+      const { workflowId, runId } = currentRun();
+      const succeeded = outcome.status === 'completed';
+      const recipients = plan.dryRun ? [] : succeeded ? plan.notifications.on_success : plan.notifications.on_failure;
+      const kind = succeeded ? JOB_OUTCOME_KIND.success : JOB_OUTCOME_KIND.failure;
+      const keys = recipients.map((recipient) => `job-run:${workflowId}:${runId}:${kind}:${recipient}`);
+      const actor = plan.trigger === 'manual' ? plan.triggeredBy.replace(/^manual:/, '') : SYSTEM_SCHEDULER;
+      await db.transaction(async (tx) => {
+        if (plan.once && plan.trigger !== 'manual' && !plan.dryRun) {
+          await tx
+            .update(schedulerJobs)
+            .set({ status: succeeded ? 'completed' : 'failed', updatedAt: new Date(), updatedBy: SYSTEM_SCHEDULER })
+            .where(and(eq(schedulerJobs.id, plan.jobId), inArray(schedulerJobs.status, ['active', 'paused'])));
+        }
+        await recordAudit(tx, {
+          action: succeeded ? 'JOB_EXECUTION_COMPLETED' : 'JOB_EXECUTION_FAILED',
+          actor,
+          entityType: 'scheduler_job',
+          entityId: plan.jobId,
+          idempotencyKey: `job-run:${workflowId}:${runId}:settled`,
+          details: {
+            job_name: plan.name,
+            template_type: plan.templateType,
+            status: outcome.status,
+            attempts: outcome.attempts,
+            triggered_by: plan.triggeredBy,
+            dry_run: plan.dryRun,
+            workflow_id: workflowId,
+            run_id: runId,
+            ...(outcome.error ? { error: outcome.error.slice(0, 1000) } : {}),
+          },
+        });
+        for (const [index, recipient] of recipients.entries()) {
+          await tx
+            .insert(notificationOutbox)
+            .values({
+              idempotencyKey: keys[index]!,
+              kind,
+              recipient,
+              variables: {
+                job_id: plan.jobId,
+                job_name: plan.name,
+                template_type: plan.templateType,
+                status: outcome.status,
+                attempts: outcome.attempts,
+                summary: outcome.summary.slice(0, 1000),
+                error: outcome.error?.slice(0, 1000) ?? null,
+                triggered_by: plan.triggeredBy,
+                workflow_id: workflowId,
+                finished_at: new Date().toISOString(),
+              },
+            })
+            .onConflictDoNothing({ target: notificationOutbox.idempotencyKey });
+        }
+      });
+      await deps.dispatchNotifications(keys);
+      return { emailed: recipients };
+    },
+  };
+}
+
+export type JobRunActivities = ReturnType<typeof createJobRunActivities>;

@@ -1,0 +1,112 @@
+import type { BackupVerifyMode } from './backups';
+import type { JobTemplateId } from './job-templates';
+import { TASK_QUEUES, type TaskQueueName } from './task-queues';
+
+/**
+ * Admin-defined scheduled jobs: the vocabulary shared by the job workflow, its activities, the
+ * schedule builder and the API. Dependency-free (workflow code imports it).
+ */
+
+/** `completed` and `failed` are the ends of a `once` job; `deleted` keeps the row for its history. */
+export const JOB_STATUSES = ['active', 'paused', 'completed', 'failed', 'deleted'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/**
+ * One execution row per attempt: `failed` is an attempt that will be retried (or whose error no retry
+ * can fix), `exhausted` the last allowed attempt, `timeout` an attempt that ran out of time.
+ */
+export const JOB_EXECUTION_STATUSES = ['running', 'completed', 'failed', 'timeout', 'exhausted'] as const;
+export type JobExecutionStatus = (typeof JOB_EXECUTION_STATUSES)[number];
+
+/** The Temporal Schedule overlap policies a job may choose (the others would cancel running work). */
+export const JOB_OVERLAP_POLICIES = ['skip', 'buffer_one', 'allow_all'] as const;
+export type JobOverlapPolicy = (typeof JOB_OVERLAP_POLICIES)[number];
+
+export interface JobRetryPolicy {
+  max_attempts: number;
+  initial_interval_seconds: number;
+  backoff_coefficient: number;
+}
+
+export interface JobNotifications {
+  on_failure: string[];
+  on_success: string[];
+}
+
+export const DEFAULT_JOB_TIMEOUT_SECONDS = 3600;
+export const MAX_JOB_TIMEOUT_SECONDS = 24 * 3600;
+export const DEFAULT_JOB_RETRY_POLICY: JobRetryPolicy = {
+  max_attempts: 3,
+  initial_interval_seconds: 60,
+  backoff_coefficient: 2,
+};
+/** Waiting longer than this between attempts would overrun the next run of most schedules. */
+export const MAX_JOB_RETRY_INTERVAL_SECONDS = 6 * 3600;
+
+/** The Temporal Schedule of a job (a contract with runbooks: `temporal schedule trigger -s job-<id>`). */
+export const jobScheduleId = (jobId: string) => `job-${jobId}`;
+
+/**
+ * Workflow ids of a job's runs start with `job-<id>-`: the schedule appends the scheduled time, a
+ * manual run `manual-<time>`; `temporal workflow list --query 'WorkflowId STARTS_WITH "job-<id>-"'`.
+ */
+export const manualJobWorkflowId = (jobId: string, at: Date) =>
+  `${jobScheduleId(jobId)}-manual-${at.toISOString().replace(/[:.]/g, '-')}`;
+
+/**
+ * The task queue a job's runs (workflow and activities) use: templates that scan tables, write files
+ * or run pg_dump go to the low-concurrency maintenance queue, quick messages to the scheduler queue.
+ */
+export const JOB_TEMPLATE_TASK_QUEUE: Record<JobTemplateId, TaskQueueName> = {
+  database_cleanup: TASK_QUEUES.maintenance,
+  data_export: TASK_QUEUES.maintenance,
+  report_generation: TASK_QUEUES.maintenance,
+  backup: TASK_QUEUES.maintenance,
+  email_notification: TASK_QUEUES.scheduler,
+  webhook_trigger: TASK_QUEUES.scheduler,
+};
+
+/** Who started a run: its schedule, `temporal schedule trigger` (cli), or an admin (manual). */
+export type JobTrigger = 'schedule' | 'cli' | 'manual';
+
+/** Input of the `schedulerJob` workflow. The job's definition is read when it runs, so edits apply. */
+export interface SchedulerJobInput {
+  jobId: string;
+  trigger: JobTrigger;
+  /** The admin who ran it now (`manual`). */
+  triggeredBy?: string;
+  dryRun?: boolean;
+}
+
+/** The job as one run sees it (read from its row when the run starts). */
+export interface JobRunPlan {
+  jobId: string;
+  name: string;
+  templateType: string;
+  parameters: Record<string, unknown>;
+  timeoutSeconds: number;
+  retryPolicy: JobRetryPolicy;
+  notifications: JobNotifications;
+  once: boolean;
+  status: JobStatus;
+  /** `schedule`, `cli` or `manual:<user>`, as the execution rows record it. */
+  triggeredBy: string;
+  trigger: JobTrigger;
+  dryRun: boolean;
+}
+
+/** What a job run ends with (the workflow's result). */
+export interface JobRunOutcome {
+  jobId: string;
+  status: Exclude<JobExecutionStatus, 'running'> | 'skipped';
+  attempts: number;
+  executionIds: string[];
+  summary: string;
+  error?: string;
+}
+
+/** The backup template's run: the `backup` workflow of the configuration, with an optional verification. */
+export interface BackupJobRequest {
+  config: string;
+  verify?: BackupVerifyMode;
+}

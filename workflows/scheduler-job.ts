@@ -1,0 +1,217 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  defineQuery,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  TimeoutFailure,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { defineSearchAttributeKey, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities } from '../activities';
+import type { JobRequest, JobTemplateResult } from '../activities/jobs';
+import {
+  backupWorkflowId,
+  type BackupVerifyMode,
+  type JobExecutionStatus,
+  type JobRunOutcome,
+  type JobRunPlan,
+  type SchedulerJobInput,
+} from '../common';
+import { NON_RETRYABLE_JOB_ERRORS } from '../common/job-templates';
+import type { backup } from './backup';
+
+/** Reading and recording the run: quick database work, retried until the database answers. */
+const bookkeeping = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: ['JobMissing', 'BackupConfigMissing'],
+  },
+});
+
+/** The activity of each template; `backup` runs the backup workflow as a child instead. */
+const TEMPLATE_ACTIVITY = {
+  database_cleanup: 'runDatabaseCleanup',
+  email_notification: 'runEmailNotification',
+  data_export: 'runDataExport',
+  report_generation: 'runReportGeneration',
+  webhook_trigger: 'runWebhookTrigger',
+} as const satisfies Record<string, keyof Activities>;
+
+const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
+
+export interface JobRunState {
+  jobId: string;
+  name: string | null;
+  attempt: number;
+  status: JobExecutionStatus | 'planning' | 'waiting_to_retry' | 'skipped';
+  lastError: string | null;
+}
+
+/** Where the run is: `temporal workflow query -w <id> --type jobRunState`. */
+export const jobRunStateQuery = defineQuery<JobRunState>('jobRunState');
+
+interface AttemptFailure {
+  status: 'failed' | 'timeout';
+  message: string;
+  retryable: boolean;
+}
+
+/** Names what went wrong in one attempt, without Temporal's wrappers. */
+function describeFailure(error: unknown): AttemptFailure {
+  let cause = error;
+  while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause) {
+    if (cause.cause instanceof TimeoutFailure) {
+      return { status: 'timeout', message: 'the run took longer than its timeout_seconds', retryable: false };
+    }
+    cause = cause.cause;
+  }
+  if (cause instanceof ApplicationFailure) {
+    const retryable = !cause.nonRetryable && !NON_RETRYABLE_JOB_ERRORS.includes(cause.type ?? '');
+    return { status: 'failed', message: cause.message, retryable };
+  }
+  return { status: 'failed', message: cause instanceof Error ? cause.message : String(cause), retryable: true };
+}
+
+/**
+ * One attempt of the template's work, limited to the job's timeout. Temporal's own retries are off:
+ * the workflow retries, so that each attempt has its execution row.
+ */
+async function runTemplate(plan: JobRunPlan): Promise<JobTemplateResult> {
+  const { workflowId, runId } = workflowInfo();
+  if (plan.templateType === 'backup') return runBackup(plan, workflowId);
+  const work = proxyActivities<Activities>({
+    startToCloseTimeout: `${plan.timeoutSeconds} seconds`,
+    retry: { maximumAttempts: 1 },
+  });
+  const activity = TEMPLATE_ACTIVITY[plan.templateType as keyof typeof TEMPLATE_ACTIVITY];
+  if (!activity) throw ApplicationFailure.nonRetryable(`unknown template ${plan.templateType}`, 'UnknownTemplate');
+  const request: JobRequest<unknown> = {
+    params: plan.parameters,
+    dryRun: plan.dryRun,
+    jobId: plan.jobId,
+    // The same for every attempt of this run: a retried export rewrites its file, an email is not resent.
+    executionKey: `${workflowId}:${runId}`,
+  };
+  return (work[activity] as (request: JobRequest<unknown>) => Promise<JobTemplateResult>)(request);
+}
+
+/** A backup job runs its configuration's `backup` workflow, which is never doubled (id `backup-<config>`). */
+async function runBackup(plan: JobRunPlan, jobWorkflowId: string): Promise<JobTemplateResult> {
+  const params = plan.parameters as { config: string; verify?: BackupVerifyMode };
+  const config = await bookkeeping.resolveBackupConfig({ config: params.config });
+  if (!config.enabled) {
+    throw ApplicationFailure.nonRetryable(`backup configuration ${config.name} is disabled`, 'BackupConfigDisabled');
+  }
+  const workflowId = backupWorkflowId(config.name);
+  try {
+    const outcome = await executeChild<typeof backup>('backup', {
+      workflowId,
+      workflowExecutionTimeout: `${plan.timeoutSeconds} seconds`,
+      args: [
+        {
+          backupRunId: uuid4(),
+          configId: config.id,
+          triggeredBy: `job:${plan.name}`,
+          ...(params.verify ? { verifyMode: params.verify } : {}),
+        },
+      ],
+    });
+    return {
+      summary: `Backup ${config.name}: ${outcome.size_bytes} bytes, verified by ${String(outcome.verification.mode ?? 'checksums')}`,
+      result: { ...outcome, skipped: false, workflow_id: workflowId },
+      logs: [`ran ${workflowId} for job workflow ${jobWorkflowId}`, `archive ${outcome.path}`],
+    };
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    return {
+      summary: `Skipped: a backup of ${config.name} is already running`,
+      result: { skipped: true, config: config.name, workflow_id: workflowId },
+      logs: [`${workflowId} was already running; this run did not start a second backup`],
+    };
+  }
+}
+
+const retryDelaySeconds = (plan: JobRunPlan, attempt: number) =>
+  plan.retryPolicy.initial_interval_seconds * plan.retryPolicy.backoff_coefficient ** (attempt - 1);
+
+/**
+ * One run of an admin-defined scheduled job, started by its schedule (`job-<id>`), by `temporal
+ * schedule trigger`, or by an admin's run-now: reads the job, runs the template's work with the job's
+ * timeout, retries it by the job's policy with one execution row per attempt, and ends the run:
+ * completed, exhausted after the last attempt, failed (an error no retry can fix) or timeout.
+ */
+export async function schedulerJob(input: SchedulerJobInput): Promise<JobRunOutcome> {
+  const state: JobRunState = { jobId: input.jobId, name: null, attempt: 0, status: 'planning', lastError: null };
+  setHandler(jobRunStateQuery, () => state);
+
+  const scheduledAt = workflowInfo().typedSearchAttributes.get(SCHEDULED_START_TIME);
+  const planned = await bookkeeping.planJobRun({
+    ...input,
+    ...(scheduledAt ? { scheduledAt: scheduledAt.toISOString() } : {}),
+  });
+  if ('skipped' in planned) {
+    state.status = 'skipped';
+    return { jobId: input.jobId, status: 'skipped', attempts: 0, executionIds: [], summary: planned.skipped };
+  }
+  const { plan } = planned;
+  state.name = plan.name;
+
+  const executionIds: string[] = [];
+  let outcome: JobRunOutcome | undefined;
+  for (let attempt = 1; !outcome; attempt++) {
+    state.attempt = attempt;
+    state.status = 'running';
+    const executionId = await bookkeeping.startJobAttempt({ plan, attempt });
+    executionIds.push(executionId);
+    try {
+      const result = await runTemplate(plan);
+      await bookkeeping.finishJobAttempt({
+        executionId,
+        status: 'completed',
+        result: result.result,
+        logs: result.logs,
+        ...(result.host ? { host: result.host } : {}),
+      });
+      outcome = { jobId: plan.jobId, status: 'completed', attempts: attempt, executionIds, summary: result.summary };
+    } catch (error) {
+      if (isCancellation(error)) {
+        // An operator cancelled the run: the attempt's row must not stay `running`.
+        await CancellationScope.nonCancellable(() =>
+          bookkeeping.finishJobAttempt({ executionId, status: 'failed', error: 'cancelled by an operator' }),
+        );
+        throw error;
+      }
+      const failure = describeFailure(error);
+      const lastAttempt = attempt >= plan.retryPolicy.max_attempts;
+      const status: Exclude<JobExecutionStatus, 'running' | 'completed'> =
+        failure.status === 'timeout' ? 'timeout' : failure.retryable && lastAttempt ? 'exhausted' : 'failed';
+      state.lastError = failure.message;
+      await bookkeeping.finishJobAttempt({ executionId, status, error: failure.message });
+      if (status === 'failed' && failure.retryable) {
+        state.status = 'waiting_to_retry';
+        await sleep(retryDelaySeconds(plan, attempt) * 1000);
+        continue;
+      }
+      outcome = {
+        jobId: plan.jobId,
+        status,
+        attempts: attempt,
+        executionIds,
+        summary: `${plan.name} ended ${status} after ${attempt} attempt(s)`,
+        error: failure.message,
+      };
+    }
+  }
+  state.status = outcome.status === 'skipped' ? 'skipped' : outcome.status;
+  await bookkeeping.settleJobRun({ plan, outcome });
+  return outcome;
+}
