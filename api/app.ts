@@ -13,6 +13,7 @@ import { authRoutes } from './routes/auth';
 import { documentRoutes } from './routes/documents';
 import { backupRoutes } from './routes/backups';
 import { schedulerRoutes } from './routes/scheduler';
+import { schedulerJobRoutes } from './routes/scheduler-jobs';
 import { healthRoutes } from './routes/health';
 import { userRoutes } from './routes/users';
 import { ErrorResponse } from './schemas/common';
@@ -31,6 +32,8 @@ export interface AppDeps {
   lifecycle: LifecycleSettings;
   logger: Logger;
   version: string;
+  /** Limits on admin-defined scheduled jobs (default 50 per creator, 10 creations a minute). */
+  scheduledJobs?: { maxJobsPerUser: number; createsPerMinute: number };
 }
 
 /** Builds the HTTP API. Handlers only translate HTTP to services, workflows and queries and back. */
@@ -75,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'documents', description: 'Controlled documents and their lifecycle' },
         { name: 'scheduler', description: 'System tasks, schedules and monitoring' },
         { name: 'backups', description: 'Backup runs and archives' },
+        { name: 'scheduler-jobs', description: 'Admin-defined scheduled jobs from templates' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
@@ -110,6 +114,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     lifecycle: deps.lifecycle,
   });
   await app.register(backupRoutes, { prefix: '/api/v1/backups', db: deps.database.db, temporal, authorize });
+  await app.register(schedulerJobRoutes, {
+    prefix: '/api/v1/scheduler-jobs',
+    db: deps.database.db,
+    temporal,
+    authorize,
+    maxJobsPerUser: deps.scheduledJobs?.maxJobsPerUser ?? 50,
+    createsPerMinute: deps.scheduledJobs?.createsPerMinute ?? 10,
+  });
   await app.register(schedulerRoutes, {
     prefix: '/api/v1/scheduler',
     db: deps.database.db,

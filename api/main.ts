@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     jwtSecret: await resolveJwtSecret(config),
     jwtTtlSeconds: config.jwtTtlSeconds,
     loginAttemptsPerMinute: config.loginAttemptsPerMinute,
+    scheduledJobs: { maxJobsPerUser: config.maxJobsPerUser, createsPerMinute: config.jobCreatesPerMinute },
     timezone: config.timezone,
     lifecycle: config.lifecycle,
     logger,

@@ -1,11 +1,14 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { and, count, desc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gte, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
 import { notificationDeliveryWorkflowId } from '../../common';
 import { schema } from '../../db';
 import type { SystemTaskDeps, TaskRequest } from './settings';
 
 const { notificationOutbox, users, documents, documentTransitions, reviewTasks, taskExecutions, systemHealthChecks } =
   schema;
+
+/** Emails a job composed itself (activities/jobs): no template here can render them. */
+const JOB_COMPOSED_KINDS = ['job_message', 'job_report'];
 
 /** Fresh rows belong to the delivery workflow their activity just started. */
 const SETTLING = '2 minutes';
@@ -37,6 +40,8 @@ export function createNotificationTasks({ database, temporal, dispatchNotificati
         .where(
           and(
             lt(notificationOutbox.createdAt, sql`now() - ${SETTLING}::interval`),
+            // A job's own message or report is rendered and sent only by its job (retried by the job's policy).
+            notInArray(notificationOutbox.kind, JOB_COMPOSED_KINDS),
             or(
               inArray(notificationOutbox.status, ['pending', 'failed']),
               and(

@@ -30,7 +30,12 @@ export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0,
  * only the health check ever tries.
  */
 export async function buildTestApi(
-  options: { temporalAddress?: string; namespace?: string; loginAttemptsPerMinute?: number } = {},
+  options: {
+    temporalAddress?: string;
+    namespace?: string;
+    loginAttemptsPerMinute?: number;
+    scheduledJobs?: { maxJobsPerUser: number; createsPerMinute: number };
+  } = {},
 ): Promise<TestApi> {
   const database = connectDatabase(testDatabaseUrl());
   const app = await buildApp({
@@ -43,6 +48,7 @@ export async function buildTestApi(
     timezone: 'UTC',
     lifecycle: DEFAULT_LIFECYCLE_SETTINGS,
     version: 'test',
+    scheduledJobs: options.scheduledJobs ?? { maxJobsPerUser: 1000, createsPerMinute: 1000 },
   });
   await app.ready();
 
