@@ -212,12 +212,50 @@ describe('database_cleanup', () => {
     expect(again.result).toMatchObject({ deleted_count: 0, batches: 0 });
   });
 
-  test('a table that does not exist yet fails without retries', async () => {
-    const failure = await failureOf(
-      run(activities().runDatabaseCleanup, { table: 'scheduler_job_executions', older_than_days: 30 }),
-    );
-    expect(failure).toMatchObject({ type: 'CleanupTableMissing', nonRetryable: true });
-    expect(failure.message).toContain('scheduler_job_executions does not exist');
+  test('cleans the history of scheduled jobs, keeping executions still running', async () => {
+    const [job] = await database.db
+      .insert(schema.schedulerJobs)
+      .values({
+        name: `cleanup-target-${randomUUID().slice(0, 8)}`,
+        templateType: 'webhook_trigger',
+        parameters: { url: 'https://hooks.example.com/x' },
+        timeoutSeconds: 60,
+        retryPolicy: { max_attempts: 1, initial_interval_seconds: 1, backoff_coefficient: 1 },
+        notifications: { on_failure: [], on_success: [] },
+        createdBy: 'test',
+      })
+      .returning();
+    const execution = (status: 'running' | 'completed' | 'exhausted', days: number) => ({
+      jobId: job!.id,
+      jobName: job!.name,
+      templateType: 'webhook_trigger',
+      status,
+      attempt: 1,
+      trigger: 'schedule' as const,
+      triggeredBy: 'schedule',
+      workflowId: `job-${job!.id}-${randomUUID()}`,
+      runId: randomUUID(),
+      startedAt: daysAgo(days),
+    });
+    await database.db
+      .insert(schema.schedulerJobExecutions)
+      .values([
+        execution('completed', 40),
+        execution('exhausted', 40),
+        execution('running', 40),
+        execution('completed', 2),
+      ]);
+    const done = await run(activities().runDatabaseCleanup, {
+      table: 'scheduler_job_executions',
+      older_than_days: 30,
+      conditions: [{ column: 'job_id', operator: 'eq', value: job!.id }],
+    });
+    expect(done.result).toMatchObject({ deleted_count: 2 });
+    const left = await database.db
+      .select({ status: schema.schedulerJobExecutions.status })
+      .from(schema.schedulerJobExecutions)
+      .where(eq(schema.schedulerJobExecutions.jobId, job!.id));
+    expect(left.map((row) => row.status).sort()).toEqual(['completed', 'running']);
   });
 
   test('parameters the template refuses fail without retries, naming the field', async () => {

@@ -1,5 +1,7 @@
 import { getTableColumns, getTableName, is, Table } from 'drizzle-orm';
 import { EMAIL_TEMPLATES } from '../activities/email/templates';
+import { JOB_OUTCOME_KIND } from '../activities/jobs';
+import { JOB_EXECUTION_STATUSES } from '../common';
 import {
   CLEANUP_TABLE_NAMES,
   CLEANUP_TABLES,
@@ -112,7 +114,10 @@ describe('the job template registry', () => {
   });
 
   test('the email template kinds are exactly the MJML templates the activities render', () => {
-    expect([...EMAIL_TEMPLATE_KINDS].sort()).toEqual(Object.keys(EMAIL_TEMPLATES).sort());
+    // Plus the job-outcome emails, which the job workflow sends and a job may not choose.
+    expect([...EMAIL_TEMPLATE_KINDS, ...Object.values(JOB_OUTCOME_KIND)].sort()).toEqual(
+      Object.keys(EMAIL_TEMPLATES).sort(),
+    );
   });
 
   test('the copied database enums still match the schema', () => {
@@ -120,6 +125,7 @@ describe('the job template registry', () => {
     expect(TASK_TRIGGERS).toEqual(schema.taskTrigger.enumValues);
     expect(NOTIFICATION_STATUSES).toEqual(schema.notificationStatus.enumValues);
     expect(HEALTH_STATUSES).toEqual(schema.healthStatus.enumValues);
+    expect(JOB_EXECUTION_STATUSES).toEqual(schema.jobExecutionStatus.enumValues);
   });
 
   test('the cleanup allow-list names real columns and never the regulated record', () => {
@@ -134,7 +140,7 @@ describe('the job template registry', () => {
     }
     for (const name of CLEANUP_TABLE_NAMES) {
       const columns = tables.get(name);
-      // scheduler_job_executions arrives with the scheduled-jobs migration; checked once it exists.
+      expect({ table: name, exists: columns !== undefined }).toEqual({ table: name, exists: true });
       if (!columns) continue;
       const rule = CLEANUP_TABLES[name];
       const named = [...rule.dateColumns, ...Object.keys(rule.columns), rule.onlyWhere?.column ?? rule.dateColumns[0]];

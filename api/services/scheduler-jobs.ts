@@ -98,12 +98,9 @@ type JobDefinition = Omit<
   'id' | 'status' | 'pauseNote' | 'version' | 'createdBy' | 'createdAt' | 'updatedBy' | 'updatedAt' | 'deletedAt'
 >;
 
-const fieldsOf = (prefix: string, errors: { field: string; message: string }[]) =>
-  errors.map((error) => ({
-    in: 'body',
-    field: error.field ? `${prefix}${error.field}` : prefix.replace(/\.$/, ''),
-    message: error.message,
-  }));
+/** Problems as the error body's details; parameter errors already name their `parameters.` path. */
+const asDetails = (errors: { field: string; message: string }[]) =>
+  errors.map((error) => ({ in: 'body', field: error.field, message: error.message }));
 
 /**
  * Everything about a definition that its JSON schema cannot check: the template's parameters, the
@@ -114,7 +111,7 @@ async function checkedDefinition(db: Database, body: CreateJobBody) {
   const templateType = body.template_type as JobTemplateId;
   const problems: { in: string; field: string; message: string }[] = [];
   const parameters = validateJobParameters(templateType, body.parameters ?? {});
-  if (!parameters.ok) problems.push(...fieldsOf('parameters.', parameters.errors));
+  if (!parameters.ok) problems.push(...asDetails(parameters.errors));
   const scheduleInput = {
     schedule: body.schedule ?? null,
     recurrence_type: (body.recurrence_type ?? null) as Parameters<typeof toScheduleSpec>[0]['recurrence_type'],
@@ -125,7 +122,7 @@ async function checkedDefinition(db: Database, body: CreateJobBody) {
   };
   const spec = toScheduleSpec(scheduleInput);
   const scheduleProblems: RecurrenceFieldError[] = spec.ok ? [] : spec.errors;
-  problems.push(...fieldsOf('', scheduleProblems));
+  problems.push(...asDetails(scheduleProblems));
   if (parameters.ok && templateType === 'backup') {
     const config = (parameters.value as { config: string }).config;
     const [found] = await db.select({ id: backupConfigs.id }).from(backupConfigs).where(eq(backupConfigs.name, config));
