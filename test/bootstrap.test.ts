@@ -51,6 +51,8 @@ test('migrations are idempotent: running them again changes nothing', async () =
     'documents',
     'notification_outbox',
     'review_tasks',
+    'scheduler_job_executions',
+    'scheduler_jobs',
     'system_health_checks',
     'task_executions',
     'users',
