@@ -401,3 +401,31 @@ test('worker start re-creates missing job schedules and deletes those of jobs th
     return gone && again.created.length === 0 ? true : undefined;
   });
 });
+
+test('run now is refused while a run is going (overlap skip), and not blocked by a row a terminated run left open', async () => {
+  const job = await createJob({ overlap: 'skip' });
+  // A run nobody works on (no worker polls this queue): open until terminated.
+  const stuck = await env.client.workflow.start('schedulerJob', {
+    taskQueue: `nobody-${randomUUID()}`,
+    workflowId: `job-${job.id}-stuck`,
+    args: [{ jobId: job.id, trigger: 'manual', triggeredBy: 'test' }],
+  });
+  await api.database.db.insert(schema.schedulerJobExecutions).values({
+    jobId: job.id,
+    jobName: job.name,
+    templateType: 'webhook_trigger',
+    attempt: 1,
+    trigger: 'manual',
+    triggeredBy: 'manual:test',
+    workflowId: stuck.workflowId,
+    runId: stuck.firstExecutionRunId,
+  });
+  const refused = await call('POST', `/${job.id}/run`, {});
+  expect(refused.statusCode).toBe(409);
+  expect(refused.json().error.code).toBe('job_running');
+
+  await stuck.terminate('operator gave up on it');
+  const started = await call('POST', `/${job.id}/run`, { dry_run: true });
+  expect(started.statusCode).toBe(202);
+  await env.client.workflow.getHandle(started.json().workflow_id).terminate('no worker in this test');
+});

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { and, count, desc, eq, ilike, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import {
   DEFAULT_JOB_RETRY_POLICY,
@@ -379,13 +379,28 @@ export async function setPaused(
   return describeJob(deps, id);
 }
 
-async function runInProgress(db: Database, jobId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ id: schedulerJobExecutions.id })
+/**
+ * Whether a run of the job is going: an execution row still `running` whose workflow is open. (A row
+ * of a run an operator terminated stays `running`; it must not block the job for ever.)
+ */
+async function runInProgress(deps: JobServiceDeps, jobId: string): Promise<boolean> {
+  const rows = await deps.db
+    .select({ workflowId: schedulerJobExecutions.workflowId, runId: schedulerJobExecutions.runId })
     .from(schedulerJobExecutions)
     .where(and(eq(schedulerJobExecutions.jobId, jobId), eq(schedulerJobExecutions.status, 'running')))
-    .limit(1);
-  return row !== undefined;
+    .limit(20);
+  for (const row of rows) {
+    const open = await deps.temporal.workflow
+      .getHandle(row.workflowId, row.runId)
+      .describe()
+      .then((description) => description.status.name === 'RUNNING')
+      .catch((error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      });
+    if (open) return true;
+  }
+  return false;
 }
 
 /**
@@ -398,7 +413,7 @@ export async function runJobNow(deps: JobServiceDeps, id: string, dryRun: boolea
     throw badRequest('dry_run_unsupported', `${job.templateType} jobs cannot run as a dry run`, { field: 'dry_run' });
   }
   if (job.overlap !== 'allow_all') {
-    const running = (await scheduleState(deps.temporal, id)).running > 0 || (await runInProgress(deps.db, id));
+    const running = (await scheduleState(deps.temporal, id)).running > 0 || (await runInProgress(deps, id));
     if (running) {
       throw conflict('job_running', `A run of ${job.name} is in progress and its overlap policy is ${job.overlap}`);
     }
