@@ -6,9 +6,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DatabaseHandle } from '../db';
 import type { LifecycleSettings } from '../common';
 import type { Logger } from '../lib/logger';
+import { outboundPolicyFromEnv, type OutboundPolicy } from '../lib/outbound-http';
 import { createLazyClient, createProbeConnection, type TemporalSettings } from '../lib/temporal';
 import { installErrorHandling } from './errors';
 import { installAuth } from './plugins/auth';
+import { installInputGuards, requestValidators } from './validation';
 import { authRoutes } from './routes/auth';
 import { documentRoutes } from './routes/documents';
 import { backupRoutes } from './routes/backups';
@@ -34,6 +36,8 @@ export interface AppDeps {
   version: string;
   /** Limits on admin-defined scheduled jobs (default 50 per creator, 10 creations a minute). */
   scheduledJobs?: { maxJobsPerUser: number; createsPerMinute: number };
+  /** Where webhook jobs may call (default: EDMS_WEBHOOK_ALLOWED_HOSTS / _ALLOW_PRIVATE of this process). */
+  outboundPolicy?: OutboundPolicy;
 }
 
 /** Builds the HTTP API. Handlers only translate HTTP to services, workflows and queries and back. */
@@ -41,10 +45,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; naming the base type keeps plugin types compatible.
     loggerInstance: deps.logger as FastifyBaseLogger,
-    ajv: {
-      // Unknown properties are an error (a typo must not be silently dropped), not removed.
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
-    },
+    // JSON bodies are never coerced; query strings and path parameters are (see ./validation).
+    schemaController: { compilersFactory: requestValidators() },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Lazy connections: the API starts, and reports Temporal as down, while Temporal is unreachable.
@@ -55,6 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
+  installInputGuards(app);
   app.addSchema(ErrorResponse);
   app.addSchema(User);
   app.addSchema(Document);
@@ -121,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     authorize,
     maxJobsPerUser: deps.scheduledJobs?.maxJobsPerUser ?? 50,
     createsPerMinute: deps.scheduledJobs?.createsPerMinute ?? 10,
+    outboundPolicy: deps.outboundPolicy ?? outboundPolicyFromEnv(),
   });
   await app.register(schedulerRoutes, {
     prefix: '/api/v1/scheduler',

@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, RouteOptions } from 'fastify';
+import { errorResponses } from './schemas/common';
 
 /** The one error body every endpoint answers with: `{error: {code, message, details?}}`. */
 export interface ErrorBody {
@@ -34,6 +35,7 @@ const CODE_BY_STATUS: Record<number, string> = {
   406: 'not_acceptable',
   409: 'conflict',
   413: 'payload_too_large',
+  414: 'uri_too_long',
   415: 'unsupported_media_type',
   429: 'rate_limited',
 };
@@ -57,8 +59,68 @@ function describeValidation(context: string | undefined, issues: ValidationIssue
   });
 }
 
-/** Installs the single error handler and the 404 handler. 5xx messages are logged, never shown. */
+/** A route's own codes for schema failures confined to one part of its body (`route.config`). */
+export interface ValidationConfig {
+  /** Top-level body field → error code, e.g. `{ recurrence_config: 'invalid_schedule' }`. */
+  validationCodes?: Record<string, string>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    validationCodes?: ValidationConfig['validationCodes'];
+  }
+}
+
+/**
+ * The code of a schema failure: the route's code for the field every problem is in (so a day 32 is
+ * `invalid_schedule` whether the schema or the recurrence rules catch it), else `validation_failed`.
+ */
+function validationCode(details: { field: string | null }[], config: ValidationConfig | undefined): string {
+  const codes = config?.validationCodes;
+  if (!codes) return 'validation_failed';
+  const found = new Set(details.map((detail) => codes[(detail.field ?? '').split('.')[0] ?? '']));
+  const [only] = [...found];
+  return found.size === 1 && only !== undefined ? only : 'validation_failed';
+}
+
+/**
+ * Declares in each route's OpenAPI responses the error statuses every route of its kind can answer,
+ * so clients and the docs never meet an undeclared status: 400 where the route validates input
+ * (body, query string or path), 401 and 403 where it needs a bearer token, 500 everywhere (a fault of
+ * the system itself, never of the input). Statuses a route declares itself are kept.
+ */
+function declareStandardErrors(route: RouteOptions): void {
+  if (route.url.startsWith('/docs')) return;
+  const schema = (route.schema ??= {});
+  const statuses = [500];
+  if (schema.body || schema.querystring || schema.params) statuses.push(400);
+  // A path parameter longer than Fastify's maxParamLength (100) is refused before routing.
+  if (schema.params) statuses.push(414);
+  if (schema.security) statuses.push(401, 403);
+  const declared = (schema.response ??= {}) as Record<string, unknown>;
+  for (const [status, response] of Object.entries(errorResponses(...statuses))) {
+    if (!(status in declared)) declared[status] = response;
+  }
+}
+
+/** `/api/v1/documents/:id/submit` as a pattern matching any concrete path of that route. */
+const routePattern = (url: string) =>
+  new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\?:[A-Za-z_][A-Za-z0-9_]*/g, '[^/]+')}/?$`);
+
+/**
+ * Installs the single error handler, the standard error responses of every route, and the handler of
+ * unknown routes: 405 with `Allow` when the path exists under other methods, otherwise 404. 5xx
+ * messages are logged, never shown.
+ */
 export function installErrorHandling(app: FastifyInstance): void {
+  const methodsByRoute = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  app.addHook('onRoute', (route) => {
+    declareStandardErrors(route);
+    const entry = methodsByRoute.get(route.url) ?? { pattern: routePattern(route.url), methods: new Set<string>() };
+    for (const method of [route.method].flat()) entry.methods.add(method);
+    methodsByRoute.set(route.url, entry);
+  });
+
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
       const body: ErrorBody = { error: { code: error.code, message: error.message } };
@@ -68,7 +130,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error.validation) {
       const details = describeValidation(error.validationContext, error.validation as ValidationIssue[]);
       const message = `Invalid request: ${details.map((d) => (d.field ? `${d.field} ${d.message}` : d.message)).join('; ')}`;
-      return reply.status(400).send({ error: { code: 'validation_failed', message, details } });
+      const code = validationCode(details, request.routeOptions.config as ValidationConfig | undefined);
+      return reply.status(400).send({ error: { code, message, details } });
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
@@ -81,8 +144,22 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply
+    const path = request.url.split('?')[0] ?? request.url;
+    const allowed = new Set<string>();
+    for (const { pattern, methods } of methodsByRoute.values()) {
+      if (pattern.test(path)) for (const method of methods) allowed.add(method);
+    }
+    if (allowed.size > 0) {
+      const allow = [...allowed].sort().join(', ');
+      return reply
+        .status(405)
+        .header('allow', allow)
+        .send({
+          error: { code: 'method_not_allowed', message: `${request.method} is not allowed here; use ${allow}` },
+        });
+    }
+    return reply
       .status(404)
-      .send({ error: { code: 'not_found', message: `Route ${request.method} ${request.url} not found` } });
+      .send({ error: { code: 'not_found', message: `Route ${request.method} ${path} not found` } });
   });
 }

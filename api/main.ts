@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     jwtTtlSeconds: config.jwtTtlSeconds,
     loginAttemptsPerMinute: config.loginAttemptsPerMinute,
     scheduledJobs: { maxJobsPerUser: config.maxJobsPerUser, createsPerMinute: config.jobCreatesPerMinute },
+    outboundPolicy: config.outboundPolicy,
     timezone: config.timezone,
     lifecycle: config.lifecycle,
     logger,

@@ -42,6 +42,11 @@ export const DEFAULT_JOB_RETRY_POLICY: JobRetryPolicy = {
 };
 /** Waiting longer than this between attempts would overrun the next run of most schedules. */
 export const MAX_JOB_RETRY_INTERVAL_SECONDS = 6 * 3600;
+/**
+ * The longest `interval_seconds` (366 days): a longer period reads better as a calendar recurrence,
+ * and Temporal refuses intervals past 10,000 years, which an unbounded integer would reach.
+ */
+export const MAX_JOB_INTERVAL_SECONDS = 366 * 24 * 3600;
 
 /** The Temporal Schedule of a job (a contract with runbooks: `temporal schedule trigger -s job-<id>`). */
 export const jobScheduleId = (jobId: string) => `job-${jobId}`;

@@ -14,3 +14,4 @@ export type {
 export * from './audit';
 export * from './errors';
 export * from './document-facts';
+export * from './backup-runs';

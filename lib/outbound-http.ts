@@ -295,6 +295,8 @@ export function checkUrl(url: string, policy: OutboundPolicy): URL {
     );
   }
   if (isIP(host)) refuseAddress(host, host, policy);
+  // `localhost` and its subdomains are loopback by definition (RFC 6761 §6.3), whatever a resolver says.
+  if (host === 'localhost' || host.endsWith('.localhost')) refuseAddress('127.0.0.1', host, policy);
   return parsed;
 }
 
@@ -347,6 +349,23 @@ export function checkOutboundRequest(request: OutboundRequest, policy: OutboundP
   checkTimeout(request.timeout_seconds, host);
   if (request.body !== undefined && JSON.stringify(request.body) === undefined) {
     throw new OutboundRequestRefused('invalid_request', host, 'body cannot be sent as JSON');
+  }
+  return url;
+}
+
+/**
+ * Everything the send would refuse before connecting, for a job being saved: the static checks, then
+ * what the hostname resolves to now. A name that does not resolve (yet) is not refused here, as DNS
+ * may be unreachable from the API; the run resolves and checks again at connect time anyway.
+ * @throws OutboundRequestRefused with the same code and message a run would fail with
+ */
+export async function checkOutboundTarget(request: OutboundRequest, policy: OutboundPolicy): Promise<URL> {
+  const url = checkOutboundRequest(request, policy);
+  const host = normalizeHostname(url.hostname);
+  try {
+    await resolveCheckedAddresses(host, policy);
+  } catch (error) {
+    if (error instanceof OutboundRequestRefused) throw error;
   }
   return url;
 }

@@ -13,7 +13,7 @@ import { schema } from '../db';
 import { syncJobSchedules } from '../lib/job-schedules';
 import { buildTestApi, type TestApi } from './helpers/api';
 import { TEST_ENV } from './helpers/resources';
-import { createDevServerEnv, withQueueWorkers } from './helpers/temporal';
+import { createDevServerEnv, TEST_JOB_SETTINGS, withQueueWorkers } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 
 const run = promisify(execFile);
@@ -27,7 +27,12 @@ let hookUrl: string;
 
 beforeAll(async () => {
   env = await createDevServerEnv();
-  api = await buildTestApi({ temporalAddress: env.address, namespace: 'edms' });
+  // Its webhook jobs call a loopback server, as TEST_JOB_SETTINGS lets the worker do.
+  api = await buildTestApi({
+    temporalAddress: env.address,
+    namespace: 'edms',
+    outboundPolicy: TEST_JOB_SETTINGS.outboundPolicy,
+  });
   admin = await api.as('admin');
   hooks = http.createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' });
@@ -339,6 +344,7 @@ test('quota per creator is a 409 and creating too fast a 429', async () => {
     temporalAddress: env.address,
     namespace: 'edms',
     scheduledJobs: { maxJobsPerUser: 2, createsPerMinute: 3 },
+    outboundPolicy: TEST_JOB_SETTINGS.outboundPolicy,
   });
   try {
     const owner = await limited.as('admin');

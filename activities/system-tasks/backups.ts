@@ -11,7 +11,7 @@ import {
   type BackupType,
   type SystemTaskInput,
 } from '../../common';
-import { recordAudit, schema, type BackupConfigRow } from '../../db';
+import { recordAudit, recordBackupRunStart, schema, type BackupConfigRow } from '../../db';
 import {
   checkPgDump,
   describeFile,
@@ -169,31 +169,17 @@ export function createBackupTasks({
       if (!config) {
         throw ApplicationFailure.nonRetryable(`no backup configuration ${input.configId}`, 'BackupConfigMissing');
       }
-      await db.transaction(async (tx) => {
-        const inserted = await tx
-          .insert(backupRuns)
-          .values({
-            id: input.backupRunId,
-            configId: config.id,
-            executionId: input.executionId ?? null,
-            backupType: config.backupType,
-            workflowId,
-            workflowRunId: runId,
-            triggeredBy: input.triggeredBy,
-            verifyMode: input.verifyMode ?? null,
-          })
-          .onConflictDoNothing({ target: backupRuns.id })
-          .returning({ id: backupRuns.id });
-        if (inserted.length === 0) return;
-        await recordAudit(tx, {
-          action: 'BACKUP_STARTED',
-          actor: input.triggeredBy,
-          entityType: 'backup',
-          entityId: input.backupRunId,
-          idempotencyKey: `backup-run:${input.backupRunId}:started`,
-          details: { config: config.name, backup_type: config.backupType, workflow_id: workflowId },
-        });
-      });
+      await db.transaction((tx) =>
+        recordBackupRunStart(tx, {
+          backupRunId: input.backupRunId,
+          config,
+          executionId: input.executionId,
+          workflowId,
+          workflowRunId: runId,
+          triggeredBy: input.triggeredBy,
+          verifyMode: input.verifyMode,
+        }),
+      );
       const { run } = await loadRun(input.backupRunId);
       return {
         backupRunId: run.id,

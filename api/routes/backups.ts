@@ -7,6 +7,7 @@ import { and, desc, eq, type SQL } from 'drizzle-orm';
 import { BACKUP_TYPES } from '../../common';
 import { schema, type BackupRunRow } from '../../db';
 import { notFound } from '../errors';
+import { isUuid } from '../validation';
 import { actingUser, type Authorize } from '../plugins/auth';
 import {
   BackupConfig,
@@ -205,11 +206,21 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (a
       schema: {
         ...common,
         summary: 'A restore: running, its report, or why it failed',
-        params: Type.Object({ restore_id: Type.String({ minLength: 1, maxLength: 100 }) }),
+        params: Type.Object({
+          restore_id: Type.String({
+            minLength: 1,
+            maxLength: 100,
+            description: 'The restore workflow run id (a UUID)',
+          }),
+        }),
         response: { 200: RestoreState, ...errorResponses(401, 403, 404) },
       },
     },
-    async (request) => restoreState(deps, request.params.restore_id),
+    async (request) => {
+      // Any other text names no restore: Temporal would refuse it as a malformed run id.
+      if (!isUuid(request.params.restore_id)) throw notFound(`No restore ${request.params.restore_id}`);
+      return restoreState(deps, request.params.restore_id);
+    },
   );
 
   const configCommon = { tags: ['backups'], security: bearerAuth };

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { ValidationConfig } from '../errors';
 import { actingUser, type Authorize } from '../plugins/auth';
 import { bearerAuth, errorResponses } from '../schemas/common';
 import {
@@ -45,6 +46,16 @@ export const schedulerJobRoutes: FastifyPluginAsyncTypebox<SchedulerJobRouteDeps
   const admin = deps.authorize('admin');
   const common = { tags: ['scheduler-jobs'], security: bearerAuth };
   const jobResponse = (...errors: number[]) => ({ 200: Type.Ref(Job), ...errorResponses(...errors) });
+  /** A definition's schema failures carry the codes its other checks use (see checkedDefinition). */
+  const definitionCodes: ValidationConfig['validationCodes'] = {
+    schedule: 'invalid_schedule',
+    recurrence_type: 'invalid_schedule',
+    recurrence_config: 'invalid_schedule',
+    timezone: 'invalid_schedule',
+    start_at: 'invalid_schedule',
+    end_at: 'invalid_schedule',
+    parameters: 'invalid_parameters',
+  };
 
   app.get(
     '/templates',
@@ -77,6 +88,7 @@ export const schedulerJobRoutes: FastifyPluginAsyncTypebox<SchedulerJobRouteDeps
     {
       onRequest: admin,
       config: {
+        validationCodes: definitionCodes,
         // Each job is a Temporal Schedule: a script gone wrong must not create thousands of them.
         rateLimit: {
           hook: 'preHandler',
@@ -133,6 +145,7 @@ export const schedulerJobRoutes: FastifyPluginAsyncTypebox<SchedulerJobRouteDeps
     '/:id',
     {
       onRequest: admin,
+      config: { validationCodes: definitionCodes },
       schema: {
         ...common,
         summary: 'Replace the job definition and update its schedule in place (409 on a stale version)',

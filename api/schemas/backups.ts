@@ -1,16 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { BACKUP_TYPES, BACKUP_VERIFY_MODES } from '../../common';
+import { MultiLineText, Nullable as NullableInput, SingleLineText } from './common';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
-
-/**
- * Nullable inputs as OpenAPI 3.0 `nullable` rather than a union with null: the API's ajv coerces
- * types, and in a union 0 or "" that fail the first branch would be coerced to null and accepted.
- */
-const nullableInteger = (options: { minimum: number; maximum: number; description: string }) =>
-  Type.Unsafe<number | null>({ type: 'integer', nullable: true, ...options });
-const nullableString = (options: { minLength?: number; maxLength: number; description?: string }) =>
-  Type.Unsafe<string | null>({ type: 'string', nullable: true, ...options });
 
 export const BackupRun = Type.Object(
   {
@@ -38,31 +30,38 @@ const configName = Type.String({
   pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
   description: 'Lowercase letters, digits and dashes; also names the backup workflow (backup-<name>)',
 });
-const keepLast = nullableInteger({
-  minimum: 1,
-  maximum: 1000,
-  description: 'Keep at most this many archives (the newest is always kept)',
-});
-const maxAgeDays = nullableInteger({
-  minimum: 1,
-  maximum: 36500,
-  description: 'Delete archives older than this many days (never the newest)',
-});
-const scheduleId = nullableString({
-  minLength: 1,
-  maxLength: 200,
-  description: 'The backup schedule that runs this configuration (backup-daily-full...), or null for on demand only',
-});
-const destination = nullableString({
-  minLength: 1,
-  maxLength: 500,
-  description: 'A directory relative to EDMS_BACKUP_DIR; null for backups/<type>',
-});
+const keepLast = NullableInput(
+  Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    description: 'Keep at most this many archives (the newest is always kept)',
+  }),
+  'no count limit (max_age_days must then be set)',
+);
+const maxAgeDays = NullableInput(
+  Type.Integer({
+    minimum: 1,
+    maximum: 36500,
+    description: 'Delete archives older than this many days (never the newest)',
+  }),
+  'no age limit (keep_last must then be set)',
+);
+const scheduleId = NullableInput(
+  SingleLineText({
+    maxLength: 200,
+    description: 'The backup schedule that runs this configuration (backup-daily-full...)',
+  }),
+  'on demand only',
+);
+const destination = NullableInput(
+  SingleLineText({ maxLength: 500, description: 'A directory relative to EDMS_BACKUP_DIR' }),
+  'backups/<type>',
+);
 const verifyMode = Type.String({
   enum: [...BACKUP_VERIFY_MODES],
   description: 'checksums: re-read the archive; restore: also restore it into a scratch database and compare',
 });
-const description = nullableString({ maxLength: 1000 });
+const description = NullableInput(MultiLineText({ maxLength: 1000 }), 'no description');
 
 export const BackupConfig = Type.Object(
   {
@@ -107,7 +106,7 @@ export type UpdateBackupConfigBody = Static<typeof UpdateBackupConfigBody>;
 export const StartBackupBody = Type.Object(
   {
     config: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 100, description: 'Configuration name or id (default on-demand-full)' }),
+      SingleLineText({ maxLength: 100, description: 'Configuration name or id (default on-demand-full)' }),
     ),
   },
   { additionalProperties: false },
@@ -125,7 +124,10 @@ export const StartedBackup = Type.Object({
 export const RestoreBody = Type.Object(
   {
     confirm: Type.Optional(
-      Type.String({ description: 'The backup id again: a real restore replaces the database and storage' }),
+      SingleLineText({
+        maxLength: 100,
+        description: 'The backup id again: a real restore replaces the database and storage',
+      }),
     ),
     dry_run: Type.Optional(Type.Boolean({ default: false, description: 'Verify and list what would be restored' })),
   },

@@ -1,4 +1,4 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 export const ErrorResponse = Type.Object(
   {
@@ -17,6 +17,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: 'Authenticated, but the role may not perform this action',
   404: 'No such resource',
   409: 'Conflicts with the current state; nothing was changed',
+  414: 'A path parameter is longer than 100 characters',
   429: 'Too many attempts; retry after the Retry-After header',
   503: 'A component is unavailable',
 };
@@ -30,3 +31,48 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
 
 /** Marks a route as needing `Authorization: Bearer <token>` in the OpenAPI document. */
 export const bearerAuth = [{ bearerAuth: [] }];
+
+/*
+ * Text the API accepts. Every text field holds printable Unicode only: no C0 or C1 control characters
+ * (a CR/LF in a title breaks every list and email subject it appears in) and no unpaired surrogates;
+ * only fields documented as multi-line also take tab, LF and CR. A required value is never blank:
+ * "" and "   " are refused rather than stored as if they said something. Patterns run with ajv's
+ * Unicode flag, in which a surrogate range matches unpaired surrogates only.
+ */
+const SINGLE_LINE_CHARS = '[^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]';
+const MULTI_LINE_CHARS = '[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]';
+const NOT_BLANK = '(?=[\\s\\S]*\\S)';
+
+/** The message a 400 gives for each text pattern, instead of the pattern itself. */
+export const TEXT_PATTERN_MESSAGES: Record<string, string> = {
+  [`^${NOT_BLANK}${SINGLE_LINE_CHARS}*$`]: 'must be single-line text, not blank, without control characters',
+  [`^${NOT_BLANK}${MULTI_LINE_CHARS}*$`]:
+    'must be text that is not blank, without control characters except tab and line breaks',
+};
+
+interface TextOptions {
+  maxLength: number;
+  minLength?: number;
+  description?: string;
+  examples?: string[];
+}
+
+/** Single-line, not blank, printable text: names, titles, subjects. */
+export const SingleLineText = (options: TextOptions) =>
+  Type.String({ minLength: 1, ...options, pattern: `^${NOT_BLANK}${SINGLE_LINE_CHARS}*$` });
+
+/** Text that may span lines (tab, LF, CR allowed), not blank and otherwise printable: comments, reasons. */
+export const MultiLineText = (options: TextOptions) =>
+  Type.String({ minLength: 1, ...options, pattern: `^${NOT_BLANK}${MULTI_LINE_CHARS}*$` });
+
+/**
+ * A field that may be sent as `null` to clear it: an OpenAPI 3.0 `nullable` schema, so the docs say it
+ * and `null` is the only non-`T` value accepted (bodies are never coerced). The description must say
+ * what `null` means.
+ */
+export const Nullable = <T extends TSchema>(schema: T, meaningOfNull: string) =>
+  Type.Unsafe<Static<T> | null>({
+    ...schema,
+    nullable: true,
+    description: [schema.description, `null: ${meaningOfNull}`].filter(Boolean).join('; '),
+  });

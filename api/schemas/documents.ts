@@ -1,12 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DOCUMENT_STATUSES } from '../../common';
+import { MultiLineText, SingleLineText } from './common';
 import { Username } from './users';
 
 export const Status = Type.Unsafe<(typeof DOCUMENT_STATUSES)[number]>({ type: 'string', enum: [...DOCUMENT_STATUSES] });
 
 const Instant = Type.String({ format: 'date-time', description: 'Exact ISO 8601 instant with offset' });
 const CalendarDate = Type.String({ format: 'date', description: 'Calendar date: midnight in EDMS_TIMEZONE' });
-const Comment = Type.String({ minLength: 1, maxLength: 4000 });
+const Comment = MultiLineText({ maxLength: 4000 });
+const Title = SingleLineText({ maxLength: 500 });
+const Description = MultiLineText({ maxLength: 10_000 });
 
 export const DocumentIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
@@ -43,9 +46,9 @@ export const Document = Type.Object(
 
 export const CreateDocumentBody = Type.Object(
   {
-    title: Type.String({ minLength: 1, maxLength: 500 }),
+    title: Title,
     document_number: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$' })),
-    description: Type.Optional(Type.String({ maxLength: 10_000 })),
+    description: Type.Optional(Description),
     reviewers: Type.Array(Username, { minItems: 1, uniqueItems: true, maxItems: 50 }),
     approvers: Type.Array(Username, { minItems: 1, uniqueItems: true, maxItems: 50 }),
   },
@@ -55,8 +58,8 @@ export type CreateDocumentBody = Static<typeof CreateDocumentBody>;
 
 export const NewVersionBody = Type.Object(
   {
-    title: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
-    description: Type.Optional(Type.String({ maxLength: 10_000 })),
+    title: Type.Optional(Title),
+    description: Type.Optional(Description),
     reviewers: Type.Optional(Type.Array(Username, { minItems: 1, uniqueItems: true, maxItems: 50 })),
     approvers: Type.Optional(Type.Array(Username, { minItems: 1, uniqueItems: true, maxItems: 50 })),
   },
@@ -64,11 +67,14 @@ export const NewVersionBody = Type.Object(
 );
 export type NewVersionBody = Static<typeof NewVersionBody>;
 
+/** Past this page a list is better narrowed by its filters; the bound keeps offsets within bigint. */
+const MAX_PAGE = 100_000;
+
 export const ListQuery = Type.Object(
   {
     status: Type.Optional(Status),
-    q: Type.Optional(Type.String({ maxLength: 200 })),
-    page: Type.Integer({ minimum: 1, default: 1 }),
+    q: Type.Optional(SingleLineText({ maxLength: 200, description: 'Words in the title or document number' })),
+    page: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1, description: `1 to ${MAX_PAGE}` }),
     page_size: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
   },
   { additionalProperties: false },

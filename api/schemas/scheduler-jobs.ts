@@ -5,15 +5,14 @@ import {
   JOB_EXECUTION_STATUSES,
   JOB_OVERLAP_POLICIES,
   JOB_STATUSES,
+  MAX_JOB_INTERVAL_SECONDS,
   MAX_JOB_RETRY_INTERVAL_SECONDS,
   MAX_JOB_TIMEOUT_SECONDS,
 } from '../../common';
 import { JOB_TEMPLATE_IDS } from '../../common/job-templates';
 import { RECURRENCE_TYPES } from '../../lib/job-recurrence';
+import { MultiLineText, Nullable as NullableInput, SingleLineText } from './common';
 
-/** Nullable inputs as OpenAPI `nullable` (a union with null would let ajv coerce "" or 0 to null). */
-const nullableString = (options: { minLength?: number; maxLength: number; description?: string }) =>
-  Type.Unsafe<string | null>({ type: 'string', nullable: true, ...options });
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const Emails = (description: string) =>
@@ -37,19 +36,31 @@ export const JobTemplate = Type.Object(
 
 const ScheduleForm = Type.Object(
   {
-    cron: Type.Optional(Type.String({ maxLength: 200, description: 'Five-field cron, e.g. "0 8,12,18 * * 1-5"' })),
-    interval_seconds: Type.Optional(Type.Integer({ description: 'Run every this many seconds (at least 60)' })),
+    cron: Type.Optional(SingleLineText({ maxLength: 200, description: 'Five-field cron, e.g. "0 8,12,18 * * 1-5"' })),
+    interval_seconds: Type.Optional(
+      Type.Integer({
+        minimum: 60,
+        maximum: MAX_JOB_INTERVAL_SECONDS,
+        description: `Run every this many seconds (60 to ${MAX_JOB_INTERVAL_SECONDS}, i.e. one minute to 366 days)`,
+      }),
+    ),
   },
   { additionalProperties: false, description: 'When it runs: a cron expression or a fixed interval' },
 );
 
 const RecurrenceConfig = Type.Object(
   {
-    time: Type.Optional(Type.String({ maxLength: 8, description: 'HH:MM, 24-hour, in the job timezone' })),
-    days: Type.Optional(Type.Array(Type.Integer(), { maxItems: 7, description: 'Weekly: 0 = Sunday … 6 = Saturday' })),
-    day_of_month: Type.Optional(Type.Integer({ description: 'Monthly: 1-31' })),
-    cron: Type.Optional(Type.String({ maxLength: 200, description: 'Custom: five-field cron' })),
-    run_at: Type.Optional(Type.String({ maxLength: 40, description: 'Once: ISO 8601 instant with Z or an offset' })),
+    time: Type.Optional(SingleLineText({ maxLength: 8, description: 'HH:MM, 24-hour, in the job timezone' })),
+    days: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 0, maximum: 7 }), {
+        minItems: 1,
+        maxItems: 7,
+        description: 'Weekly: 0 = Sunday … 6 = Saturday (7 is Sunday too)',
+      }),
+    ),
+    day_of_month: Type.Optional(Type.Integer({ minimum: 1, maximum: 31, description: 'Monthly: 1-31' })),
+    cron: Type.Optional(SingleLineText({ maxLength: 200, description: 'Custom: five-field cron' })),
+    run_at: Type.Optional(SingleLineText({ maxLength: 40, description: 'Once: ISO 8601 instant with Z or an offset' })),
   },
   { additionalProperties: false },
 );
@@ -81,8 +92,8 @@ const Notifications = Type.Object(
 
 /** What an admin defines; `PUT` sends it whole again with the `version` it was read at. */
 const jobDefinition = {
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  description: Type.Optional(nullableString({ maxLength: 2000 })),
+  name: SingleLineText({ maxLength: 200 }),
+  description: Type.Optional(NullableInput(MultiLineText({ maxLength: 2000 }), 'no description')),
   template_type: Type.String({ enum: [...JOB_TEMPLATE_IDS], description: 'GET /api/v1/scheduler-jobs/templates' }),
   parameters: Type.Record(Type.String(), Type.Unknown(), {
     default: {},
@@ -91,9 +102,13 @@ const jobDefinition = {
   schedule: Type.Optional(ScheduleForm),
   recurrence_type: Type.Optional(Type.String({ enum: [...RECURRENCE_TYPES] })),
   recurrence_config: Type.Optional(RecurrenceConfig),
-  timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone, default UTC' })),
-  start_at: Type.Optional(nullableString({ maxLength: 40, description: 'No run before this instant' })),
-  end_at: Type.Optional(nullableString({ maxLength: 40, description: 'No run after this instant' })),
+  timezone: Type.Optional(SingleLineText({ maxLength: 64, description: 'IANA zone, default UTC' })),
+  start_at: Type.Optional(
+    NullableInput(SingleLineText({ maxLength: 40, description: 'No run before this instant' }), 'no lower bound'),
+  ),
+  end_at: Type.Optional(
+    NullableInput(SingleLineText({ maxLength: 40, description: 'No run after this instant' }), 'no upper bound'),
+  ),
   timeout_seconds: Type.Integer({ minimum: 1, maximum: MAX_JOB_TIMEOUT_SECONDS, default: DEFAULT_JOB_TIMEOUT_SECONDS }),
   retry_policy: Type.Optional(RetryPolicy),
   overlap: Type.String({
@@ -110,7 +125,11 @@ export type CreateJobBody = Static<typeof CreateJobBody>;
 export const UpdateJobBody = Type.Object(
   {
     ...jobDefinition,
-    version: Type.Integer({ minimum: 1, description: 'The version the change is based on; 409 if it is stale' }),
+    version: Type.Integer({
+      minimum: 1,
+      maximum: 2_147_483_647,
+      description: 'The version the change is based on; 409 if it is stale',
+    }),
   },
   { additionalProperties: false },
 );
@@ -178,9 +197,9 @@ export const JobIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 export const ListJobsQuery = Type.Object({
   template: Type.Optional(Type.String({ enum: [...JOB_TEMPLATE_IDS] })),
   status: Type.Optional(Type.String({ enum: [...JOB_STATUSES] })),
-  search: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'In name and description' })),
+  search: Type.Optional(SingleLineText({ maxLength: 200, description: 'In name and description' })),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  offset: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0, description: '0 to 10,000,000' }),
 });
 export type ListJobsQuery = Static<typeof ListJobsQuery>;
 
@@ -190,7 +209,7 @@ export const ExecutionsQuery = Type.Object({
 });
 
 export const PauseBody = Type.Object(
-  { note: Type.Optional(Type.String({ maxLength: 500, description: 'Why, shown with the job and the schedule' })) },
+  { note: Type.Optional(MultiLineText({ maxLength: 500, description: 'Why, shown with the job and the schedule' })) },
   { additionalProperties: false },
 );
 

@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
+import { MultiLineText, SingleLineText } from './common';
 
 export const ManualTriggerBody = Type.Object(
   {
-    task_name: Type.String({ minLength: 1, description: 'A system task name, e.g. perform_system_health_check' }),
+    task_name: SingleLineText({ maxLength: 100, description: 'A system task name, e.g. perform_system_health_check' }),
     dry_run: Type.Optional(Type.Boolean({ default: false, description: 'Report what would change; change nothing' })),
     backup_type: Type.Optional(
       Type.String({ enum: ['full', 'export', 'archive'], description: 'For run_scheduled_backup (default full)' }),
@@ -33,7 +34,7 @@ export const ManualTriggerResult = Type.Object(
 export const ScheduleIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 
 export const ScheduleNoteBody = Type.Object(
-  { note: Type.Optional(Type.String({ maxLength: 1000, description: 'Why (kept on the schedule and audited)' })) },
+  { note: Type.Optional(MultiLineText({ maxLength: 1000, description: 'Why (kept on the schedule and audited)' })) },
   { additionalProperties: false },
 );
 

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { USER_ROLES } from '../../common';
+import { Nullable, SingleLineText } from './common';
 
 export const Username = Type.String({
   pattern: '^[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]$',
@@ -7,12 +8,16 @@ export const Username = Type.String({
   examples: ['j.smith'],
 });
 
-export const Password = Type.String({ minLength: 12, maxLength: 256, description: 'At least 12 characters' });
+export const Password = SingleLineText({
+  minLength: 12,
+  maxLength: 256,
+  description: 'At least 12 characters, not all blank, no control characters',
+});
 
 export const Role = Type.Unsafe<(typeof USER_ROLES)[number]>({ type: 'string', enum: [...USER_ROLES] });
 
 const Email = Type.String({ format: 'email', maxLength: 254 });
-const DisplayName = Type.String({ minLength: 1, maxLength: 200 });
+const DisplayName = SingleLineText({ maxLength: 200, description: 'The name shown to people' });
 
 export const User = Type.Object(
   {
@@ -46,10 +51,10 @@ export type CreateUserBody = Static<typeof CreateUserBody>;
 export const UpdateUserBody = Type.Object(
   {
     role: Type.Optional(Role),
-    manager: Type.Optional(Type.Union([Username, Type.Null()])),
+    manager: Type.Optional(Nullable(Username, 'no manager (escalations go to the admins)')),
     active: Type.Optional(Type.Boolean()),
     email: Type.Optional(Email),
-    display_name: Type.Optional(Type.Union([DisplayName, Type.Null()])),
+    display_name: Type.Optional(Nullable(DisplayName, 'no display name')),
     password: Type.Optional(Password),
   },
   { additionalProperties: false, minProperties: 1 },
@@ -59,7 +64,7 @@ export type UpdateUserBody = Static<typeof UpdateUserBody>;
 export const UsernameParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const LoginBody = Type.Object(
-  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }) },
+  { username: SingleLineText({ maxLength: 64 }), password: SingleLineText({ maxLength: 256 }) },
   { additionalProperties: false },
 );
 export type LoginBody = Static<typeof LoginBody>;

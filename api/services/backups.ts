@@ -15,7 +15,7 @@ import {
   type BackupInput,
   type RestoreInput,
 } from '../../common';
-import { recordAudit, schema, type BackupConfigRow, type Database } from '../../db';
+import { recordAudit, recordBackupRunStart, schema, type BackupConfigRow, type Database } from '../../db';
 import { destinationProblem } from '../../lib/backup-paths';
 import { SYSTEM_SCHEDULES } from '../../lib/schedules';
 import { ApiError, badRequest, conflict, notFound } from '../errors';
@@ -203,20 +203,36 @@ export async function startBackup(deps: BackupServiceDeps, reference: string | u
   }
   const input: BackupInput = { backupRunId: randomUUID(), configId: config.id, triggeredBy: actor };
   const workflowId = backupWorkflowId(config.name);
+  // The run is recorded in the transaction that starts its workflow, so the 202 names a run that
+  // GET /api/v1/backups/:id already finds; a refused start (one of this configuration runs) rolls
+  // the record back and answers 409. The workflow's first step finds the row and writes nothing.
   try {
-    const handle = await deps.temporal.workflow.start('backup', {
-      taskQueue: BACKUP_TASK_QUEUE,
-      workflowId,
-      args: [input],
+    return await deps.db.transaction(async (tx) => {
+      await recordBackupRunStart(tx, {
+        backupRunId: input.backupRunId,
+        config,
+        workflowId,
+        workflowRunId: null,
+        triggeredBy: actor,
+      });
+      const handle = await deps.temporal.workflow.start('backup', {
+        taskQueue: BACKUP_TASK_QUEUE,
+        workflowId,
+        args: [input],
+      });
+      await tx
+        .update(backupRuns)
+        .set({ workflowRunId: handle.firstExecutionRunId })
+        .where(eq(backupRuns.id, input.backupRunId));
+      return {
+        backup_id: input.backupRunId,
+        config: config.name,
+        backup_type: config.backupType,
+        status: 'running' as const,
+        workflow_id: workflowId,
+        run_id: handle.firstExecutionRunId,
+      };
     });
-    return {
-      backup_id: input.backupRunId,
-      config: config.name,
-      backup_type: config.backupType,
-      status: 'running' as const,
-      workflow_id: workflowId,
-      run_id: handle.firstExecutionRunId,
-    };
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     throw conflict('backup_in_progress', `A backup of ${config.name} is already running`, { workflow_id: workflowId });

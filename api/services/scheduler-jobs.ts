@@ -22,6 +22,12 @@ import {
   type SchedulerJobRow,
 } from '../../db';
 import { validateJobParameters } from '../../lib/job-parameters';
+import {
+  checkOutboundTarget,
+  OutboundRequestRefused,
+  type OutboundPolicy,
+  type OutboundRequest,
+} from '../../lib/outbound-http';
 import { toScheduleSpec, type RecurrenceFieldError } from '../../lib/job-recurrence';
 import { deleteJobSchedule, jobScheduleInput, jobScheduleOptions, upsertJobSchedule } from '../../lib/job-schedules';
 import { badRequest, conflict, notFound } from '../errors';
@@ -34,6 +40,8 @@ export interface JobServiceDeps {
   temporal: Client;
   /** At most this many jobs (not deleted) per creator. */
   maxJobsPerUser: number;
+  /** Where webhook jobs may call: checked when a job is saved, and again by every run. */
+  outboundPolicy: OutboundPolicy;
 }
 
 /** How many future runs a job's response lists. */
@@ -102,12 +110,23 @@ type JobDefinition = Omit<
 const asDetails = (errors: { field: string; message: string }[]) =>
   errors.map((error) => ({ in: 'body', field: error.field, message: error.message }));
 
+/** Why a run of this webhook would be refused before it connects, or null when it would not. */
+async function refusedWebhookTarget(request: OutboundRequest, policy: OutboundPolicy): Promise<string | null> {
+  try {
+    await checkOutboundTarget(request, policy);
+    return null;
+  } catch (error) {
+    if (error instanceof OutboundRequestRefused) return error.message;
+    throw error;
+  }
+}
+
 /**
  * Everything about a definition that its JSON schema cannot check: the template's parameters, the
  * recurrence (a real cron, a time that exists, a run_at in the future…), a backup job's configuration.
  * Every problem is reported at once, each with its field; nothing is saved unless all are fixed.
  */
-async function checkedDefinition(db: Database, body: CreateJobBody) {
+async function checkedDefinition({ db, outboundPolicy }: JobServiceDeps, body: CreateJobBody) {
   const templateType = body.template_type as JobTemplateId;
   const problems: { in: string; field: string; message: string }[] = [];
   const parameters = validateJobParameters(templateType, body.parameters ?? {});
@@ -128,6 +147,10 @@ async function checkedDefinition(db: Database, body: CreateJobBody) {
     const [found] = await db.select({ id: backupConfigs.id }).from(backupConfigs).where(eq(backupConfigs.name, config));
     if (!found)
       problems.push({ in: 'body', field: 'parameters.config', message: `no backup configuration named ${config}` });
+  }
+  if (parameters.ok && templateType === 'webhook_trigger') {
+    const target = await refusedWebhookTarget(parameters.value as OutboundRequest, outboundPolicy);
+    if (target) problems.push({ in: 'body', field: 'parameters.url', message: target });
   }
   if (!spec.ok || !parameters.ok || problems.length > 0) {
     const code =
@@ -214,7 +237,7 @@ export async function describeJob(deps: JobServiceDeps, id: string) {
 }
 
 export async function createJob(deps: JobServiceDeps, body: CreateJobBody, actor: string) {
-  const { definition, spec } = await checkedDefinition(deps.db, body);
+  const { definition, spec } = await checkedDefinition(deps, body);
   const id = randomUUID();
   await deps.db
     .transaction(async (tx) => {
@@ -254,7 +277,7 @@ export async function createJob(deps: JobServiceDeps, body: CreateJobBody, actor
  * current version: two admins editing the same job cannot silently overwrite each other.
  */
 export async function updateJob(deps: JobServiceDeps, id: string, body: UpdateJobBody, actor: string) {
-  const { definition, spec } = await checkedDefinition(deps.db, body);
+  const { definition, spec } = await checkedDefinition(deps, body);
   await deps.db
     .transaction(async (tx) => {
       const [current] = await tx.select().from(schedulerJobs).where(eq(schedulerJobs.id, id)).for('update');

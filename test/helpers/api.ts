@@ -6,6 +6,7 @@ import { buildApp } from '../../api/app';
 import { createUser } from '../../api/services/users';
 import type { UserRole } from '../../common';
 import { connectDatabase, type DatabaseHandle } from '../../db';
+import type { OutboundPolicy } from '../../lib/outbound-http';
 import { plainTemporalSettings } from '../../lib/temporal';
 import { testDatabaseUrl } from './resources';
 
@@ -35,6 +36,8 @@ export async function buildTestApi(
     namespace?: string;
     loginAttemptsPerMinute?: number;
     scheduledJobs?: { maxJobsPerUser: number; createsPerMinute: number };
+    /** Default: webhook jobs may call public addresses only, as in production. */
+    outboundPolicy?: OutboundPolicy;
   } = {},
 ): Promise<TestApi> {
   const database = connectDatabase(testDatabaseUrl());
@@ -49,6 +52,7 @@ export async function buildTestApi(
     lifecycle: DEFAULT_LIFECYCLE_SETTINGS,
     version: 'test',
     scheduledJobs: options.scheduledJobs ?? { maxJobsPerUser: 1000, createsPerMinute: 1000 },
+    outboundPolicy: options.outboundPolicy ?? { allowedHosts: [], allowPrivateNetworks: false },
   });
   await app.ready();
 

@@ -1,0 +1,122 @@
+import { AjvCompiler } from '@fastify/ajv-compiler';
+import type Ajv from 'ajv';
+import type { FastifyInstance } from 'fastify';
+import type { FastifySchemaControllerOptions } from 'fastify/types/schema';
+import { ApiError } from './errors';
+
+/**
+ * How requests are validated, in one place:
+ * - JSON bodies are taken exactly as sent: no type coercion (`0`, `""` or `false` never become `null`,
+ *   `[null]` never becomes `[0]`), unknown properties are an error, documented defaults fill gaps.
+ * - Query strings and path parameters arrive as text, so they are coerced to the documented type
+ *   (`?page=2` is the integer 2); their schemas carry the bounds.
+ * - Formats are stricter than JSON Schema's where the rest of the system is: a `date-time` must be an
+ *   instant JavaScript and PostgreSQL both read (RFC 3339 allows the leap second `23:59:60`, neither
+ *   does), and a `uuid` is the canonical 8-4-4-4-12 form PostgreSQL's uuid type takes.
+ * @see https://fastify.dev/docs/latest/Reference/Validation-and-Serialization/
+ */
+const BASE_AJV_OPTIONS = { removeAdditional: false, useDefaults: true, allErrors: true } as const;
+
+const RFC3339_INSTANT = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An RFC 3339 instant with an offset that names a real moment (no leap second, no 24:00, no Feb 30). */
+export function isInstant(value: string): boolean {
+  if (!RFC3339_INSTANT.test(value)) return false;
+  const [date, time] = [value.slice(0, 10), value.slice(11, 19)];
+  const [hour, minute, second] = time.split(':').map(Number) as [number, number, number];
+  if (hour > 23 || minute > 59 || second > 59) return false;
+  const parsed = new Date(`${date}T00:00:00Z`);
+  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== date) return false;
+  return Number.isFinite(Date.parse(value));
+}
+
+/** The canonical text form of a UUID, the only one PostgreSQL's uuid type and Temporal's run ids share. */
+export const isUuid = (value: string): boolean => CANONICAL_UUID.test(value);
+
+function addStrictFormats(ajv: Ajv): void {
+  ajv.addFormat('date-time', { type: 'string', validate: isInstant });
+  ajv.addFormat('uuid', { type: 'string', validate: isUuid });
+}
+
+interface RouteDefinition {
+  schema: unknown;
+  method: string;
+  url: string;
+  httpPart: string;
+}
+type RouteValidatorCompiler = (route: RouteDefinition) => unknown;
+type ExternalSchemas = Parameters<ReturnType<typeof AjvCompiler>>[0];
+
+/** Fastify's schema controller: one ajv for bodies (never coerces), one for query strings and params. */
+export function requestValidators(): NonNullable<FastifySchemaControllerOptions['compilersFactory']> {
+  const pool = AjvCompiler();
+  const buildValidator = (externalSchemas: ExternalSchemas) => {
+    const compilerFor = (coerceTypes: false | 'array') =>
+      pool(externalSchemas, {
+        customOptions: { ...BASE_AJV_OPTIONS, coerceTypes },
+        onCreate: addStrictFormats,
+      }) as unknown as RouteValidatorCompiler;
+    const body = compilerFor(false);
+    const text = compilerFor('array');
+    return (route: RouteDefinition) => (route.httpPart === 'body' ? body(route) : text(route));
+  };
+  return { buildValidator: buildValidator as never };
+}
+
+/**
+ * Characters no text field may hold anywhere in a request, typed or free-form (job parameters,
+ * JSON values): PostgreSQL stores neither NUL (text and jsonb refuse it) nor an unpaired UTF-16
+ * surrogate (not encodable as UTF-8), so letting one through would fail deep inside a write.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function findUnstorable(value: unknown, path: string[], depth = 0): string[] | null {
+  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : null;
+  if (depth > 32 || value === null || typeof value !== 'object') return null;
+  if (Buffer.isBuffer(value)) return null;
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+    if (UNSTORABLE.test(key)) return [...path, key];
+    const found = findUnstorable(inner, [...path, key], depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
+/**
+ * Refuses, before any schema or handler sees them, request values that no storage could keep (see
+ * UNSTORABLE), with the same 400 body as a schema failure, naming the field.
+ */
+export function installInputGuards(app: FastifyInstance): void {
+  const refuse = (part: string, field: string | null, message: string) =>
+    new ApiError(400, 'validation_failed', `Invalid request: ${field ?? part} ${message}`, [
+      { in: part, field, message },
+    ]);
+  app.addHook('preValidation', async (request) => {
+    const parts = [
+      ['body', request.body],
+      ['querystring', request.query],
+      ['params', request.params],
+    ] as const;
+    for (const [part, value] of parts) {
+      const path = findUnstorable(value, []);
+      if (path) {
+        const field = path.length > 0 ? path.join('.') : null;
+        throw refuse(part, field, 'must not contain NUL characters or unpaired UTF-16 surrogates');
+      }
+    }
+    // ajv coerces text like `1e400` to Infinity and then lets it pass `integer` and `maximum`.
+    for (const part of ['querystring', 'params'] as const) {
+      const schema = request.routeOptions.schema?.[part] as
+        { properties?: Record<string, { type?: unknown }> } | undefined;
+      const values = (part === 'params' ? request.params : request.query) as Record<string, unknown> | undefined;
+      for (const [name, value] of Object.entries(values ?? {})) {
+        const type = schema?.properties?.[name]?.type;
+        if ((type === 'integer' || type === 'number') && Math.abs(Number(value)) === Infinity) {
+          throw refuse(part, name, 'must be a finite number');
+        }
+      }
+    }
+  });
+}
