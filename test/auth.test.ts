@@ -260,6 +260,34 @@ describe('the login limit is shared by every API replica', () => {
     }
   });
 
+  test('simultaneous attempts on two replicas are each counted once: exactly the limit gets through', async () => {
+    const [first, second] = await Promise.all([
+      buildTestApi({ loginAttemptsPerMinute: 10 }),
+      buildTestApi({ loginAttemptsPerMinute: 10 }),
+    ]);
+    try {
+      const { username } = await first.createUser('viewer');
+      const attempts = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          (i % 2 ? first : second).app.inject({
+            method: 'POST',
+            url: '/api/v1/auth/login',
+            payload: { username, password: `guess-number-${i}` },
+          }),
+        ),
+      );
+      const statuses = attempts.map((response) => response.statusCode).sort();
+      expect(statuses).toEqual([...Array<number>(10).fill(401), ...Array<number>(14).fill(429)]);
+      const [counter] = await api.database.db
+        .select({ hits: schema.rateLimitCounters.hits })
+        .from(schema.rateLimitCounters)
+        .where(eq(schema.rateLimitCounters.key, `POST /api/v1/auth/login|127.0.0.1|${username}`));
+      expect(counter?.hits).toBe(24);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+
   test('when the window ends the count starts again, and counters of ended windows are pruned', async () => {
     const limited = await buildTestApi({ loginAttemptsPerMinute: 1 });
     try {
