@@ -10,6 +10,7 @@ import { outboundPolicyFromEnv, type OutboundPolicy } from '../lib/outbound-http
 import { createLazyClient, createProbeConnection, type TemporalSettings } from '../lib/temporal';
 import { installErrorHandling } from './errors';
 import { installAuth } from './plugins/auth';
+import { postgresRateLimitStore } from './plugins/rate-limit-store';
 import { installInputGuards, requestValidators } from './validation';
 import { authRoutes } from './routes/auth';
 import { documentRoutes } from './routes/documents';
@@ -62,8 +63,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addSchema(User);
   app.addSchema(Document);
 
-  // Off by default; routes opt in (login) through their `config.rateLimit`.
-  await app.register(fastifyRateLimit, { global: false });
+  // Off by default; routes opt in (login, job creation) through their `config.rateLimit`. Counted in
+  // PostgreSQL so that every replica behind a load balancer enforces one shared limit.
+  await app.register(fastifyRateLimit, { global: false, store: postgresRateLimitStore(deps.database.sql) });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -76,7 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       tags: [
         { name: 'system', description: 'Health' },
-        { name: 'auth', description: 'Login' },
+        { name: 'auth', description: 'Login and logout' },
         { name: 'users', description: 'Users and roles' },
         { name: 'documents', description: 'Controlled documents and their lifecycle' },
         { name: 'scheduler', description: 'System tasks, schedules and monitoring' },
@@ -106,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ttlSeconds: deps.jwtTtlSeconds,
     attemptsPerMinute: deps.loginAttemptsPerMinute,
     issueToken,
+    authorize,
   });
   await app.register(userRoutes, { prefix: '/api/v1/users', db: deps.database.db, authorize });
   await app.register(documentRoutes, {

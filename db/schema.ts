@@ -48,6 +48,13 @@ export const users = pgTable(
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     lastLoginAt: timestamp('last_login_at', { withTimezone: true }),
+    /**
+     * Every token carries the generation it was issued under and is refused once it differs. A
+     * password change, a deactivation, an admin's revoke-sessions and the user's logout add one, so
+     * every earlier token dies for good (reactivation leaves it alone). A counter, not a timestamp:
+     * a token issued in the same second as a revocation is still ordered before or after it.
+     */
+    sessionGeneration: integer('session_generation').notNull().default(0),
   },
   (t) => [uniqueIndex('users_username_key').on(t.username), index('users_role_idx').on(t.role)],
 );
@@ -439,3 +446,18 @@ export const schedulerJobExecutions = pgTable(
 );
 
 export type SchedulerJobExecutionRow = typeof schedulerJobExecutions.$inferSelect;
+
+/**
+ * Hit counters of rate-limited routes (login, job creation), shared by every API replica so a limit
+ * holds however requests are balanced. One row per key (route and client key) for its current
+ * window; windows are measured on the database clock, and rows of ended windows are pruned.
+ */
+export const rateLimitCounters = pgTable(
+  'rate_limit_counters',
+  {
+    key: text('key').primaryKey(),
+    hits: integer('hits').notNull(),
+    windowEndsAt: timestamp('window_ends_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('rate_limit_counters_window_ends_at_idx').on(t.windowEndsAt)],
+);

@@ -1,5 +1,6 @@
-import { createSigner } from 'fast-jwt';
-import { and, eq } from 'drizzle-orm';
+import { createDecoder, createSigner } from 'fast-jwt';
+import { randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
 import { schema } from '../db';
 import { buildTestApi, TEST_JWT_SECRET, uniqueName, type TestApi } from './helpers/api';
 
@@ -12,6 +13,32 @@ afterAll(() => api.close());
 
 const login = (username: string, password: string) =>
   api.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password } });
+
+/** The status and error message `GET /users/me` answers to a bearer header. */
+const whoAmI = async (authorization: string) => {
+  const response = await api.app.inject({ url: '/api/v1/users/me', headers: { authorization } });
+  return { status: response.statusCode, message: response.statusCode === 200 ? null : response.json().error.message };
+};
+const LIVE = { status: 200, message: null };
+const ENDED = {
+  status: 401,
+  message: 'This session has ended (sign-out, password change or deactivation); log in again',
+};
+
+const userRow = async (username: string) => {
+  const [row] = await api.database.db.select().from(schema.users).where(eq(schema.users.username, username));
+  if (!row) throw new Error(`no user ${username}`);
+  return row;
+};
+
+const auditActions = async (entityId: string) =>
+  (
+    await api.database.db
+      .select()
+      .from(schema.auditTrail)
+      .where(eq(schema.auditTrail.entityId, entityId))
+      .orderBy(schema.auditTrail.id)
+  ).map((entry) => ({ action: entry.action, actor: entry.actor, details: entry.details }));
 
 describe('login', () => {
   test('valid credentials return a bearer token with its lifetime', async () => {
@@ -72,8 +99,9 @@ describe('login', () => {
       for (let i = 0; i < 3; i++) expect((await attempt(username, 'guess-guess-guess')).statusCode).toBe(401);
       const blocked = await attempt(username, password);
       expect(blocked.statusCode).toBe(429);
-      expect(blocked.headers['retry-after']).toBeDefined();
-      expect(blocked.json().error.code).toBe('rate_limited');
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(55);
+      expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(60);
+      expect(blocked.json()).toEqual({ error: { code: 'rate_limited', message: expect.stringMatching(/retry in/) } });
       // Another account from the same address is not locked out by someone guessing this one.
       const other = await limited.createUser('viewer');
       expect((await attempt(other.username, other.password)).statusCode).toBe(200);
@@ -192,5 +220,262 @@ describe('bearer tokens on /api/v1', () => {
         secured: true,
       });
     }
+  });
+});
+
+describe('the login limit is shared by every API replica', () => {
+  test('two API instances on one database count the same attempts: the fourth is refused by either', async () => {
+    const [first, second] = await Promise.all([
+      buildTestApi({ loginAttemptsPerMinute: 3 }),
+      buildTestApi({ loginAttemptsPerMinute: 3 }),
+    ]);
+    try {
+      const { username, password } = await first.createUser('viewer');
+      const attempt = (replica: TestApi, pw: string) =>
+        replica.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password: pw } });
+      expect((await attempt(first, 'guess-one-guess')).statusCode).toBe(401);
+      expect((await attempt(second, 'guess-two-guess')).statusCode).toBe(401);
+      expect((await attempt(first, 'guess-three-guess')).statusCode).toBe(401);
+      // Each replica alone has seen at most two attempts; together they have seen three.
+      for (const replica of [second, first]) {
+        const blocked = await attempt(replica, password);
+        expect(blocked.statusCode).toBe(429);
+        expect(blocked.json()).toEqual({ error: { code: 'rate_limited', message: expect.any(String) } });
+      }
+      const [counter] = await api.database.db
+        .select()
+        .from(schema.rateLimitCounters)
+        .where(eq(schema.rateLimitCounters.key, `POST /api/v1/auth/login|127.0.0.1|${username}`));
+      expect(counter?.hits).toBe(5);
+      // The limit keys by address and username: another user behind the same address logs in.
+      const other = await second.createUser('viewer');
+      const otherLogin = await first.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: other.username, password: other.password },
+      });
+      expect(otherLogin.statusCode).toBe(200);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+
+  test('simultaneous attempts on two replicas are each counted once: exactly the limit gets through', async () => {
+    const [first, second] = await Promise.all([
+      buildTestApi({ loginAttemptsPerMinute: 10 }),
+      buildTestApi({ loginAttemptsPerMinute: 10 }),
+    ]);
+    try {
+      const { username } = await first.createUser('viewer');
+      const attempts = await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          (i % 2 ? first : second).app.inject({
+            method: 'POST',
+            url: '/api/v1/auth/login',
+            payload: { username, password: `guess-number-${i}` },
+          }),
+        ),
+      );
+      const statuses = attempts.map((response) => response.statusCode).sort();
+      expect(statuses).toEqual([...Array<number>(10).fill(401), ...Array<number>(14).fill(429)]);
+      const [counter] = await api.database.db
+        .select({ hits: schema.rateLimitCounters.hits })
+        .from(schema.rateLimitCounters)
+        .where(eq(schema.rateLimitCounters.key, `POST /api/v1/auth/login|127.0.0.1|${username}`));
+      expect(counter?.hits).toBe(24);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+
+  test('when the window ends the count starts again, and counters of ended windows are pruned', async () => {
+    const limited = await buildTestApi({ loginAttemptsPerMinute: 1 });
+    try {
+      const { username, password } = await limited.createUser('viewer');
+      const key = `POST /api/v1/auth/login|127.0.0.1|${username}`;
+      const stale = `POST /api/v1/auth/login|192.0.2.1|${uniqueName('gone')}`;
+      await api.database.db
+        .insert(schema.rateLimitCounters)
+        .values({ key: stale, hits: 7, windowEndsAt: new Date(Date.now() - 3_600_000) });
+      const attempt = () =>
+        limited.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password } });
+      expect((await attempt()).statusCode).toBe(200);
+      expect((await attempt()).statusCode).toBe(429);
+      // Move the window into the past, as a minute of waiting would.
+      await api.database.db.execute(
+        sql`update rate_limit_counters set window_ends_at = now() - interval '1 second' where key = ${key}`,
+      );
+      expect((await attempt()).statusCode).toBe(200);
+      const counters = await api.database.db
+        .select({ key: schema.rateLimitCounters.key, hits: schema.rateLimitCounters.hits })
+        .from(schema.rateLimitCounters)
+        .where(sql`${schema.rateLimitCounters.key} in (${key}, ${stale})`);
+      // This instance's first limited request pruned the stale counter.
+      expect(counters).toEqual([{ key, hits: 1 }]);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('a token dies with the credentials it was issued for', () => {
+  test('a password change ends the tokens issued before it; the new password logs in', async () => {
+    const admin = await api.as('admin');
+    const { username, password } = await api.createUser('author');
+    const t1 = await api.login(username, password);
+    expect(await whoAmI(t1.authorization)).toEqual(LIVE);
+    const changed = await api.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/users/${username}`,
+      headers: admin,
+      payload: { password: 'a brand new password' },
+    });
+    expect(changed.statusCode).toBe(200);
+    expect(await whoAmI(t1.authorization)).toEqual(ENDED);
+    expect((await login(username, password)).statusCode).toBe(401);
+    const t2 = await api.login(username, 'a brand new password');
+    expect(await whoAmI(t2.authorization)).toEqual(LIVE);
+    expect(await whoAmI(t1.authorization)).toEqual(ENDED);
+    const row = await userRow(username);
+    expect((await auditActions(row.id)).find((entry) => entry.action === 'USER_UPDATED')).toEqual({
+      action: 'USER_UPDATED',
+      actor: admin.username,
+      details: {
+        username,
+        changes: { password: { from: '[redacted]', to: '[redacted]' } },
+        sessions_ended: true,
+      },
+    });
+  });
+
+  test('a deactivation ends the tokens, and a reactivation does not revive them', async () => {
+    const admin = await api.as('admin');
+    const { username, password } = await api.createUser('reviewer');
+    const t1 = await api.login(username, password);
+    const t2 = await api.login(username, password);
+    const patch = (active: boolean) =>
+      api.app.inject({ method: 'PATCH', url: `/api/v1/users/${username}`, headers: admin, payload: { active } });
+    expect((await patch(false)).statusCode).toBe(200);
+    expect((await whoAmI(t2.authorization)).status).toBe(401);
+    expect((await patch(true)).statusCode).toBe(200);
+    expect(await whoAmI(t2.authorization)).toEqual(ENDED);
+    expect(await whoAmI(t1.authorization)).toEqual(ENDED);
+    // Reactivated, the user simply logs in again.
+    const t3 = await api.login(username, password);
+    expect(await whoAmI(t3.authorization)).toEqual(LIVE);
+  });
+
+  test("logout answers 204 and ends the caller's tokens, every one of them, audited once", async () => {
+    const { username, password } = await api.createUser('viewer');
+    const laptop = await api.login(username, password);
+    const phone = await api.login(username, password);
+    const logout = (authorization: string) =>
+      api.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { authorization } });
+    const response = await logout(laptop.authorization);
+    expect(response.statusCode).toBe(204);
+    expect(response.body).toBe('');
+    expect(await whoAmI(laptop.authorization)).toEqual(ENDED);
+    expect(await whoAmI(phone.authorization)).toEqual(ENDED);
+    // The ended token cannot log out again: nothing is ended or audited twice.
+    expect((await logout(laptop.authorization)).statusCode).toBe(401);
+    const again = await api.login(username, password);
+    expect(await whoAmI(again.authorization)).toEqual(LIVE);
+    const row = await userRow(username);
+    expect((await auditActions(row.id)).filter((entry) => entry.action === 'USER_LOGOUT')).toEqual([
+      { action: 'USER_LOGOUT', actor: username, details: {} },
+    ]);
+    expect(row.sessionGeneration).toBe(1);
+  });
+
+  test('logout accepts an empty JSON object as its body; a malformed one is a 400 that ends nothing', async () => {
+    const { username, password } = await api.createUser('viewer');
+    const { authorization } = await api.login(username, password);
+    const malformed = await api.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: { authorization, 'content-type': 'application/json' },
+      payload: '{"all": ',
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().error.code).toBe('bad_request');
+    expect(await whoAmI(authorization)).toEqual(LIVE);
+    const response = await api.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: { authorization },
+      payload: {},
+    });
+    expect(response.statusCode).toBe(204);
+    expect(await whoAmI(authorization)).toEqual(ENDED);
+  });
+
+  test('logout without a token is a 401 and ends nothing', async () => {
+    const response = await api.app.inject({ method: 'POST', url: '/api/v1/auth/logout' });
+    expect(response.statusCode).toBe(401);
+    expect(response.json().error.code).toBe('unauthorized');
+  });
+
+  test('tokens issued in the same second are told apart: the one from before a revocation dies, the one after lives', async () => {
+    const admin = await api.as('admin');
+    const { username } = await api.createUser('author');
+    const before = await userRow(username);
+    // Both tokens claim the very same issue instant; only the order against the revocation differs.
+    const issuedAt = Date.now();
+    const sign = (gen: number) =>
+      `Bearer ${createSigner({ key: TEST_JWT_SECRET, expiresIn: 600_000, clockTimestamp: issuedAt })({
+        sub: before.id,
+        username,
+        role: 'author',
+        gen,
+      })}`;
+    const issuedBefore = sign(before.sessionGeneration);
+    const revoked = await api.app.inject({
+      method: 'POST',
+      url: `/api/v1/users/${username}/revoke-sessions`,
+      headers: admin,
+    });
+    expect(revoked.statusCode).toBe(204);
+    const issuedAfter = sign((await userRow(username)).sessionGeneration);
+    expect(await whoAmI(issuedBefore)).toEqual(ENDED);
+    expect(await whoAmI(issuedAfter)).toEqual(LIVE);
+  });
+});
+
+describe('correctly signed tokens of the wrong shape', () => {
+  test('a subject that is not a user id, missing or mistyped claims: 401, never a 500', async () => {
+    const { username } = await api.createUser('admin');
+    const row = await userRow(username);
+    const good = { sub: row.id, username, role: 'admin', gen: row.sessionGeneration };
+    const without = (claim: keyof typeof good) =>
+      Object.fromEntries(Object.entries(good).filter(([name]) => name !== claim));
+    const shapes: Record<string, Record<string, unknown>> = {
+      'sub is not a uuid': { ...good, sub: 'not-a-uuid' },
+      'sub is a number': { ...good, sub: 42 },
+      'sub missing': without('sub'),
+      'gen missing': without('gen'),
+      'gen is a string': { ...good, gen: String(row.sessionGeneration) },
+      'gen is negative': { ...good, gen: -1 },
+      'gen is a fraction': { ...good, gen: 0.5 },
+      'username missing': without('username'),
+      'role is not a role': { ...good, role: 'superuser' },
+      'sub names nobody': { ...good, sub: randomUUID() },
+    };
+    const sign = createSigner({ key: TEST_JWT_SECRET, expiresIn: 600_000 });
+    // The well-formed token works, so each refusal below is about the claim that differs.
+    expect(await whoAmI(`Bearer ${sign(good)}`)).toEqual(LIVE);
+    for (const [shape, claims] of Object.entries(shapes)) {
+      const result = await whoAmI(`Bearer ${sign(claims)}`);
+      expect({ shape, status: result.status }).toEqual({ shape, status: 401 });
+    }
+    const notAUuid = await whoAmI(`Bearer ${sign({ ...good, sub: 'not-a-uuid' })}`);
+    expect(notAUuid.message).toBe('The access token is invalid');
+  });
+
+  test('a token without an expiry is refused even when correctly signed', async () => {
+    const { username } = await api.createUser('viewer');
+    const row = await userRow(username);
+    const forever = createSigner({ key: TEST_JWT_SECRET })({ sub: row.id, username, role: 'viewer', gen: 0 });
+    expect(createDecoder()(forever)).not.toHaveProperty('exp');
+    expect(await whoAmI(`Bearer ${forever}`)).toEqual({ status: 401, message: 'The access token is invalid' });
   });
 });

@@ -50,6 +50,7 @@ test('migrations are idempotent: running them again changes nothing', async () =
     'document_transitions',
     'documents',
     'notification_outbox',
+    'rate_limit_counters',
     'review_tasks',
     'scheduler_job_executions',
     'scheduler_jobs',

@@ -201,6 +201,70 @@ describe('admins manage users', () => {
   });
 });
 
+describe('admins sign a user out everywhere', () => {
+  const revoke = (username: string, headers: Record<string, string>) =>
+    api.app.inject({ method: 'POST', url: `/api/v1/users/${username}/revoke-sessions`, headers });
+  const meStatus = async (authorization: string) =>
+    (await api.app.inject({ url: '/api/v1/users/me', headers: { authorization } })).statusCode;
+
+  test('revoke-sessions answers 204, ends every token the user holds, is audited, and a new login works', async () => {
+    const { username, password } = await api.createUser('approver');
+    const first = await api.login(username, password);
+    const second = await api.login(username, password);
+    const response = await revoke(username, admin);
+    expect(response.statusCode).toBe(204);
+    expect(response.body).toBe('');
+    expect(await meStatus(first.authorization)).toBe(401);
+    expect(await meStatus(second.authorization)).toBe(401);
+    const fresh = await api.login(username, password);
+    expect(await meStatus(fresh.authorization)).toBe(200);
+    const [row] = await api.database.db.select().from(schema.users).where(eq(schema.users.username, username));
+    expect(row?.sessionGeneration).toBe(1);
+    const audit = await auditFor(row?.id ?? '');
+    expect(audit.map((entry) => entry.action)).toEqual([
+      'USER_CREATED',
+      'USER_LOGIN',
+      'USER_LOGIN',
+      'USER_SESSIONS_REVOKED',
+      'USER_LOGIN',
+    ]);
+    expect(audit[3]).toMatchObject({ actor: admin.username, entityType: 'user', details: { username } });
+  });
+
+  test('only admins may revoke sessions: 403 for every other role, and the tokens keep working', async () => {
+    const { username, password } = await api.createUser('author');
+    const target = await api.login(username, password);
+    for (const role of ['author', 'reviewer', 'approver', 'viewer'] as const) {
+      const caller = await api.as(role);
+      const response = await revoke(username, { authorization: caller.authorization });
+      expect(response.statusCode).toBe(403);
+      expect(response.json().error.code).toBe('forbidden');
+    }
+    expect(await meStatus(target.authorization)).toBe(200);
+    const [row] = await api.database.db.select().from(schema.users).where(eq(schema.users.username, username));
+    expect(row?.sessionGeneration).toBe(0);
+    expect((await auditFor(row?.id ?? '')).map((entry) => entry.action)).not.toContain('USER_SESSIONS_REVOKED');
+  });
+
+  test('revoking the sessions of an unknown user is a 404 and audits nothing', async () => {
+    const ghost = uniqueName('ghost');
+    const response = await revoke(ghost, admin);
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ error: { code: 'not_found', message: `User '${ghost}' not found` } });
+    const audited = await api.database.db
+      .select()
+      .from(schema.auditTrail)
+      .where(eq(schema.auditTrail.action, 'USER_SESSIONS_REVOKED'));
+    expect(audited.map((entry) => entry.details)).not.toContainEqual({ username: ghost });
+  });
+
+  test('an admin revoking their own sessions ends the very token they used', async () => {
+    const self = await api.as('admin');
+    expect((await revoke(self.username, { authorization: self.authorization })).statusCode).toBe(204);
+    expect(await meStatus(self.authorization)).toBe(401);
+  });
+});
+
 describe('the audit trail', () => {
   test('is append-only: updates, deletes and truncation are refused by the database', async () => {
     for (const statement of [
@@ -249,9 +313,11 @@ describe('errors share one body', () => {
       expect.arrayContaining([
         '/health',
         '/api/v1/auth/login',
+        '/api/v1/auth/logout',
         '/api/v1/users',
         '/api/v1/users/me',
         '/api/v1/users/{username}',
+        '/api/v1/users/{username}/revoke-sessions',
         '/api/v1/documents',
         '/api/v1/documents/{id}',
         '/api/v1/documents/{id}/history',
@@ -278,5 +344,13 @@ describe('errors share one body', () => {
       expect.arrayContaining(['username', 'password', 'role', 'email']),
     );
     expect(docs.paths['/api/v1/users'].post.responses).toHaveProperty('409');
+    expect(Object.keys(docs.paths['/api/v1/users/{username}/revoke-sessions'].post.responses).sort()).toEqual([
+      '204',
+      '400',
+      '401',
+      '403',
+      '404',
+    ]);
+    expect(Object.keys(docs.paths['/api/v1/auth/logout'].post.responses).sort()).toEqual(['204', '400', '401']);
   });
 });

@@ -1,19 +1,31 @@
 import fastifyJwt from '@fastify/jwt';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { UserRole } from '../../common';
+import { USER_ROLES, type UserRole } from '../../common';
 import type { Database, UserRow } from '../../db';
 import { forbidden, unauthorized } from '../errors';
 import { findUserById } from '../services/users';
 
-interface TokenClaims {
-  sub: string;
-  username: string;
-  role: UserRole;
-}
+/**
+ * What every token we issue carries. A correctly signed token whose claims have another shape (a
+ * subject that is not a user id, no session generation) was not issued by this version: it is
+ * refused like a forged one, never looked up.
+ */
+const TokenClaims = Type.Object({
+  sub: Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' }),
+  username: Type.String({ minLength: 1 }),
+  role: Type.Union(USER_ROLES.map((role) => Type.Literal(role))),
+  /** The user's session generation when the token was issued (see `users.session_generation`). */
+  gen: Type.Integer({ minimum: 0 }),
+  iat: Type.Number(),
+  exp: Type.Number(),
+});
+type TokenClaims = Static<typeof TokenClaims>;
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
-    payload: TokenClaims;
+    payload: Pick<TokenClaims, 'sub' | 'username' | 'role' | 'gen'>;
     user: TokenClaims;
   }
 }
@@ -36,14 +48,17 @@ export type IssueToken = (user: UserRow) => string;
 export type Authorize = (...roles: UserRole[]) => (request: FastifyRequest) => Promise<void>;
 
 /**
- * Bearer-token authentication. The token only names the user: role and `active` are read from the
- * database on each request, so a demotion or deactivation takes effect at once, not at expiry.
+ * Bearer-token authentication. The token only names the user and the session generation it was
+ * issued under: role, `active` and the current generation are read from the database on each
+ * request, so a demotion, a deactivation, a password change or a sign-out takes effect at once,
+ * not at expiry.
  */
 export function installAuth(app: FastifyInstance, options: AuthOptions) {
   app.register(fastifyJwt, { secret: options.secret, sign: { expiresIn: options.ttlSeconds } });
   app.decorateRequest('currentUser', null);
 
-  const issueToken: IssueToken = (user) => app.jwt.sign({ sub: user.id, username: user.username, role: user.role });
+  const issueToken: IssueToken = (user) =>
+    app.jwt.sign({ sub: user.id, username: user.username, role: user.role, gen: user.sessionGeneration });
 
   /**
    * An onRequest hook admitting any authenticated user, or only the given roles. It runs before the
@@ -52,9 +67,9 @@ export function installAuth(app: FastifyInstance, options: AuthOptions) {
   const authorize: Authorize =
     (...roles) =>
     async (request) => {
-      let claims: TokenClaims;
+      let claims: unknown;
       try {
-        claims = await request.jwtVerify<TokenClaims>();
+        claims = await request.jwtVerify<Record<string, unknown>>();
       } catch (error) {
         const code = (error as { code?: string }).code ?? '';
         throw unauthorized(
@@ -65,8 +80,12 @@ export function installAuth(app: FastifyInstance, options: AuthOptions) {
               : 'The access token is invalid',
         );
       }
+      if (!Value.Check(TokenClaims, claims)) throw unauthorized('The access token is invalid');
       const user = await findUserById(options.db, claims.sub);
       if (!user || !user.active) throw unauthorized('The account behind this token is no longer active');
+      if (user.sessionGeneration !== claims.gen) {
+        throw unauthorized('This session has ended (sign-out, password change or deactivation); log in again');
+      }
       if (roles.length > 0 && !roles.includes(user.role)) {
         throw forbidden(`This action requires one of the roles: ${roles.join(', ')}`);
       }

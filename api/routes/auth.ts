@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Database } from '../../db';
-import type { IssueToken } from '../plugins/auth';
+import { actingUser, type Authorize, type IssueToken } from '../plugins/auth';
 import { unauthorized } from '../errors';
-import { errorResponses } from '../schemas/common';
-import { LoginBody, TokenResponse } from '../schemas/users';
-import { authenticate } from '../services/users';
+import { bearerAuth, errorResponses } from '../schemas/common';
+import { LoginBody, NoContent, TokenResponse } from '../schemas/users';
+import { authenticate, logout } from '../services/users';
 
 export interface AuthRouteDeps {
   db: Database;
@@ -12,6 +12,7 @@ export interface AuthRouteDeps {
   /** Login attempts allowed per client address and username per minute. */
   attemptsPerMinute: number;
   issueToken: IssueToken;
+  authorize: Authorize;
 }
 
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteDeps> = async (app, deps) => {
@@ -40,6 +41,24 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteDeps> = async (app, 
       if (!result.ok) throw unauthorized('Invalid username or password');
       const accessToken = deps.issueToken(result.user);
       return { access_token: accessToken, token_type: 'Bearer' as const, expires_in: deps.ttlSeconds };
+    },
+  );
+
+  app.post(
+    '/logout',
+    {
+      onRequest: deps.authorize(),
+      schema: {
+        tags: ['auth'],
+        summary: "End the caller's sessions: this token and every other one issued to the caller before it",
+        description: 'Answers 204; the ended tokens answer 401 from then on. Logging in again gives a working token.',
+        security: bearerAuth,
+        response: { 204: NoContent, ...errorResponses(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      await logout(deps.db, actingUser(request), request.id);
+      return reply.status(204).send(null);
     },
   );
 };

@@ -3,8 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { Database } from '../../db';
 import { actingUser, type Authorize } from '../plugins/auth';
 import { bearerAuth, errorResponses } from '../schemas/common';
-import { CreateUserBody, UpdateUserBody, User, UsernameParams } from '../schemas/users';
-import { createUser, getUser, listUsers, updateUser } from '../services/users';
+import { CreateUserBody, NoContent, UpdateUserBody, User, UsernameParams } from '../schemas/users';
+import { createUser, getUser, listUsers, revokeSessions, updateUser } from '../services/users';
 
 export interface UserRouteDeps {
   db: Database;
@@ -89,5 +89,26 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRouteDeps> = async (app, 
       },
     },
     async (request) => updateUser(db, request.params.username, request.body, actor(request)),
+  );
+
+  app.post(
+    '/:username/revoke-sessions',
+    {
+      onRequest: authorize('admin'),
+      schema: {
+        tags: ['users'],
+        summary: 'Sign the user out everywhere: every token issued to them so far stops working (admin, audited)',
+        description:
+          'Answers 204. The user can log in again at once; only tokens issued before this call are refused (401). ' +
+          'An admin revoking their own sessions ends the token of this very request too.',
+        security: bearerAuth,
+        params: UsernameParams,
+        response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      await revokeSessions(db, request.params.username, actor(request));
+      return reply.status(204).send(null);
+    },
   );
 };

@@ -74,3 +74,6 @@ export const TokenResponse = Type.Object({
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer({ description: 'Seconds until the token expires' }),
 });
+
+/** The answer of acts that end sessions (logout, revoke-sessions): 204 and no body. */
+export const NoContent = Type.Null({ description: 'Done; no body' });

@@ -154,6 +154,9 @@ export async function updateUser(
         : await resolveManagerId(db, changes.manager, username);
   const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password);
 
+  // A new password or a deactivation ends every token issued before it (reactivation revives none).
+  const endsSessions = passwordHash !== undefined || changes.active === false;
+
   await db.transaction(async (tx) => {
     // Serialise admin changes so that two concurrent demotions cannot both pass the last-admin check.
     await tx.execute(sql`select pg_advisory_xact_lock(7233002)`);
@@ -178,6 +181,7 @@ export async function updateUser(
         email: changes.email,
         displayName: changes.display_name,
         passwordHash,
+        sessionGeneration: endsSessions ? sql`${users.sessionGeneration} + 1` : undefined,
         updatedAt: new Date(),
       })
       .where(eq(users.username, username));
@@ -194,10 +198,60 @@ export async function updateUser(
       entityType: 'user',
       entityId: before.id,
       requestId: actor.requestId,
-      details: { username, changes: fieldChanges },
+      details: endsSessions
+        ? { username, changes: fieldChanges, sessions_ended: true }
+        : { username, changes: fieldChanges },
     });
   });
   return getUser(db, username);
+}
+
+/**
+ * An admin's "sign out everywhere": every token the user holds stops working at once, whoever
+ * holds it; the user can log in again. Audited as `USER_SESSIONS_REVOKED`.
+ * @throws ApiError 404 for an unknown username
+ */
+export async function revokeSessions(db: Database, username: string, actor: Actor): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [revoked] = await tx
+      .update(users)
+      .set({ sessionGeneration: sql`${users.sessionGeneration} + 1` })
+      .where(eq(users.username, username))
+      .returning({ id: users.id });
+    if (!revoked) throw notFound(`User '${username}' not found`);
+    await recordAudit(tx, {
+      action: 'USER_SESSIONS_REVOKED',
+      actor: actor.username,
+      entityType: 'user',
+      entityId: revoked.id,
+      requestId: actor.requestId,
+      details: { username },
+    });
+  });
+}
+
+/**
+ * The user's own logout: ends the presented token and every other one issued to the user before it
+ * (a bearer token cannot be recalled one by one). Conditional on the generation the token carried,
+ * so a repeated logout with the same token, or one racing a revocation, ends nothing twice and is
+ * audited (`USER_LOGOUT`) once.
+ */
+export async function logout(db: Database, user: UserRow, requestId?: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const [ended] = await tx
+      .update(users)
+      .set({ sessionGeneration: sql`${users.sessionGeneration} + 1` })
+      .where(and(eq(users.id, user.id), eq(users.sessionGeneration, user.sessionGeneration)))
+      .returning({ id: users.id });
+    if (!ended) return;
+    await recordAudit(tx, {
+      action: 'USER_LOGOUT',
+      actor: user.username,
+      entityType: 'user',
+      entityId: user.id,
+      requestId,
+    });
+  });
 }
 
 export type LoginResult = { ok: true; user: UserRow } | { ok: false };
