@@ -159,7 +159,8 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
       heartbeat: options.heartbeat,
       params: {
         actor: options.actor,
-        backup_id: options.backupId ?? null,
+        // The CLI is given a file: the manifest names the run it came from.
+        backup_id: options.backupId ?? (typeof manifest.backup_run_id === 'string' ? manifest.backup_run_id : null),
         idempotency_key: options.idempotencyKey ?? null,
         archive: {
           path: archive,

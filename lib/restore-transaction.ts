@@ -72,6 +72,8 @@ const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
 function beforeRestore(params: RestoreTransactionParams): string {
   return `
 BEGIN;
+-- Object names in the report come out schema-qualified, as pg_restore's own script sets it.
+SET LOCAL search_path = '';
 CREATE TEMP TABLE edms_restore_params ON COMMIT DROP AS SELECT ${literal(JSON.stringify(params))}::jsonb AS params;
 CREATE TEMP TABLE edms_kept_audit (row jsonb) ON COMMIT DROP;
 CREATE TEMP TABLE edms_kept_runs (row jsonb) ON COMMIT DROP;
