@@ -6,7 +6,10 @@ import { runMain } from '../lib/process';
 
 /**
  * `npm run restore -- <archive> [--dry-run]`: restores a backup archive into DATABASE_URL and
- * EDMS_STORAGE_DIR. Stop the API and workers first; the restore replaces what they are using.
+ * EDMS_STORAGE_DIR, keeping the audit trail and the backup catalogue (archives under EDMS_BACKUP_DIR
+ * stay listed). `--dry-run` runs the same restore and rolls it back: it fails where the real one
+ * would and prints what it would keep. Stop the API and workers first; the restore replaces what
+ * they are using.
  */
 runMain(async () => {
   const { positionals, values } = parseArgs({
@@ -24,6 +27,7 @@ runMain(async () => {
     databaseUrl: requireDatabaseUrl(config),
     storageDir: config.storageDir,
     pgBinDir: config.pgBinDir,
+    backupDir: config.backupDir,
     actor: `cli:${os.userInfo().username}`,
     dryRun: values['dry-run'],
   });

@@ -157,6 +157,84 @@ test('a restore needs the backup id as confirmation; a dry run checks and lists;
   expect((await call('GET', '/api/v1/backups/restores/no-such-run')).statusCode).toBe(404);
 });
 
+test('a restore through the API succeeds although a role granted in the backup was dropped since; its dry run says so first and changes nothing', async () => {
+  const reader = `edms_api_reader_${Date.now()}`;
+  await api.database.sql.unsafe(`create role "${reader}"`);
+  await api.database.sql.unsafe(`grant select on documents to "${reader}"`);
+  const { backup_id: backupId } = await inWorker(() => backUpNow());
+  const [archived] = await api.database.db.select().from(schema.backupRuns).where(eq(schema.backupRuns.id, backupId));
+  await api.database.sql.unsafe(`revoke all on documents from "${reader}"`);
+  await api.database.sql.unsafe(`drop role "${reader}"`);
+
+  const targetName = `edms_api_roles_${Date.now()}`;
+  const maintenance = postgres(testDatabaseUrl(), { max: 1, onnotice: () => undefined });
+  await maintenance.unsafe(`create database "${targetName}"`);
+  const target = new URL(testDatabaseUrl());
+  target.pathname = `/${targetName}`;
+  const restored = postgres(target.toString(), { max: 1, onnotice: () => undefined });
+  const storage = await mkdtemp(path.join(os.tmpdir(), 'edms-api-roles-'));
+  try {
+    await inWorker(
+      async () => {
+        const dry = await call('POST', `/api/v1/backups/${backupId}/restore`, { dry_run: true });
+        expect(dry.statusCode).toBe(200);
+        expect(dry.json()).toMatchObject({
+          status: 'completed',
+          report: {
+            dry_run: true,
+            mismatched_tables: [],
+            restore_options: expect.arrayContaining(['--no-owner', '--no-privileges']),
+            point: { backup_id: backupId, highest_audit_id: expect.any(Number) },
+            superseded: { audit_entries: 0, backup_runs_brought_back: [] },
+            extra_objects: [],
+            audit_entry_id: null,
+          },
+        });
+        const [{ tables } = { tables: -1 }] = await restored<{ tables: number }[]>`
+          select count(*)::int as tables from information_schema.tables where table_schema = 'public'`;
+        expect(tables).toBe(0);
+
+        const started = await call('POST', `/api/v1/backups/${backupId}/restore`, { confirm: backupId });
+        expect(started.statusCode).toBe(202);
+        const done = await waitFor<{ status: string; report: Record<string, unknown> }>(async () => {
+          const state = await call('GET', `/api/v1/backups/restores/${started.json().restore_id}`);
+          return state.json().status === 'running' ? undefined : state.json();
+        }, 60_000);
+        expect(done).toMatchObject({
+          status: 'completed',
+          report: {
+            dry_run: false,
+            mismatched_tables: [],
+            point: dry.json().report.point,
+            audit_entry_id: expect.any(Number),
+          },
+        });
+        const [acl] = await restored<{ acl: string | null }[]>`
+          select relacl::text as acl from pg_class where oid = 'public.documents'::regclass`;
+        expect(acl).toEqual({ acl: null });
+        const [entry] = await restored<{ id: number; actor: string; entity_id: string; details: { point: object } }[]>`
+          select id::int as id, actor, entity_id, details from audit_trail where action = 'BACKUP_RESTORED'`;
+        expect(entry).toMatchObject({
+          id: done.report.audit_entry_id,
+          actor: admin.username,
+          entity_id: backupId,
+          details: { point: dry.json().report.point },
+        });
+        // The dump saw its own run still running; restored, the run shows the success it was.
+        const [run] = await restored<{ status: string; path: string; sha256: string }[]>`
+          select status, path, sha256 from backup_runs where id = ${backupId}`;
+        expect(run).toEqual({ status: 'succeeded', path: archived!.path, sha256: archived!.sha256 });
+      },
+      { databaseUrl: target.toString(), storageDir: storage },
+    );
+  } finally {
+    await restored.end();
+    await maintenance.unsafe(`drop database if exists "${targetName}" with (force)`);
+    await maintenance.end();
+    await rm(storage, { recursive: true, force: true });
+  }
+});
+
 test('admins list, create, edit, disable and enable backup configurations; bad ones are refused with the field', async () => {
   const listed = await call('GET', '/api/v1/backups/configs');
   expect(listed.statusCode).toBe(200);

@@ -14,8 +14,9 @@ export function createBackupRestoreTasks(deps: Pick<SystemTaskDeps, 'database' |
 
   return {
     /**
-     * Checks the archive, then (unless a dry run) restores it: see lib/backup-restore.ts. Refuses a
-     * run that failed or whose archive retention removed, naming why.
+     * Restores the run's archive (a dry run: the same restore, rolled back) keeping the audit trail
+     * and the backup catalogue: see lib/backup-restore.ts. Refuses a run that failed or whose
+     * archive retention removed, naming why.
      */
     async restoreFromBackup({ backupRunId, dryRun, requestedBy }: RestoreInput): Promise<RestoreReport> {
       const [run] = await db.select().from(schema.backupRuns).where(eq(schema.backupRuns.id, backupRunId));
@@ -29,20 +30,21 @@ export function createBackupRestoreTasks(deps: Pick<SystemTaskDeps, 'database' |
       if (run.deletedAt || !(await stat(run.path).catch(() => undefined))) {
         throw ApplicationFailure.nonRetryable(`backup ${backupRunId} has no archive at ${run.path}`, 'NoArchive');
       }
-      const heartbeat = setInterval(() => Context.current().heartbeat(), 5000);
-      try {
-        return await restoreArchive({
-          archive: run.path,
-          databaseUrl: settings.databaseUrl,
-          storageDir: settings.storageDir,
-          pgBinDir: settings.pgBinDir,
-          actor: requestedBy,
-          backupId: backupRunId,
-          dryRun,
-        });
-      } finally {
-        clearInterval(heartbeat);
-      }
+      const context = Context.current();
+      const execution = context.info.workflowExecution;
+      return restoreArchive({
+        archive: run.path,
+        databaseUrl: settings.databaseUrl,
+        storageDir: settings.storageDir,
+        pgBinDir: settings.pgBinDir,
+        backupDir: settings.backupDir,
+        actor: requestedBy,
+        backupId: backupRunId,
+        // A retry after the commit restores again; the restore is still one audited event.
+        idempotencyKey: execution && `restore:${execution.workflowId}:${execution.runId}`,
+        dryRun,
+        heartbeat: () => context.heartbeat(),
+      });
     },
 
     /**

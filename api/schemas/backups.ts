@@ -141,7 +141,12 @@ export const RestoreState = Type.Object({
   dry_run: Type.Boolean(),
   status: Type.String({ enum: ['running', 'completed', 'failed'] }),
   requested_by: Type.Union([Type.String(), Type.Null()]),
-  report: Type.Unknown({ description: 'Rows per table expected and restored, storage entries, verification' }),
+  report: Type.Unknown({
+    description:
+      'Rows per table expected and restored, storage entries, verification, restore_options, the point returned to ' +
+      '(backup_id, backup_timestamp, highest_audit_id), what was superseded and kept (audit entries re-appended, ' +
+      'backup runs brought back or updated, archives catalogued), extra_objects left alone, audit_entry_id',
+  }),
   error: Type.Union([Type.String(), Type.Null()]),
 });
 
