@@ -77,8 +77,13 @@ SET LOCAL search_path = '';
 CREATE TEMP TABLE edms_restore_params ON COMMIT DROP AS SELECT ${literal(JSON.stringify(params))}::jsonb AS params;
 CREATE TEMP TABLE edms_kept_audit (row jsonb) ON COMMIT DROP;
 CREATE TEMP TABLE edms_kept_runs (row jsonb) ON COMMIT DROP;
+CREATE TEMP TABLE edms_session_generation (highest integer) ON COMMIT DROP;
 DO $edms$
 BEGIN
+  IF EXISTS (SELECT 1 FROM information_schema.columns
+             WHERE table_schema = 'public' AND table_name = 'users' AND column_name = 'session_generation') THEN
+    INSERT INTO pg_temp.edms_session_generation SELECT coalesce(max(session_generation), 0) FROM public.users;
+  END IF;
   IF to_regclass('public.audit_trail') IS NOT NULL THEN
     LOCK TABLE public.audit_trail IN EXCLUSIVE MODE;
     INSERT INTO pg_temp.edms_kept_audit SELECT to_jsonb(a) FROM public.audit_trail a;
@@ -109,7 +114,7 @@ CREATE TEMP TABLE edms_objects_before ON COMMIT DROP AS
  * back), the audit entries the archive does not have re-appended with their own ids and times,
  * every run of the catalogue brought back as it is now, archives on disk that no run lists added,
  * the archive's own run shown as the success it was, the identity sequence moved past every id,
- * and the restore itself audited with the point it returned to and what it superseded.
+ * every session from before the restore ended, and the restore itself audited with the point it returned to and what it superseded.
  */
 const AFTER_RESTORE = `
 CREATE TEMP TABLE edms_restore_summary (summary jsonb) ON COMMIT DROP;
@@ -131,6 +136,7 @@ DECLARE
   extras jsonb;
   summary jsonb;
   restored_audit bigint;
+  session_floor integer;
 BEGIN
   FOR entry IN SELECT key, value::bigint AS expected FROM jsonb_each_text(params->'row_counts') LOOP
     IF to_regclass(format('public.%I', entry.key)) IS NULL THEN
@@ -218,6 +224,21 @@ BEGIN
 
   PERFORM setval(pg_get_serial_sequence('public.audit_trail', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM public.audit_trail), false);
 
+  -- The restored users carry the session generations of the backup point, which tokens ended since
+  -- (a password change, a logout) would match again: every user moves past every generation ever
+  -- issued, so each token from before the restore ends and everyone logs in again.
+  IF EXISTS (SELECT 1 FROM information_schema.columns
+             WHERE table_schema = 'public' AND table_name = 'users' AND column_name = 'session_generation') THEN
+    -- Earlier restores record the generation they moved to: users a restore dropped and this one
+    -- brings back may hold tokens of generations no longer in any table.
+    session_floor := 1 + greatest(
+      (SELECT coalesce(max(highest), 0) FROM pg_temp.edms_session_generation),
+      (SELECT coalesce(max(u.session_generation), 0) FROM public.users u),
+      (SELECT coalesce(max((a.details->>'session_generation')::int), 0) FROM public.audit_trail a
+       WHERE a.action = 'BACKUP_RESTORED' AND a.details ? 'session_generation'));
+    UPDATE public.users SET session_generation = session_floor;
+  END IF;
+
   summary := jsonb_build_object(
     'tables', tables,
     'point', jsonb_build_object(
@@ -244,7 +265,8 @@ BEGIN
       'backup_timestamp', params->'backup_timestamp',
       'storage_entries', params->'storage_entries',
       'mismatched_tables', (SELECT coalesce(jsonb_agg(key ORDER BY key), '[]') FROM jsonb_each(tables) WHERE value->'expected' <> value->'restored'))
-      || jsonb_build_object('point', summary->'point', 'superseded', summary->'superseded', 'extra_objects', extras))
+      || jsonb_build_object('point', summary->'point', 'superseded', summary->'superseded', 'extra_objects', extras)
+      || jsonb_strip_nulls(jsonb_build_object('session_generation', session_floor)))
   ON CONFLICT DO NOTHING
   RETURNING id INTO restored_audit;
 

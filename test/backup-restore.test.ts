@@ -124,9 +124,10 @@ async function fingerprints(url: string, backupExecutionId = ''): Promise<Record
           : table_name === 'backup_runs'
             ? sql`where execution_id::text <> ${backupExecutionId}`
             : sql``;
+      // A restore ends every session (users' session_generation moves on); the rest is identical.
       const [row] = await sql<{ fingerprint: string; n: number }[]>`
-        select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as fingerprint, count(*)::int as n
-        from ${sql(table_name)} t ${filter}`;
+        select md5(coalesce(string_agg(r, '|' order by r), '')) as fingerprint, count(*)::int as n
+        from (select (to_jsonb(t) - 'session_generation')::text as r from ${sql(table_name)} t ${filter}) rows`;
       result[table_name] = `${row!.n}:${row!.fingerprint}`;
     }
     return result;
@@ -220,6 +221,9 @@ test('a restore of an earlier backup keeps every later audit entry and both cata
   // An archive copied in by hand (another machine's, say): on disk, listed by no run.
   const copied = path.join(backupDir, 'backups', 'full', 'backup_20990101T000000Z.tar.gz');
   await copyFile(b.archive, copied);
+  // Sessions ended after A (logouts, password changes) must not come back with A's users.
+  await story.sql`update users set session_generation = session_generation + 3`;
+  const [sessions] = await story.sql<{ highest: number }[]>`select max(session_generation)::int as highest from users`;
   const before = await auditOf(story);
   const runsBefore = await story.db.select().from(schema.backupRuns).orderBy(schema.backupRuns.startedAt);
   expect(runsBefore.map((r) => [r.id, r.status])).toEqual([
@@ -293,6 +297,12 @@ test('a restore of an earlier backup keeps every later audit entry and both cata
 
   // B, restored now, brings the document back and still loses nothing.
   const again = await restoreArchive({ archive: b.archive, databaseUrl: url, storageDir, backupDir, actor: 'qa' });
+  // B's users are back, but every token they held before (generation up to the highest) has ended.
+  const [afterRestore] = await story.sql<
+    { lowest: number; count: number }[]
+  >`select min(session_generation)::int as lowest, count(*)::int as count from users`;
+  expect(afterRestore!.count).toBeGreaterThan(0);
+  expect(afterRestore!.lowest).toBeGreaterThan(sessions!.highest);
   expect(again.superseded.audit_entries).toBeGreaterThanOrEqual(3);
   expect(again.superseded.archives_catalogued).toEqual([]);
   expect(await story.sql`select id from documents where id = ${document.id}`).toHaveLength(1);
