@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import {
+  DEFAULT_DST_POLICY,
   DEFAULT_JOB_RETRY_POLICY,
+  DST_GAP_POLICIES,
+  DST_REPEAT_POLICIES,
   DEFAULT_JOB_TIMEOUT_SECONDS,
   JOB_EXECUTION_STATUSES,
   JOB_OVERLAP_POLICIES,
@@ -79,6 +82,25 @@ const Notifications = Type.Object(
   { additionalProperties: false },
 );
 
+const DstPolicySchema = Type.Object(
+  {
+    gap: Type.String({
+      enum: [...DST_GAP_POLICIES],
+      default: DEFAULT_DST_POLICY.gap,
+      description: 'A local time the clocks skip in spring: run at the first instant after the gap, or skip it',
+    }),
+    repeat: Type.String({
+      enum: [...DST_REPEAT_POLICIES],
+      default: DEFAULT_DST_POLICY.repeat,
+      description: 'A local time the clocks show twice in autumn: run at its first occurrence only, or at both',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: 'Daylight saving policy of calendar and cron runs (intervals and once jobs are instants)',
+  },
+);
+
 /** What an admin defines; `PUT` sends it whole again with the `version` it was read at. */
 const jobDefinition = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -94,6 +116,7 @@ const jobDefinition = {
   timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA zone, default UTC' })),
   start_at: Type.Optional(nullableString({ maxLength: 40, description: 'No run before this instant' })),
   end_at: Type.Optional(nullableString({ maxLength: 40, description: 'No run after this instant' })),
+  dst_policy: Type.Optional(DstPolicySchema),
   timeout_seconds: Type.Integer({ minimum: 1, maximum: MAX_JOB_TIMEOUT_SECONDS, default: DEFAULT_JOB_TIMEOUT_SECONDS }),
   retry_policy: Type.Optional(RetryPolicy),
   overlap: Type.String({
@@ -152,7 +175,13 @@ export const Job = Type.Object(
     timezone: Type.String(),
     start_at: Nullable(Type.String({ format: 'date-time' })),
     end_at: Nullable(Type.String({ format: 'date-time' })),
-    schedule_description: Type.String({ description: 'When it runs, in words' }),
+    dst_policy: Type.Object({
+      gap: Type.String({ enum: [...DST_GAP_POLICIES] }),
+      repeat: Type.String({ enum: [...DST_REPEAT_POLICIES] }),
+    }),
+    schedule_description: Type.String({
+      description: 'When it runs, in words, with its DST policy where DST touches it',
+    }),
     timeout_seconds: Type.Integer(),
     retry_policy: Type.Unknown(),
     overlap: Type.String({ enum: [...JOB_OVERLAP_POLICIES] }),
