@@ -22,6 +22,20 @@ export type JobExecutionStatus = (typeof JOB_EXECUTION_STATUSES)[number];
 export const JOB_OVERLAP_POLICIES = ['skip', 'buffer_one', 'allow_all'] as const;
 export type JobOverlapPolicy = (typeof JOB_OVERLAP_POLICIES)[number];
 
+/**
+ * What a job (or a system schedule) does when daylight saving moves the wall clock under it. `gap`: a
+ * local time the clocks skip in spring runs at the first instant after the gap (`run_after`) or not at
+ * all (`skip`). `repeat`: a local time the clocks show twice in autumn runs at its first occurrence
+ * only (`once`) or at both (`both`). Interval and one-off jobs are instants and never affected.
+ */
+export const DST_GAP_POLICIES = ['run_after', 'skip'] as const;
+export const DST_REPEAT_POLICIES = ['once', 'both'] as const;
+export interface DstPolicy {
+  gap: (typeof DST_GAP_POLICIES)[number];
+  repeat: (typeof DST_REPEAT_POLICIES)[number];
+}
+export const DEFAULT_DST_POLICY: DstPolicy = { gap: 'run_after', repeat: 'once' };
+
 export interface JobRetryPolicy {
   max_attempts: number;
   initial_interval_seconds: number;

@@ -24,6 +24,7 @@ import {
   JOB_STATUSES,
   USER_ROLES,
   type BackupVerifyMode,
+  type DstPolicy,
   type JobNotifications,
   type JobOverlapPolicy,
   type JobRetryPolicy,
@@ -378,6 +379,11 @@ export const schedulerJobs = pgTable(
     timeoutSeconds: integer('timeout_seconds').notNull(),
     retryPolicy: jsonb('retry_policy').$type<JobRetryPolicy>().notNull(),
     overlap: text('overlap').$type<JobOverlapPolicy>().notNull().default('skip'),
+    /** What DST changes do to its calendar runs (lib/dst.ts); rows from before it get the default. */
+    dstPolicy: jsonb('dst_policy')
+      .$type<DstPolicy>()
+      .notNull()
+      .default(sql`'{"gap": "run_after", "repeat": "once"}'::jsonb`),
     notifications: jsonb('notifications').$type<JobNotifications>().notNull(),
     status: jobStatus('status').notNull().default('active'),
     pauseNote: text('pause_note'),

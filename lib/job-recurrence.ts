@@ -1,6 +1,8 @@
 import { DAYS_OF_WEEK, MONTHS, type CalendarSpec, type ScheduleSpec } from '@temporalio/client';
 import { Cron } from 'croner';
+import { DEFAULT_DST_POLICY, DST_GAP_POLICIES, DST_REPEAT_POLICIES, type DstPolicy } from '../common/scheduler-jobs';
 import { wallClockParts } from './dates';
+import { applyDstPolicy, describeDstPolicy, type DstAdjustment } from './dst';
 
 /**
  * How an admin-defined job says when it runs, in either of the two shapes users already know: the
@@ -17,6 +19,8 @@ export interface JobScheduleInput {
   /** ISO 8601 date-time with `Z` or an offset: a bare local time would depend on the server's zone. */
   start_at?: string | null;
   end_at?: string | null;
+  /** What daylight saving changes do to calendar and cron runs; default run_after / once. */
+  dst_policy?: Partial<DstPolicy> | null;
 }
 
 export const RECURRENCE_TYPES = ['once', 'daily', 'weekly', 'monthly', 'custom'] as const;
@@ -47,6 +51,10 @@ export type RecurrenceResult =
       /** Create the Temporal Schedule with `state: { remainingActions: 1 }` and complete the job after its run. */
       once: boolean;
       description: string;
+      /** The policy as stored (defaults filled in). */
+      dstPolicy: DstPolicy;
+      /** Transition days within the horizon on which runs were moved, added or dropped by the policy. */
+      dstAdjustments: DstAdjustment[];
     }
   | { ok: false; errors: RecurrenceFieldError[] };
 
@@ -62,13 +70,17 @@ const CRON_MACROS = new Set(['@hourly', '@daily', '@weekly', '@monthly', '@yearl
 /**
  * The Temporal ScheduleSpec for a job, or every problem found, each naming its field.
  *
- * Calendars are matched on the wall clock of `timezone`, so a time skipped by a DST change (02:30
- * on the spring-forward day in Europe/Berlin) has no run that day and a repeated one runs twice.
- * A `once` job is pinned to its UTC instant with `timezone: 'UTC'`, so DST cannot move or skip it;
- * the job's zone is only used to describe it. Intervals count from the Unix epoch (3600 s fires on
- * the hour, UTC), not from when the schedule was created.
+ * Calendars and cron lines are matched on the wall clock of `timezone`. Left to itself, Temporal drops
+ * a local time the clocks skip (or moves it by a 30-minute gap), and runs a repeated local time once
+ * or twice depending on the zone (see lib/dst.ts for what was measured). `dst_policy` decides instead:
+ * by default a skipped time runs at the first instant after the gap and a repeated one runs once, at
+ * its first occurrence; the transition days of the next years are written into the spec, so Temporal's
+ * own next run times show them. A `once` job is pinned to its UTC instant with `timezone: 'UTC'`, so
+ * DST cannot move or skip it; the job's zone is only used to describe it. Intervals count from the
+ * Unix epoch (3600 s fires on the hour, UTC), not from when the schedule was created; DST does not
+ * touch them either. `dstFrom` is where the DST horizon starts (default `now`).
  */
-export function toScheduleSpec(input: JobScheduleInput, now: Date = new Date()): RecurrenceResult {
+export function toScheduleSpec(input: JobScheduleInput, now: Date = new Date(), dstFrom: Date = now): RecurrenceResult {
   const errors: RecurrenceFieldError[] = [];
   const fail = (field: string, message: string) => {
     errors.push({ field, message });
@@ -79,6 +91,7 @@ export function toScheduleSpec(input: JobScheduleInput, now: Date = new Date()):
   const endAt = readInstant(input.end_at, 'end_at', fail);
   if (startAt && endAt && endAt.getTime() <= startAt.getTime()) fail('end_at', 'must be after start_at');
 
+  const dstPolicy = readDstPolicy(input.dst_policy, fail);
   const recurrence = readRecurrence(input, timezone ?? 'UTC', now, fail);
   if (recurrence?.runAt) {
     if ((startAt && recurrence.runAt < startAt) || (endAt && recurrence.runAt > endAt)) {
@@ -86,20 +99,58 @@ export function toScheduleSpec(input: JobScheduleInput, now: Date = new Date()):
     }
   }
 
-  if (errors.length > 0 || !recurrence || !timezone) return { ok: false, errors };
+  if (errors.length > 0 || !recurrence || !timezone || !dstPolicy) return { ok: false, errors };
+  const zoned = recurrence.runAt === undefined && !recurrence.intervalOnly;
+  const dst = zoned
+    ? applyDstPolicy(recurrence.spec, timezone, dstPolicy, dstFrom)
+    : { spec: recurrence.spec, adjustments: [] };
   return {
     ok: true,
     spec: {
-      ...recurrence.spec,
+      ...dst.spec,
       timezone: recurrence.runAt ? 'UTC' : timezone,
       ...(startAt ? { startAt } : {}),
       ...(endAt ? { endAt } : {}),
     },
     once: recurrence.runAt !== undefined,
-    description: [recurrence.description, recurrence.intervalOnly ? '' : timezone, recurrence.note ?? '']
+    description: [
+      recurrence.description,
+      recurrence.intervalOnly ? '' : timezone,
+      recurrence.note ?? '',
+      describeDstPolicy(dst.adjustments, dstPolicy, timezone),
+    ]
       .filter(Boolean)
       .join(' '),
+    dstPolicy,
+    dstAdjustments: dst.adjustments,
   };
+}
+
+function readDstPolicy(value: unknown, fail: Fail): DstPolicy | undefined {
+  if (value == null) return { ...DEFAULT_DST_POLICY };
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    fail('dst_policy', 'must be an object such as {"gap": "run_after", "repeat": "once"}');
+    return undefined;
+  }
+  const {
+    gap = DEFAULT_DST_POLICY.gap,
+    repeat = DEFAULT_DST_POLICY.repeat,
+    ...rest
+  } = value as Record<string, unknown>;
+  let ok = true;
+  for (const key of Object.keys(rest)) {
+    fail(`dst_policy.${key}`, 'is not a DST policy field (gap, repeat)');
+    ok = false;
+  }
+  if (!(DST_GAP_POLICIES as readonly unknown[]).includes(gap)) {
+    fail('dst_policy.gap', `must be one of ${DST_GAP_POLICIES.join(', ')}`);
+    ok = false;
+  }
+  if (!(DST_REPEAT_POLICIES as readonly unknown[]).includes(repeat)) {
+    fail('dst_policy.repeat', `must be one of ${DST_REPEAT_POLICIES.join(', ')}`);
+    ok = false;
+  }
+  return ok ? ({ gap, repeat } as DstPolicy) : undefined;
 }
 
 type Fail = (field: string, message: string) => void;

@@ -24,7 +24,10 @@ const OVERLAP: Record<JobOverlapPolicy, ScheduleOverlapPolicy> = {
 
 /** The fields of a job row that say when it runs, in the shape `toScheduleSpec` reads. */
 export function jobScheduleInput(
-  job: Pick<SchedulerJobRow, 'schedule' | 'recurrenceType' | 'recurrenceConfig' | 'timezone' | 'startAt' | 'endAt'>,
+  job: Pick<
+    SchedulerJobRow,
+    'schedule' | 'recurrenceType' | 'recurrenceConfig' | 'timezone' | 'startAt' | 'endAt' | 'dstPolicy'
+  >,
 ): JobScheduleInput {
   return {
     schedule: job.schedule,
@@ -33,6 +36,7 @@ export function jobScheduleInput(
     timezone: job.timezone,
     start_at: job.startAt?.toISOString() ?? null,
     end_at: job.endAt?.toISOString() ?? null,
+    dst_policy: job.dstPolicy,
   };
 }
 

@@ -6,7 +6,8 @@ import {
   type ScheduleSpec,
 } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { SYSTEM_TASKS, type SystemTaskInput, type SystemTaskName } from '../common';
+import { DEFAULT_DST_POLICY, SYSTEM_TASKS, type SystemTaskInput, type SystemTaskName } from '../common';
+import { applyDstPolicy } from './dst';
 
 export interface SystemSchedule {
   scheduleId: string;
@@ -134,8 +135,13 @@ export const SYSTEM_SCHEDULES: readonly SystemSchedule[] = [
 export const schedulesOfTask = (taskName: SystemTaskName) =>
   SYSTEM_SCHEDULES.filter((schedule) => schedule.taskName === taskName);
 
-/** What Temporal is asked to run for a schedule, in EDMS_TIMEZONE. */
-export function scheduleOptions(schedule: SystemSchedule, timezone: string): ScheduleOptions {
+/**
+ * What Temporal is asked to run for a schedule, in EDMS_TIMEZONE, with the default DST policy: a run
+ * whose local time the clocks skip (02:00 `backup-daily-full` in a zone that jumps 02:00-03:00) runs
+ * at the first instant after the gap, and a repeated local time runs once. `now` starts the DST
+ * horizon (lib/dst.ts), so every sync renews it.
+ */
+export function scheduleOptions(schedule: SystemSchedule, timezone: string, now: Date = new Date()): ScheduleOptions {
   const task = SYSTEM_TASKS[schedule.taskName];
   const input: SystemTaskInput = {
     taskName: schedule.taskName,
@@ -145,7 +151,7 @@ export function scheduleOptions(schedule: SystemSchedule, timezone: string): Sch
   };
   return {
     scheduleId: schedule.scheduleId,
-    spec: { ...schedule.spec, timezone },
+    spec: { ...applyDstPolicy(schedule.spec, timezone, DEFAULT_DST_POLICY, now).spec, timezone },
     action: {
       type: 'startWorkflow',
       workflowType: 'systemTask',
@@ -172,10 +178,14 @@ export interface ScheduleSyncReport {
  * Creates every system schedule, or brings an existing one up to date with its definition while
  * keeping whether an operator paused it (and why). Safe to run from every worker at start.
  */
-export async function syncSchedules(client: Client, timezone: string): Promise<ScheduleSyncReport> {
+export async function syncSchedules(
+  client: Client,
+  timezone: string,
+  now: Date = new Date(),
+): Promise<ScheduleSyncReport> {
   const report: ScheduleSyncReport = { created: [], updated: [] };
   for (const schedule of SYSTEM_SCHEDULES) {
-    const options = scheduleOptions(schedule, timezone);
+    const options = scheduleOptions(schedule, timezone, now);
     try {
       await client.schedule.create(options);
       report.created.push(schedule.scheduleId);

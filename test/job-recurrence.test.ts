@@ -1,5 +1,6 @@
 // The SDK's own encoder shows the specs are what a real `client.schedule.create` would send.
 import { encodeScheduleSpec } from '@temporalio/client/lib/schedule-helpers';
+import { DEFAULT_DST_POLICY } from '../common';
 import { toScheduleSpec, type JobScheduleInput, type RecurrenceResult } from '../lib/job-recurrence';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
@@ -23,6 +24,8 @@ describe('recurrence types become Temporal schedule specs', () => {
       spec: { calendars: [{ hour: 14, minute: 0, second: 0 }], timezone: 'Europe/Berlin' },
       once: false,
       description: 'daily at 14:00 Europe/Berlin',
+      dstPolicy: DEFAULT_DST_POLICY,
+      dstAdjustments: [],
     });
   });
 
@@ -51,6 +54,8 @@ describe('recurrence types become Temporal schedule specs', () => {
       },
       once: false,
       description: 'weekly on Monday, Wednesday, Friday at 08:30 America/New_York',
+      dstPolicy: DEFAULT_DST_POLICY,
+      dstAdjustments: [],
     });
   });
 
@@ -71,6 +76,8 @@ describe('recurrence types become Temporal schedule specs', () => {
       spec: { calendars: [{ hour: 9, minute: 15, second: 0, dayOfMonth: 15 }], timezone: 'UTC' },
       once: false,
       description: 'monthly on day 15 at 09:15 UTC',
+      dstPolicy: DEFAULT_DST_POLICY,
+      dstAdjustments: [],
     });
   });
 
@@ -92,6 +99,8 @@ describe('recurrence types become Temporal schedule specs', () => {
       spec: { cronExpressions: ['0 8,12,18 * * 1-5'], timezone: 'Asia/Tokyo' },
       once: false,
       description: "cron '0 8,12,18 * * 1-5' Asia/Tokyo",
+      dstPolicy: DEFAULT_DST_POLICY,
+      dstAdjustments: [],
     });
   });
 
@@ -123,6 +132,8 @@ describe('recurrence types become Temporal schedule specs', () => {
       },
       once: true,
       description: 'once at 2027-03-01 14:00 Europe/Berlin',
+      dstPolicy: DEFAULT_DST_POLICY,
+      dstAdjustments: [],
     });
   });
 
@@ -146,6 +157,8 @@ describe('the schedule object form', () => {
       spec: { cronExpressions: ['0 8,12,18 * * 1-5'], timezone: 'Europe/Berlin' },
       once: false,
       description: "cron '0 8,12,18 * * 1-5' Europe/Berlin",
+      dstPolicy: DEFAULT_DST_POLICY,
+      dstAdjustments: [],
     });
   });
 
@@ -156,6 +169,8 @@ describe('the schedule object form', () => {
       spec: { intervals: [{ every: '3600 seconds' }], timezone: 'Europe/Berlin' },
       once: false,
       description: 'every hour',
+      dstPolicy: DEFAULT_DST_POLICY,
+      dstAdjustments: [],
     });
   });
 

@@ -52,9 +52,10 @@ test('schedule sync creates every system schedule once, keeps it on a second run
 
   const effective = await env.client.schedule.getHandle('process-document-effective-dates').describe();
   expect(effective.spec.timezone).toBe(TIMEZONE);
-  expect(effective.spec.calendars).toEqual([
+  // The first calendar is the plain hourly one; the others leave DST transition days to exact instants.
+  expect(effective.spec.calendars?.[0]).toEqual(
     expect.objectContaining({ minute: [{ start: 0, end: 0, step: 1 }], hour: [{ start: 0, end: 23, step: 1 }] }),
-  ]);
+  );
   expect(effective.action).toMatchObject({
     type: 'startWorkflow',
     workflowType: 'systemTask',

@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import {
+  DEFAULT_DST_POLICY,
   DEFAULT_JOB_RETRY_POLICY,
+  DST_GAP_POLICIES,
+  DST_REPEAT_POLICIES,
   DEFAULT_JOB_TIMEOUT_SECONDS,
   JOB_EXECUTION_STATUSES,
   JOB_OVERLAP_POLICIES,
@@ -90,6 +93,25 @@ const Notifications = Type.Object(
   { additionalProperties: false },
 );
 
+const DstPolicySchema = Type.Object(
+  {
+    gap: Type.String({
+      enum: [...DST_GAP_POLICIES],
+      default: DEFAULT_DST_POLICY.gap,
+      description: 'A local time the clocks skip in spring: run at the first instant after the gap, or skip it',
+    }),
+    repeat: Type.String({
+      enum: [...DST_REPEAT_POLICIES],
+      default: DEFAULT_DST_POLICY.repeat,
+      description: 'A local time the clocks show twice in autumn: run at its first occurrence only, or at both',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: 'Daylight saving policy of calendar and cron runs (intervals and once jobs are instants)',
+  },
+);
+
 /** What an admin defines; `PUT` sends it whole again with the `version` it was read at. */
 const jobDefinition = {
   name: SingleLineText({ maxLength: 200 }),
@@ -109,6 +131,7 @@ const jobDefinition = {
   end_at: Type.Optional(
     NullableInput(SingleLineText({ maxLength: 40, description: 'No run after this instant' }), 'no upper bound'),
   ),
+  dst_policy: Type.Optional(DstPolicySchema),
   timeout_seconds: Type.Integer({ minimum: 1, maximum: MAX_JOB_TIMEOUT_SECONDS, default: DEFAULT_JOB_TIMEOUT_SECONDS }),
   retry_policy: Type.Optional(RetryPolicy),
   overlap: Type.String({
@@ -171,7 +194,13 @@ export const Job = Type.Object(
     timezone: Type.String(),
     start_at: Nullable(Type.String({ format: 'date-time' })),
     end_at: Nullable(Type.String({ format: 'date-time' })),
-    schedule_description: Type.String({ description: 'When it runs, in words' }),
+    dst_policy: Type.Object({
+      gap: Type.String({ enum: [...DST_GAP_POLICIES] }),
+      repeat: Type.String({ enum: [...DST_REPEAT_POLICIES] }),
+    }),
+    schedule_description: Type.String({
+      description: 'When it runs, in words, with its DST policy where DST touches it',
+    }),
     timeout_seconds: Type.Integer(),
     retry_policy: Type.Unknown(),
     overlap: Type.String({ enum: [...JOB_OVERLAP_POLICIES] }),

@@ -70,7 +70,8 @@ export function executionView(row: SchedulerJobExecutionRow) {
 }
 
 function jobView(row: SchedulerJobRow) {
-  const spec = toScheduleSpec(jobScheduleInput(row), new Date(0));
+  // A once job's time may have passed (epoch as "now"); the DST horizon starts today.
+  const spec = toScheduleSpec(jobScheduleInput(row), new Date(0), new Date());
   return {
     id: row.id,
     name: row.name,
@@ -83,6 +84,7 @@ function jobView(row: SchedulerJobRow) {
     timezone: row.timezone,
     start_at: row.startAt?.toISOString() ?? null,
     end_at: row.endAt?.toISOString() ?? null,
+    dst_policy: row.dstPolicy,
     schedule_description: spec.ok ? spec.description : 'once (time passed)',
     timeout_seconds: row.timeoutSeconds,
     retry_policy: row.retryPolicy,
@@ -138,6 +140,7 @@ async function checkedDefinition({ db, outboundPolicy }: JobServiceDeps, body: C
     timezone: body.timezone ?? null,
     start_at: body.start_at ?? null,
     end_at: body.end_at ?? null,
+    dst_policy: (body.dst_policy ?? null) as Parameters<typeof toScheduleSpec>[0]['dst_policy'],
   };
   const spec = toScheduleSpec(scheduleInput);
   const scheduleProblems: RecurrenceFieldError[] = spec.ok ? [] : spec.errors;
@@ -178,6 +181,7 @@ async function checkedDefinition({ db, outboundPolicy }: JobServiceDeps, body: C
     timezone: normalizedZone(body.timezone ?? 'UTC'),
     startAt: body.start_at ? new Date(body.start_at) : null,
     endAt: body.end_at ? new Date(body.end_at) : null,
+    dstPolicy: spec.dstPolicy,
     timeoutSeconds: body.timeout_seconds,
     retryPolicy: retry,
     overlap: body.overlap as JobOverlapPolicy,

@@ -1,0 +1,1 @@
+ALTER TABLE "scheduler_jobs" ADD COLUMN "dst_policy" jsonb DEFAULT '{"gap": "run_after", "repeat": "once"}'::jsonb NOT NULL;

@@ -1,0 +1,435 @@
+import { DAYS_OF_WEEK, MONTHS, type CalendarSpec, type IntervalSpec, type ScheduleSpec } from '@temporalio/client';
+import type { DstPolicy } from '../common';
+
+/**
+ * Daylight saving for calendar schedules, done so that no run is silently dropped or doubled.
+ *
+ * What Temporal's scheduler does on its own (measured on the dev server of Temporal CLI 1.x with
+ * ListScheduleMatchingTimes, and explained by its calendar code, which walks local wall times and
+ * resolves them with Go's time.Date):
+ * - Gap of one hour (Europe/Berlin 2027-03-28 02:00-03:00, America/New_York 2027-03-14): a daily 02:30
+ *   has no run that day, an hourly `15 * * * *` has none at 02:15.
+ * - Gap of 30 minutes (Australia/Lord_Howe 2027-10-03 02:00-02:30): a daily 02:15 runs at 02:45, moved
+ *   by the gap's length (Go keeps the hour, so the skip check does not see it).
+ * - Repeated hour: zone-dependent. Europe/Berlin 2027-10-31 (east of UTC, Go picks the later offset):
+ *   a daily 02:30 runs once, at its second occurrence (01:30Z); an hourly `15 * * * *` runs once, at
+ *   the first 02:15 (00:15Z). America/New_York 2027-11-07 (west of UTC): a daily 01:30 runs twice
+ *   (05:30Z and 06:30Z). Australia/Lord_Howe 2027-04-04 (01:30-02:00 repeated): a daily 01:45 runs
+ *   once, at its second occurrence; and any calendar matching the hour before a repeat makes the
+ *   scheduler retry that hour one hour later, which can start runs nobody asked for.
+ *
+ * So on each transition day on which a schedule has a run near the change, the schedule's own
+ * calendars are told to leave those local hours alone, and the runs of those hours are given as exact
+ * instants instead, chosen by the policy. Every other day is Temporal's plain calendar matching.
+ *
+ * An exact instant T is an interval spec `every T since the Unix epoch` (phase 0): it fires at T, and
+ * again at 2T (around the year 2080), long after the next re-computation. Temporal has no other way to
+ * name one instant inside a zoned spec: a calendar entry names a wall time, and both occurrences of a
+ * repeated wall time have the same one. Transitions are computed for DST_HORIZON_YEARS ahead, each time
+ * the spec is built (job create and update, worker start for system schedules).
+ */
+
+export const DST_HORIZON_YEARS = 10;
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** One change of a zone's UTC offset, with the offsets (minutes east of UTC) before and after it. */
+export interface ZoneTransition {
+  at: number;
+  before: number;
+  after: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** The zone's wall clock at `instant`, as milliseconds of a UTC clock showing the same digits. */
+function wallMs(instant: number, zone: string): number {
+  let format = formatters.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(zone, format);
+  }
+  const part: Record<string, number> = {};
+  for (const { type, value } of format.formatToParts(instant)) part[type] = Number(value);
+  return Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!);
+}
+
+const offsetMinutes = (instant: number, zone: string) =>
+  Math.round((wallMs(Math.floor(instant / 1000) * 1000, zone) - Math.floor(instant / 1000) * 1000) / MINUTE);
+
+const transitionCache = new Map<string, ZoneTransition[]>();
+
+/** The offset changes of `zone` between two instants (ms), from the zone rules Intl carries. */
+export function zoneTransitions(zone: string, from: number, to: number): ZoneTransition[] {
+  const key = `${zone}|${from}|${to}`;
+  const cached = transitionCache.get(key);
+  if (cached) return cached;
+  const found: ZoneTransition[] = [];
+  // Zones change their offset at most a few times a year, never twice within 12 hours.
+  const step = 12 * HOUR;
+  let previous = offsetMinutes(from, zone);
+  for (let at = from + step; at <= to + step; at += step) {
+    const offset = offsetMinutes(at, zone);
+    if (offset === previous) continue;
+    let low = at - step;
+    let high = at;
+    while (high - low > 1000) {
+      const middle = low + Math.floor((high - low) / 2000) * 1000;
+      if (offsetMinutes(middle, zone) === previous) low = middle;
+      else high = middle;
+    }
+    if (high >= from && high <= to) found.push({ at: high, before: previous, after: offset });
+    previous = offset;
+  }
+  if (transitionCache.size > 500) transitionCache.clear();
+  transitionCache.set(key, found);
+  return found;
+}
+
+/** Which local wall times a calendar (or a cron line) matches: one set of values per field. */
+export interface FieldSets {
+  second: Set<number>;
+  minute: Set<number>;
+  hour: Set<number>;
+  dayOfMonth: Set<number>;
+  /** 1 = January. */
+  month: Set<number>;
+  /** 0 = Sunday. */
+  dayOfWeek: Set<number>;
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+const FIELD_BOUNDS = {
+  second: [0, 59],
+  minute: [0, 59],
+  hour: [0, 23],
+  dayOfMonth: [1, 31],
+  month: [1, 12],
+  dayOfWeek: [0, 6],
+} as const;
+
+/** The sets of one of our calendar entries (numbers, ranges, month and weekday names; no year). */
+export function calendarFieldSets(calendar: CalendarSpec): FieldSets {
+  const values = (
+    field: keyof FieldSets,
+    spec: unknown,
+    fallback: 'all' | number,
+    name?: (value: string) => number,
+  ): Set<number> => {
+    const [min, max] = FIELD_BOUNDS[field];
+    if (spec === undefined || spec === '*') return new Set(fallback === 'all' ? range(min, max) : [fallback]);
+    const out = new Set<number>();
+    const value = (v: unknown) => (typeof v === 'string' && name ? name(v) : Number(v));
+    for (const item of Array.isArray(spec) ? spec : [spec]) {
+      if (typeof item === 'object' && item !== null) {
+        const { start, end, step } = item as { start: unknown; end?: unknown; step?: number };
+        const first = value(start);
+        const last = end === undefined ? first : value(end);
+        for (let v = first; v <= last; v += step ?? 1) out.add(field === 'dayOfWeek' ? v % 7 : v);
+      } else {
+        const v = value(item);
+        out.add(field === 'dayOfWeek' ? v % 7 : v);
+      }
+    }
+    return out;
+  };
+  const monthNumber = (m: string) => (MONTHS as readonly string[]).indexOf(m) + 1;
+  const dayNumber = (d: string) => (DAYS_OF_WEEK as readonly string[]).indexOf(d);
+  return {
+    second: values('second', calendar.second, 0),
+    minute: values('minute', calendar.minute, 0),
+    hour: values('hour', calendar.hour, 0),
+    dayOfMonth: values('dayOfMonth', calendar.dayOfMonth, 'all'),
+    month: values('month', calendar.month, 'all', monthNumber),
+    dayOfWeek: values('dayOfWeek', calendar.dayOfWeek, 'all', dayNumber),
+  };
+}
+
+const CRON_MACROS: Record<string, string> = {
+  '@yearly': '0 0 1 1 *',
+  '@monthly': '0 0 1 * *',
+  '@weekly': '0 0 * * 0',
+  '@daily': '0 0 * * *',
+  '@hourly': '0 * * * *',
+};
+const MONTH_ABBREVIATIONS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const DAY_ABBREVIATIONS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+/**
+ * The sets of a five-field cron line as Temporal reads it (already checked by job-recurrence): `a/s`
+ * runs from a to the field's end, day-of-month AND day-of-week must both match, 7 is Sunday.
+ */
+export function cronFieldSets(expression: string): FieldSets {
+  const fields = (CRON_MACROS[expression] ?? expression).trim().split(/\s+/);
+  const parse = (text: string, min: number, max: number, names?: string[]): Set<number> => {
+    const out = new Set<number>();
+    const value = (token: string) => {
+      const index = names ? names.indexOf(token.toLowerCase().slice(0, 3)) : -1;
+      return index >= 0 ? index + (names === MONTH_ABBREVIATIONS ? 1 : 0) : Number(token);
+    };
+    for (const part of text.split(',')) {
+      const [span = '*', stepText] = part.split('/');
+      const step = stepText === undefined ? 1 : Number(stepText);
+      let first = min;
+      let last = max;
+      if (span !== '*') {
+        const [a = '', b] = span.split('-');
+        first = value(a);
+        last = b !== undefined ? value(b) : stepText !== undefined ? max : first;
+      }
+      for (let v = first; v <= last; v += step) out.add(v);
+    }
+    return out;
+  };
+  const dayOfWeek = parse(fields[4] ?? '*', 0, 7, DAY_ABBREVIATIONS);
+  return {
+    second: new Set([0]),
+    minute: parse(fields[0] ?? '*', 0, 59),
+    hour: parse(fields[1] ?? '*', 0, 23),
+    dayOfMonth: parse(fields[2] ?? '*', 1, 31),
+    month: parse(fields[3] ?? '*', 1, 12, MONTH_ABBREVIATIONS),
+    dayOfWeek: new Set([...dayOfWeek].map((d) => d % 7)),
+  };
+}
+
+/** The spec's calendars and cron lines as field sets; intervals are instants and need nothing. */
+export function specFieldSets(spec: Pick<ScheduleSpec, 'calendars' | 'cronExpressions'>): FieldSets[] {
+  return [...(spec.calendars ?? []).map(calendarFieldSets), ...(spec.cronExpressions ?? []).map(cronFieldSets)];
+}
+
+/** Every wall time (wall ms) in [from, to) that one of the sets matches. */
+function matchingWallTimes(sets: FieldSets[], from: number, to: number): number[] {
+  const found = new Set<number>();
+  for (let hourStart = Math.floor(from / HOUR) * HOUR; hourStart < to; hourStart += HOUR) {
+    const date = new Date(hourStart);
+    for (const set of sets) {
+      const dateMatches =
+        set.month.has(date.getUTCMonth() + 1) &&
+        set.dayOfMonth.has(date.getUTCDate()) &&
+        set.dayOfWeek.has(date.getUTCDay()) &&
+        set.hour.has(date.getUTCHours());
+      if (!dateMatches) continue;
+      for (const minute of set.minute) {
+        for (const second of set.second) {
+          const wall = hourStart + minute * MINUTE + second * 1000;
+          if (wall >= from && wall < to) found.add(wall);
+        }
+      }
+    }
+  }
+  return [...found].sort((a, b) => a - b);
+}
+
+/** A transition day on which the schedule has runs near the change, and what is done about it. */
+export interface DstAdjustment {
+  kind: 'gap' | 'repeat';
+  transition: ZoneTransition;
+  /** Local hours (wall ms of their start) left to the exact instants below. */
+  hours: number[];
+  /** The local wall times the schedule asks for in those hours. */
+  wallTimes: number[];
+  /** The instants that run instead, as the policy says. */
+  runs: number[];
+}
+
+/**
+ * The transition days within [from, to] on which `sets` has a run in the hours around the change, with
+ * the runs the policy gives them. Gap: a skipped wall time runs at the transition instant (the first
+ * valid local time after the gap) for `run_after`, not at all for `skip`; several skipped times make
+ * one run. Repeat: a repeated wall time runs at its first occurrence for `once`, at both for `both`.
+ */
+export function dstAdjustments(
+  sets: FieldSets[],
+  zone: string,
+  policy: DstPolicy,
+  from: number,
+  to: number,
+): DstAdjustment[] {
+  const adjustments: DstAdjustment[] = [];
+  for (const transition of zoneTransitions(zone, from, to)) {
+    const { at, before, after } = transition;
+    const kind = after > before ? 'gap' : 'repeat';
+    // The local times that do not exist (gap) or exist twice (repeat).
+    const windowStart = at + Math.min(before, after) * MINUTE;
+    const windowEnd = at + Math.max(before, after) * MINUTE;
+    // Temporal's scheduler retries the hour before a repeat one hour later, so that hour is taken too.
+    const first = Math.floor(windowStart / HOUR) * HOUR - (kind === 'repeat' ? HOUR : 0);
+    const last = Math.ceil(windowEnd / HOUR) * HOUR;
+    const wallTimes = matchingWallTimes(sets, first, last);
+    if (wallTimes.length === 0) continue;
+    const runs = new Set<number>();
+    for (const wall of wallTimes) {
+      const earlier = wall - before * MINUTE;
+      const later = wall - after * MINUTE;
+      // A wall time exists before the change with the old offset, after it with the new one.
+      const occurrences = [...(earlier < at ? [earlier] : []), ...(later >= at ? [later] : [])];
+      if (occurrences.length === 0) {
+        if (policy.gap === 'run_after') runs.add(at);
+      } else if (occurrences.length === 1 || policy.repeat === 'both') {
+        for (const instant of occurrences) runs.add(instant);
+      } else {
+        runs.add(Math.min(...occurrences));
+      }
+    }
+    const hours = range(0, (last - first) / HOUR - 1).map((i) => first + i * HOUR);
+    adjustments.push({ kind, transition, hours, wallTimes, runs: [...runs].sort((a, b) => a - b) });
+  }
+  return adjustments;
+}
+
+type LooseRange = { start: number; end: number };
+
+/** Sorted values as ranges of consecutive values (what Temporal's calendar fields take). */
+function asRanges(values: Iterable<number>): LooseRange[] {
+  const sorted = [...new Set(values)].sort((a, b) => a - b);
+  const ranges: LooseRange[] = [];
+  for (const value of sorted) {
+    const lastRange = ranges[ranges.length - 1];
+    if (lastRange && lastRange.end === value - 1) lastRange.end = value;
+    else ranges.push({ start: value, end: value });
+  }
+  return ranges;
+}
+
+const MIN_YEAR = 2000;
+const MAX_YEAR = 2100;
+
+/** A calendar entry matching exactly `set` within the given years/months/days (all if omitted). */
+function toCalendar(
+  set: FieldSets,
+  only: { years?: number[]; months?: number[]; days?: number[]; hours?: number[] },
+  comment?: string,
+): CalendarSpec | undefined {
+  const months = only.months ? only.months.filter((m) => set.month.has(m)) : [...set.month];
+  const days = only.days ? only.days.filter((d) => set.dayOfMonth.has(d)) : [...set.dayOfMonth];
+  const hours = only.hours ? only.hours.filter((h) => set.hour.has(h)) : [...set.hour];
+  if (months.length === 0 || days.length === 0 || hours.length === 0 || only.years?.length === 0) return undefined;
+  return {
+    ...(only.years ? { year: asRanges(only.years) } : {}),
+    month: asRanges(months).map(({ start, end }) => ({ start: MONTHS[start - 1]!, end: MONTHS[end - 1]! })),
+    dayOfMonth: asRanges(days),
+    dayOfWeek: asRanges(set.dayOfWeek).map(({ start, end }) => ({
+      start: DAYS_OF_WEEK[start]!,
+      end: DAYS_OF_WEEK[end]!,
+    })),
+    hour: asRanges(hours),
+    minute: asRanges(set.minute),
+    second: asRanges(set.second),
+    ...(comment ? { comment } : {}),
+  };
+}
+
+/**
+ * The calendars of `sets`, minus the given local hours of the given days: the rest of the calendar
+ * as one entry, plus an entry per affected year, month and day for what remains of them.
+ */
+function calendarsWithout(sets: FieldSets[], hoursByDay: Map<string, number[]>): CalendarSpec[] {
+  const byYear = new Map<number, Map<number, Map<number, number[]>>>();
+  for (const [day, hours] of hoursByDay) {
+    const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+    const months = byYear.get(y) ?? new Map<number, Map<number, number[]>>();
+    const days = months.get(m) ?? new Map<number, number[]>();
+    days.set(d, hours);
+    months.set(m, days);
+    byYear.set(y, months);
+  }
+  const calendars: CalendarSpec[] = [];
+  const push = (calendar: CalendarSpec | undefined) => {
+    if (calendar) calendars.push(calendar);
+  };
+  for (const set of sets) {
+    push(toCalendar(set, { years: range(MIN_YEAR, MAX_YEAR).filter((y) => !byYear.has(y)) }));
+    for (const [year, months] of byYear) {
+      push(toCalendar(set, { years: [year], months: range(1, 12).filter((m) => !months.has(m)) }));
+      for (const [month, days] of months) {
+        push(toCalendar(set, { years: [year], months: [month], days: range(1, 31).filter((d) => !days.has(d)) }));
+        for (const [day, hours] of days) {
+          const rest = range(0, 23).filter((h) => !hours.includes(h));
+          const comment = `DST: ${year}-${pad(month)}-${pad(day)} hours ${hours.join(',')} run as exact instants`;
+          push(toCalendar(set, { years: [year], months: [month], days: [day], hours: rest }, comment));
+        }
+      }
+    }
+  }
+  return calendars;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** An interval that fires at `instant` (and then only at twice its distance from the Unix epoch). */
+export const exactInstant = (instant: number): IntervalSpec => ({ every: instant });
+
+export interface DstSpec {
+  spec: Pick<ScheduleSpec, 'calendars' | 'cronExpressions' | 'intervals'>;
+  adjustments: DstAdjustment[];
+}
+
+/**
+ * The spec with the DST policy applied in `zone` for the transitions in the next DST_HORIZON_YEARS
+ * from `from`. Unchanged (cron lines stay cron lines) when no transition day has a run near the change.
+ */
+export function applyDstPolicy(
+  spec: Pick<ScheduleSpec, 'calendars' | 'cronExpressions' | 'intervals'>,
+  zone: string,
+  policy: DstPolicy,
+  from: Date,
+): DstSpec {
+  const sets = specFieldSets(spec);
+  if (sets.length === 0) return { spec, adjustments: [] };
+  // From the start of the day, so that transitions (and the cache) do not depend on the millisecond.
+  const start = Math.floor(from.getTime() / DAY) * DAY;
+  const end = Math.min(start + DST_HORIZON_YEARS * 365.25 * DAY, Date.UTC(MAX_YEAR, 0, 1));
+  const adjustments = dstAdjustments(sets, zone, policy, start, end);
+  if (adjustments.length === 0) return { spec, adjustments };
+  const hoursByDay = new Map<string, number[]>();
+  for (const { hours } of adjustments) {
+    for (const hourStart of hours) {
+      const date = new Date(hourStart);
+      const day = `${date.getUTCFullYear()}-${date.getUTCMonth() + 1}-${date.getUTCDate()}`;
+      hoursByDay.set(day, [...(hoursByDay.get(day) ?? []), date.getUTCHours()]);
+    }
+  }
+  const runs = adjustments.flatMap((adjustment) => adjustment.runs);
+  return {
+    spec: {
+      calendars: calendarsWithout(sets, hoursByDay),
+      intervals: [...(spec.intervals ?? []), ...runs.map(exactInstant)],
+    },
+    adjustments,
+  };
+}
+
+/** The policy in words for a schedule's description, when the zone's changes touch its runs. */
+export function describeDstPolicy(adjustments: DstAdjustment[], policy: DstPolicy, zone: string): string {
+  const parts: string[] = [];
+  const gap = adjustments.find((a) => a.kind === 'gap');
+  if (gap) {
+    const wall = new Date(gap.transition.at + gap.transition.after * MINUTE);
+    const afterGap = `${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}`;
+    parts.push(
+      policy.gap === 'run_after'
+        ? `on DST gap days a time the clocks skip runs at ${afterGap}, the first time after the gap`
+        : 'on DST gap days a time the clocks skip has no run',
+    );
+  }
+  if (adjustments.some((a) => a.kind === 'repeat')) {
+    parts.push(
+      policy.repeat === 'once'
+        ? 'a time the clocks show twice runs once, at its first occurrence'
+        : 'a time the clocks show twice runs at both occurrences',
+    );
+  }
+  return parts.length === 0 ? '' : `(${zone} DST: ${parts.join('; ')})`;
+}
