@@ -1,6 +1,12 @@
 import { DAYS_OF_WEEK, MONTHS, type CalendarSpec, type ScheduleSpec } from '@temporalio/client';
 import { Cron } from 'croner';
-import { DEFAULT_DST_POLICY, DST_GAP_POLICIES, DST_REPEAT_POLICIES, type DstPolicy } from '../common/scheduler-jobs';
+import {
+  DEFAULT_DST_POLICY,
+  DST_GAP_POLICIES,
+  DST_REPEAT_POLICIES,
+  MAX_JOB_INTERVAL_SECONDS,
+  type DstPolicy,
+} from '../common/scheduler-jobs';
 import { wallClockParts } from './dates';
 import { applyDstPolicy, describeDstPolicy, type DstAdjustment } from './dst';
 
@@ -210,8 +216,16 @@ function readScheduleObject(
     fail('schedule', 'needs cron or interval_seconds');
     return undefined;
   }
-  if (typeof seconds !== 'number' || !Number.isSafeInteger(seconds) || seconds < MIN_INTERVAL_SECONDS) {
-    fail('schedule.interval_seconds', `must be a whole number of seconds, at least ${MIN_INTERVAL_SECONDS}`);
+  if (
+    typeof seconds !== 'number' ||
+    !Number.isSafeInteger(seconds) ||
+    seconds < MIN_INTERVAL_SECONDS ||
+    seconds > MAX_JOB_INTERVAL_SECONDS
+  ) {
+    fail(
+      'schedule.interval_seconds',
+      `must be a whole number of seconds from ${MIN_INTERVAL_SECONDS} to ${MAX_JOB_INTERVAL_SECONDS} (366 days)`,
+    );
     return undefined;
   }
   return {

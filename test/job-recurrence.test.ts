@@ -310,7 +310,13 @@ describe('invalid input is refused, naming the field', () => {
       'not both',
     ],
     ['an empty schedule', { schedule: {} }, 'schedule', 'needs cron or interval_seconds'],
-    ['an interval under a minute', { schedule: { interval_seconds: 59 } }, 'schedule.interval_seconds', 'at least 60'],
+    ['an interval under a minute', { schedule: { interval_seconds: 59 } }, 'schedule.interval_seconds', 'from 60'],
+    [
+      'an interval Temporal would refuse (past 10,000 years)',
+      { schedule: { interval_seconds: 1_000_000_000_000 } },
+      'schedule.interval_seconds',
+      'to 31622400 (366 days)',
+    ],
     ['a fractional interval', { schedule: { interval_seconds: 90.5 } }, 'schedule.interval_seconds', 'whole number'],
     [
       'an interval given as text',
