@@ -350,7 +350,15 @@ describe('errors share one body', () => {
       '401',
       '403',
       '404',
+      '414',
+      '500',
     ]);
-    expect(Object.keys(docs.paths['/api/v1/auth/logout'].post.responses).sort()).toEqual(['204', '400', '401']);
+    expect(Object.keys(docs.paths['/api/v1/auth/logout'].post.responses).sort()).toEqual([
+      '204',
+      '400',
+      '401',
+      '403',
+      '500',
+    ]);
   });
 });
