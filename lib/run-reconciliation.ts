@@ -83,7 +83,12 @@ export async function reconcileAbandonedRuns(
   const closedReason = temporalClosedReason(client);
   const reasonOf = (run: JobRunRef) => {
     const key = `${run.workflowId}/${run.runId ?? ''}`;
-    if (!known.has(key)) known.set(key, closedReason(run));
+    // Temporal unreachable: nothing is known to be over, so nothing is marked (the next pass will).
+    if (!known.has(key))
+      known.set(
+        key,
+        closedReason(run).catch(() => null),
+      );
     return known.get(key)!;
   };
   const report: Reconciliation = { dry_run: dryRun, job_executions: [], backup_runs: [], task_executions: [] };
