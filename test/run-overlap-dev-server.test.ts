@@ -470,4 +470,12 @@ test('the monitoring status lists all 13 schedules, the three backup schedules i
   } finally {
     await env.client.schedule.getHandle('backup-weekly-export').unpause();
   }
+  // The OpenAPI document tells clients about both.
+  const docs = (await api.app.inject({ url: '/docs/json' })).json();
+  expect(Object.keys(docs.paths['/api/v1/scheduler/monitoring/manual-trigger/'].post.responses)).toContain('409');
+  expect(JSON.stringify(docs)).toContain('"next_run_times"');
+  const statusSchema = JSON.stringify(docs.paths['/api/v1/scheduler/monitoring/status/'].get.responses['200']);
+  const ref = /"\$ref":"#\/components\/schemas\/([^"]+)"/.exec(statusSchema)?.[1];
+  const resolved = ref ? docs.components.schemas[ref] : JSON.parse(statusSchema).content['application/json'].schema;
+  expect(Object.keys(resolved.properties)).toEqual(expect.arrayContaining(['schedules', 'available_tasks']));
 });
