@@ -124,7 +124,10 @@ test.each(['skip', 'buffer_one'])(
       expect(answers.map((answer) => answer.statusCode).sort()).toEqual([202, 409]);
       const started = answers.find((answer) => answer.statusCode === 202)!.json();
       const refused = answers.find((answer) => answer.statusCode === 409)!.json();
-      expect(refused.error).toMatchObject({ code: 'job_running', details: { overlap } });
+      expect(refused.error).toMatchObject({
+        code: 'job_running',
+        details: { overlap, running_workflow_id: started.workflow_id },
+      });
       await heldRequests(1);
       const [slot] = await api.database.db
         .select()
@@ -243,6 +246,13 @@ test('under buffer_one a cli trigger during a run-now waits for it and runs afte
     endpoint.release();
     await heldRequests(1);
     expect(endpoint.mostAtOnce).toBe(1);
+    // Now the cli-started run holds the slot: a run-now meets it like any other run.
+    const refused = await call('POST', `/scheduler-jobs/${job.id}/run`, {});
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error).toMatchObject({
+      code: 'job_running',
+      details: { overlap: 'buffer_one', running_workflow_id: waiting.waitingWorkflowId },
+    });
     endpoint.release();
     const rows = await waitFor(async () => {
       const all = await executionsOf(job.id);

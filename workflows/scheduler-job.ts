@@ -191,6 +191,8 @@ export async function schedulerJob(input: SchedulerJobInput): Promise<JobRunOutc
   let holdsSlot = false;
   if (patched(RUN_SLOT_PATCH)) {
     for (;;) {
+      // Cleared before asking: a hand-over signalled while the claim is answered is not lost.
+      slotFreed = false;
       const claim = await bookkeeping.claimJobRunSlot({ jobId: plan.jobId });
       if (claim.claimed) {
         holdsSlot = !claim.unlimited;
@@ -209,7 +211,6 @@ export async function schedulerJob(input: SchedulerJobInput): Promise<JobRunOutc
         };
       }
       state.status = 'waiting_for_previous_run';
-      slotFreed = false;
       await condition(() => slotFreed, SLOT_RECHECK);
     }
   }

@@ -382,16 +382,17 @@ export async function setPaused(
 }
 
 /**
- * Whether a run of the job is going by its execution rows. Rows that a closed workflow left `running`
- * (an operator terminated it) are marked failed first, so they never block the job.
+ * The workflow of a run of the job going by its execution rows, or null. Rows that a closed workflow
+ * left `running` (an operator terminated it) are marked failed first, so they never block the job.
  */
-async function runInProgress(deps: JobServiceDeps, jobId: string): Promise<boolean> {
+async function runInProgress(deps: JobServiceDeps, jobId: string): Promise<string | null> {
   await reconcileAbandonedRuns(deps.db, deps.temporal, { jobId });
   const [open] = await deps.db
-    .select({ value: count() })
+    .select({ workflowId: schedulerJobExecutions.workflowId })
     .from(schedulerJobExecutions)
-    .where(and(eq(schedulerJobExecutions.jobId, jobId), eq(schedulerJobExecutions.status, 'running')));
-  return (open?.value ?? 0) > 0;
+    .where(and(eq(schedulerJobExecutions.jobId, jobId), eq(schedulerJobExecutions.status, 'running')))
+    .limit(1);
+  return open?.workflowId ?? null;
 }
 
 /**
@@ -405,13 +406,16 @@ export async function runJobNow(deps: JobServiceDeps, id: string, dryRun: boolea
   if (dryRun && !JOB_TEMPLATES[job.templateType as JobTemplateId]?.supports_dry_run) {
     throw badRequest('dry_run_unsupported', `${job.templateType} jobs cannot run as a dry run`, { field: 'dry_run' });
   }
-  const refuse = (running?: string) =>
+  const refuse = (running: string) =>
     conflict('job_running', `A run of ${job.name} is in progress and its overlap policy is ${job.overlap}`, {
       overlap: job.overlap,
-      ...(running ? { running_workflow_id: running } : {}),
+      running_workflow_id: running,
     });
   // Runs started before run slots existed hold none: their open execution rows still count.
-  if (job.overlap !== 'allow_all' && (await runInProgress(deps, id))) throw refuse();
+  if (job.overlap !== 'allow_all') {
+    const running = await runInProgress(deps, id);
+    if (running) throw refuse(running);
+  }
   const input: SchedulerJobInput = { jobId: id, trigger: 'manual', triggeredBy: actor, dryRun };
   const workflowId = manualJobWorkflowId(id, new Date());
   const start = () =>
