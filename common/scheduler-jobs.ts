@@ -13,9 +13,10 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /**
  * One execution row per attempt: `failed` is an attempt that will be retried (or whose error no retry
- * can fix), `exhausted` the last allowed attempt, `timeout` an attempt that ran out of time.
+ * can fix), `exhausted` the last allowed attempt, `timeout` an attempt that ran out of time. `skipped`
+ * is a run that did not start because another run of a `skip` job was going (one row, no attempt made).
  */
-export const JOB_EXECUTION_STATUSES = ['running', 'completed', 'failed', 'timeout', 'exhausted'] as const;
+export const JOB_EXECUTION_STATUSES = ['running', 'completed', 'failed', 'timeout', 'exhausted', 'skipped'] as const;
 export type JobExecutionStatus = (typeof JOB_EXECUTION_STATUSES)[number];
 
 /** The Temporal Schedule overlap policies a job may choose (the others would cancel running work). */
@@ -71,6 +72,9 @@ export const jobScheduleId = (jobId: string) => `job-${jobId}`;
  */
 export const manualJobWorkflowId = (jobId: string, at: Date) =>
   `${jobScheduleId(jobId)}-manual-${at.toISOString().replace(/[:.]/g, '-')}`;
+
+/** The signal a run waiting for its job's run slot (`buffer_one`) gets when the slot is handed to it. */
+export const JOB_RUN_SLOT_FREED_SIGNAL = 'jobRunSlotFreed';
 
 /**
  * The task queue a job's runs (workflow and activities) use: templates that scan tables, write files

@@ -467,3 +467,23 @@ export const rateLimitCounters = pgTable(
   },
   (t) => [index('rate_limit_counters_window_ends_at_idx').on(t.windowEndsAt)],
 );
+
+/**
+ * The run slot of a job whose overlap is `skip` or `buffer_one`: every run, whoever started it (its
+ * schedule, `temporal schedule trigger`, a run-now), holds this row while it works, so two runs of the
+ * job never work at once. The primary key makes the claim atomic; `waiting_*` is the one run that
+ * waits for the slot under `buffer_one`. A holder whose workflow has closed is taken over.
+ */
+export const schedulerJobRunSlots = pgTable('scheduler_job_run_slots', {
+  jobId: uuid('job_id')
+    .primaryKey()
+    .references(() => schedulerJobs.id),
+  workflowId: text('workflow_id').notNull(),
+  /** Null only inside the run-now transaction that starts the workflow. */
+  runId: text('run_id'),
+  claimedAt: timestamp('claimed_at', { withTimezone: true }).notNull().defaultNow(),
+  waitingWorkflowId: text('waiting_workflow_id'),
+  waitingRunId: text('waiting_run_id'),
+});
+
+export type SchedulerJobRunSlotRow = typeof schedulerJobRunSlots.$inferSelect;

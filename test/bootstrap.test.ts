@@ -53,6 +53,7 @@ test('migrations are idempotent: running them again changes nothing', async () =
     'rate_limit_counters',
     'review_tasks',
     'scheduler_job_executions',
+    'scheduler_job_run_slots',
     'scheduler_jobs',
     'system_health_checks',
     'task_executions',

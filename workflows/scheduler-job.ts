@@ -3,9 +3,12 @@ import {
   ApplicationFailure,
   CancellationScope,
   ChildWorkflowFailure,
+  condition,
   defineQuery,
+  defineSignal,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -18,6 +21,7 @@ import type { Activities } from '../activities';
 import type { JobRequest, JobTemplateResult } from '../activities/jobs';
 import {
   backupWorkflowId,
+  JOB_RUN_SLOT_FREED_SIGNAL,
   type BackupVerifyMode,
   type JobExecutionStatus,
   type JobRunOutcome,
@@ -52,12 +56,27 @@ export interface JobRunState {
   jobId: string;
   name: string | null;
   attempt: number;
-  status: JobExecutionStatus | 'planning' | 'waiting_to_retry' | 'skipped';
+  status: JobExecutionStatus | 'planning' | 'waiting_to_retry' | 'waiting_for_previous_run' | 'skipped';
   lastError: string | null;
 }
 
 /** Where the run is: `temporal workflow query -w <id> --type jobRunState`. */
 export const jobRunStateQuery = defineQuery<JobRunState>('jobRunState');
+
+/** The slot is this run's now (a `buffer_one` run that waited for the previous one). */
+const slotFreedSignal = defineSignal(JOB_RUN_SLOT_FREED_SIGNAL);
+
+/**
+ * Since this patch every run of a `skip` or `buffer_one` job holds the job's run slot while it works,
+ * whoever started it; runs recorded before it replay without the slot.
+ */
+const RUN_SLOT_PATCH = 'job-run-slot';
+
+/**
+ * A waiting run is woken by the run it waits for; it also asks again this often, for a run that was
+ * terminated and so never handed the slot on.
+ */
+const SLOT_RECHECK = '1 minute';
 
 interface AttemptFailure {
   status: 'failed' | 'timeout';
@@ -165,6 +184,45 @@ export async function schedulerJob(input: SchedulerJobInput): Promise<JobRunOutc
   const { plan } = planned;
   state.name = plan.name;
 
+  let slotFreed = false;
+  setHandler(slotFreedSignal, () => {
+    slotFreed = true;
+  });
+  let holdsSlot = false;
+  if (patched(RUN_SLOT_PATCH)) {
+    for (;;) {
+      // Cleared before asking: a hand-over signalled while the claim is answered is not lost.
+      slotFreed = false;
+      const claim = await bookkeeping.claimJobRunSlot({ jobId: plan.jobId });
+      if (claim.claimed) {
+        holdsSlot = !claim.unlimited;
+        break;
+      }
+      if (!claim.waiting) {
+        // `skip`, or `buffer_one` with a run already waiting: this run does not happen, visibly.
+        const executionId = await bookkeeping.recordSkippedJobRun({ plan, holder: claim.holder });
+        state.status = 'skipped';
+        return {
+          jobId: plan.jobId,
+          status: 'skipped',
+          attempts: 0,
+          executionIds: [executionId],
+          summary: `Skipped: a run of ${plan.name} was in progress (${claim.holder})`,
+        };
+      }
+      state.status = 'waiting_for_previous_run';
+      await condition(() => slotFreed, SLOT_RECHECK);
+    }
+  }
+  try {
+    return await runAttempts(plan, state);
+  } finally {
+    if (holdsSlot) await CancellationScope.nonCancellable(() => bookkeeping.releaseJobRunSlot({ jobId: plan.jobId }));
+  }
+}
+
+/** The attempts of one run, each with its execution row, then the end of the run (emails, audit). */
+async function runAttempts(plan: JobRunPlan, state: JobRunState): Promise<JobRunOutcome> {
   const executionIds: string[] = [];
   let outcome: JobRunOutcome | undefined;
   for (let attempt = 1; !outcome; attempt++) {

@@ -5,6 +5,7 @@ import { msToTs, tsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import {
+  JOB_RUN_SLOT_FREED_SIGNAL,
   jobScheduleId,
   SYSTEM_SCHEDULER,
   type JobExecutionStatus,
@@ -15,6 +16,8 @@ import {
 } from '../../common';
 import { JOB_TEMPLATES, isJobTemplateId } from '../../common/job-templates';
 import { recordAudit, schema, type DatabaseHandle } from '../../db';
+import { claimJobRunSlot, releaseJobRunSlot, type SlotClaim } from '../../db/job-run-slots';
+import { temporalClosedReason } from '../../lib/run-reconciliation';
 import type { DispatchNotifications } from '../notification-dispatch';
 
 const { schedulerJobs, schedulerJobExecutions, notificationOutbox } = schema;
@@ -43,6 +46,11 @@ export interface JobAttemptEnd {
   /** The worker that ran the template (it may differ from the one that opened the row). */
   host?: string;
 }
+
+/** What a run may do about its job's run slot (see db/job-run-slots.ts). */
+export type RunSlotClaim =
+  /** `allow_all`: runs of the job may overlap; no slot is held. */
+  { claimed: true; unlimited: true } | (SlotClaim & { unlimited?: false });
 
 /** Outbox kinds of the job-outcome emails (templates in activities/email/templates.ts). */
 export const JOB_OUTCOME_KIND = { success: 'job_succeeded', failure: 'job_failed' } as const;
@@ -88,7 +96,96 @@ export function createJobRunActivities(deps: JobRunDeps) {
     }
   }
 
+  const closedReason = temporalClosedReason(deps.temporal);
+
   return {
+    /**
+     * Takes the job's run slot for this run, whoever started it, unless the job's overlap is
+     * `allow_all`. Another run holding it means: under `skip` this run does not start; under
+     * `buffer_one` this run becomes the one that waits (if no other does) and asks again when woken.
+     */
+    async claimJobRunSlot({ jobId }: { jobId: string }): Promise<RunSlotClaim> {
+      const { workflowId, runId } = currentRun();
+      const [job] = await db
+        .select({ overlap: schedulerJobs.overlap })
+        .from(schedulerJobs)
+        .where(eq(schedulerJobs.id, jobId));
+      if (!job) throw ApplicationFailure.nonRetryable(`no scheduled job ${jobId}`, 'JobMissing');
+      if (job.overlap === 'allow_all') return { claimed: true, unlimited: true };
+      return db.transaction((tx) =>
+        claimJobRunSlot(tx, jobId, { workflowId, runId }, { wait: job.overlap === 'buffer_one', closedReason }),
+      );
+    },
+
+    /** Gives the slot up at the end of the run, handing it to the run that waits for it and waking that run. */
+    async releaseJobRunSlot({ jobId }: { jobId: string }): Promise<{ handedTo: string | null }> {
+      const { workflowId, runId } = currentRun();
+      const next = await releaseJobRunSlot(db, jobId, { workflowId, runId });
+      if (next) {
+        await deps.temporal.workflow
+          .getHandle(next.workflowId, next.runId ?? undefined)
+          .signal(JOB_RUN_SLOT_FREED_SIGNAL)
+          // A waiter that is gone is found closed and replaced by the next claim.
+          .catch(() => undefined);
+      }
+      return { handedTo: next?.workflowId ?? null };
+    },
+
+    /**
+     * A run that did not start because another run of the job was going (`skip`): one `skipped`
+     * execution row, so the skip is visible next to the runs, and an audit entry.
+     */
+    async recordSkippedJobRun({ plan, holder }: { plan: JobRunPlan; holder: string }): Promise<string> {
+      const { workflowId, runId } = currentRun();
+      const reason = `a run of ${plan.name} was in progress (${holder}) and its overlap policy is skip`;
+      return db.transaction(async (tx) => {
+        const [created] = await tx
+          .insert(schedulerJobExecutions)
+          .values({
+            jobId: plan.jobId,
+            jobName: plan.name,
+            templateType: plan.templateType,
+            status: 'skipped',
+            completedAt: new Date(),
+            durationSeconds: 0,
+            result: { skipped: true, reason, running_workflow_id: holder },
+            logs: [`skipped: ${reason}`],
+            attempt: 1,
+            trigger: plan.trigger,
+            triggeredBy: plan.triggeredBy,
+            dryRun: plan.dryRun,
+            executionHost: host,
+            workflowId,
+            runId,
+          })
+          .onConflictDoNothing({
+            target: [schedulerJobExecutions.workflowId, schedulerJobExecutions.runId, schedulerJobExecutions.attempt],
+          })
+          .returning({ id: schedulerJobExecutions.id });
+        if (created) {
+          await recordAudit(tx, {
+            action: 'JOB_EXECUTION_SKIPPED',
+            actor: SYSTEM_SCHEDULER,
+            entityType: 'scheduler_job',
+            entityId: plan.jobId,
+            idempotencyKey: `job-run:${workflowId}:${runId}:skipped`,
+            details: {
+              job_name: plan.name,
+              triggered_by: plan.triggeredBy,
+              running_workflow_id: holder,
+              workflow_id: workflowId,
+            },
+          });
+          return created.id;
+        }
+        const [existing] = await tx
+          .select({ id: schedulerJobExecutions.id })
+          .from(schedulerJobExecutions)
+          .where(and(eq(schedulerJobExecutions.workflowId, workflowId), eq(schedulerJobExecutions.runId, runId)));
+        return existing!.id;
+      });
+    },
+
     /** Reads the job for this run, or says why the run has nothing to do. */
     async planJobRun(request: JobRunRequest): Promise<PlannedJobRun> {
       const [job] = await db.select().from(schedulerJobs).where(eq(schedulerJobs.id, request.jobId));

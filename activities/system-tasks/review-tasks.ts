@@ -2,6 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { documentWorkflowId, SYSTEM_SCHEDULER } from '../../common';
 import { recordAudit, schema } from '../../db';
+import { reconcileAbandonedRuns } from '../../lib/run-reconciliation';
 import type { SystemTaskDeps, TaskRequest } from './settings';
 
 const { reviewTasks, documents, users } = schema;
@@ -123,8 +124,11 @@ export function createReviewTaskTasks({ database, temporal, settings }: SystemTa
       : (await cancelTasks(stale.orphaned, 'orphaned')) +
         (await cancelTasks(stale.duplicates, 'duplicate')) +
         (await cancelTasks(stale.expired, 'expired'));
+    // Runs whose workflow an operator terminated would otherwise stay `running` for ever.
+    const abandonedRuns = await reconcileAbandonedRuns(database.db, temporal, { dryRun });
     return {
       dry_run: dryRun,
+      abandoned_runs: abandonedRuns,
       orphaned: stale.orphaned,
       duplicates: stale.duplicates,
       expired: stale.expired,

@@ -23,13 +23,32 @@ import {
   type SchedulerDeps,
 } from '../services/scheduler';
 
+/** One system schedule as the status shows it: every one of them, even two that share a task. */
+const ScheduleOverview = Type.Object({
+  schedule_id: Type.String(),
+  task_name: Type.String(),
+  schedule: Type.String({ description: 'When it runs, in words (EDMS_TIMEZONE)' }),
+  exists: Type.Union([Type.Boolean(), Type.Null()], { description: 'null when Temporal could not be asked' }),
+  paused: Type.Union([Type.Boolean(), Type.Null()]),
+  note: Type.Union([Type.String(), Type.Null()], { description: 'Who paused it and why' }),
+  next_run_times: Type.Array(Type.String({ format: 'date-time' })),
+});
+
+/** The monitoring status with its list of every schedule. */
+const MonitoringStatusWithSchedules = Type.Composite(
+  [MonitoringStatus, Type.Object({ schedules: Type.Array(ScheduleOverview) })],
+  { $id: 'MonitoringStatus' },
+);
+
 export interface SchedulerRouteDeps extends SchedulerDeps {
   authorize: Authorize;
 }
 
 /** System tasks: run now (with dry run), schedules, run history, and the monitoring overview. Admins only. */
 export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRouteDeps> = async (app, deps) => {
-  for (const schema of [ManualTriggerResult, ScheduleState, TaskExecution, MonitoringStatus]) app.addSchema(schema);
+  for (const schema of [ManualTriggerResult, ScheduleState, TaskExecution, MonitoringStatusWithSchedules]) {
+    app.addSchema(schema);
+  }
   const admin = deps.authorize('admin');
   const common = { tags: ['scheduler'], security: bearerAuth };
 
@@ -39,9 +58,10 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRouteDeps> = as
       onRequest: admin,
       schema: {
         ...common,
-        summary: 'Run a system task now and wait for its result (dry_run reports what it would change)',
+        summary:
+          'Run a system task now and wait for its result (dry_run reports what it would change); 409 task_running while a manual run of the task is going',
         body: ManualTriggerBody,
-        response: { 200: Type.Ref(ManualTriggerResult), ...errorResponses(400, 401, 403) },
+        response: { 200: Type.Ref(ManualTriggerResult), ...errorResponses(400, 401, 403, 409) },
       },
     },
     async (request) => {
@@ -95,7 +115,7 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRouteDeps> = as
       schema: {
         ...common,
         summary: 'Overall status, health score, workers, schedules, statistics, alerts and every task',
-        response: { 200: Type.Ref(MonitoringStatus), ...errorResponses(401, 403) },
+        response: { 200: Type.Ref(MonitoringStatusWithSchedules), ...errorResponses(401, 403) },
       },
     },
     async () => monitoringStatus(deps),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { and, count, desc, eq, ilike, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import {
   DEFAULT_JOB_RETRY_POLICY,
@@ -21,6 +21,7 @@ import {
   type SchedulerJobExecutionRow,
   type SchedulerJobRow,
 } from '../../db';
+import { claimJobRunSlot } from '../../db/job-run-slots';
 import { validateJobParameters } from '../../lib/job-parameters';
 import {
   checkOutboundTarget,
@@ -28,12 +29,13 @@ import {
   type OutboundPolicy,
   type OutboundRequest,
 } from '../../lib/outbound-http';
+import { reconcileAbandonedRuns, temporalClosedReason } from '../../lib/run-reconciliation';
 import { toScheduleSpec, type RecurrenceFieldError } from '../../lib/job-recurrence';
 import { deleteJobSchedule, jobScheduleInput, jobScheduleOptions, upsertJobSchedule } from '../../lib/job-schedules';
 import { badRequest, conflict, notFound } from '../errors';
 import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from '../schemas/scheduler-jobs';
 
-const { schedulerJobs, schedulerJobExecutions, backupConfigs } = schema;
+const { schedulerJobs, schedulerJobExecutions, schedulerJobRunSlots, backupConfigs } = schema;
 
 export interface JobServiceDeps {
   db: Database;
@@ -407,52 +409,73 @@ export async function setPaused(
 }
 
 /**
- * Whether a run of the job is going: an execution row still `running` whose workflow is open. (A row
- * of a run an operator terminated stays `running`; it must not block the job for ever.)
+ * The workflow of a run of the job going by its execution rows, or null. Rows that a closed workflow
+ * left `running` (an operator terminated it) are marked failed first, so they never block the job.
  */
-async function runInProgress(deps: JobServiceDeps, jobId: string): Promise<boolean> {
-  const rows = await deps.db
-    .select({ workflowId: schedulerJobExecutions.workflowId, runId: schedulerJobExecutions.runId })
+async function runInProgress(deps: JobServiceDeps, jobId: string): Promise<string | null> {
+  await reconcileAbandonedRuns(deps.db, deps.temporal, { jobId });
+  const [open] = await deps.db
+    .select({ workflowId: schedulerJobExecutions.workflowId })
     .from(schedulerJobExecutions)
     .where(and(eq(schedulerJobExecutions.jobId, jobId), eq(schedulerJobExecutions.status, 'running')))
-    .limit(20);
-  for (const row of rows) {
-    const open = await deps.temporal.workflow
-      .getHandle(row.workflowId, row.runId)
-      .describe()
-      .then((description) => description.status.name === 'RUNNING')
-      .catch((error: unknown) => {
-        if (error instanceof WorkflowNotFoundError) return false;
-        throw error;
-      });
-    if (open) return true;
-  }
-  return false;
+    .limit(1);
+  return open?.workflowId ?? null;
 }
 
 /**
  * Runs the job now, whatever its schedule says (paused included), as its own workflow. A job that
- * must not overlap (`skip`, `buffer_one`) is refused while a run of it is in progress.
+ * must not overlap (`skip`, `buffer_one`) is refused with 409 `job_running` while a run of it is in
+ * progress, whoever started that run. The run slot is claimed for the new workflow in the same
+ * transaction that starts it, so of two run-nows at once exactly one is started.
  */
 export async function runJobNow(deps: JobServiceDeps, id: string, dryRun: boolean, actor: string) {
   const job = await findJob(deps.db, id);
   if (dryRun && !JOB_TEMPLATES[job.templateType as JobTemplateId]?.supports_dry_run) {
     throw badRequest('dry_run_unsupported', `${job.templateType} jobs cannot run as a dry run`, { field: 'dry_run' });
   }
+  const refuse = (running: string) =>
+    conflict('job_running', `A run of ${job.name} is in progress and its overlap policy is ${job.overlap}`, {
+      overlap: job.overlap,
+      running_workflow_id: running,
+    });
+  // Runs started before run slots existed hold none: their open execution rows still count.
   if (job.overlap !== 'allow_all') {
-    const running = (await scheduleState(deps.temporal, id)).running > 0 || (await runInProgress(deps, id));
-    if (running) {
-      throw conflict('job_running', `A run of ${job.name} is in progress and its overlap policy is ${job.overlap}`);
-    }
+    const running = await runInProgress(deps, id);
+    if (running) throw refuse(running);
   }
   const input: SchedulerJobInput = { jobId: id, trigger: 'manual', triggeredBy: actor, dryRun };
   const workflowId = manualJobWorkflowId(id, new Date());
-  const handle = await deps.temporal.workflow.start('schedulerJob', {
-    taskQueue: JOB_TEMPLATE_TASK_QUEUE[job.templateType as JobTemplateId],
-    workflowId,
-    args: [input],
-    staticSummary: `Run now: job ${job.name} by ${actor}${dryRun ? ' (dry run)' : ''}`,
-  });
+  const start = () =>
+    deps.temporal.workflow
+      .start('schedulerJob', {
+        taskQueue: JOB_TEMPLATE_TASK_QUEUE[job.templateType as JobTemplateId],
+        workflowId,
+        args: [input],
+        staticSummary: `Run now: job ${job.name} by ${actor}${dryRun ? ' (dry run)' : ''}`,
+      })
+      .catch((error: unknown) => {
+        // Another run-now of this job in the same millisecond has this workflow id.
+        if (error instanceof WorkflowExecutionAlreadyStartedError) throw refuse(workflowId);
+        throw error;
+      });
+  const handle =
+    job.overlap === 'allow_all'
+      ? await start()
+      : await deps.db.transaction(async (tx) => {
+          const claim = await claimJobRunSlot(
+            tx,
+            id,
+            { workflowId, runId: null },
+            { wait: false, fresh: true, closedReason: temporalClosedReason(deps.temporal) },
+          );
+          if (!claim.claimed) throw refuse(claim.holder);
+          const started = await start();
+          await tx
+            .update(schedulerJobRunSlots)
+            .set({ runId: started.firstExecutionRunId })
+            .where(and(eq(schedulerJobRunSlots.jobId, id), eq(schedulerJobRunSlots.workflowId, workflowId)));
+          return started;
+        });
   await recordAudit(deps.db, {
     action: 'JOB_RUN_REQUESTED',
     actor,
@@ -509,7 +532,8 @@ export async function listExecutions(deps: JobServiceDeps, id: string, query: { 
   return { executions: rows.map(executionView) };
 }
 
-const ENDED = sql`${schedulerJobExecutions.status} <> 'running'`;
+/** Skipped runs did not run: they count neither as successes nor as failures. */
+const ENDED = sql`${schedulerJobExecutions.status} not in ('running', 'skipped')`;
 const FAILED = sql`${schedulerJobExecutions.status} in ('failed', 'timeout', 'exhausted')`;
 const LAST_DAY = sql`${schedulerJobExecutions.startedAt} > now() - interval '24 hours'`;
 
@@ -521,6 +545,8 @@ const percent = (part: number, whole: number) => (whole === 0 ? null : Math.roun
  */
 export async function jobStats(deps: JobServiceDeps) {
   const { db } = deps;
+  // A run whose workflow was terminated is not running, whatever its row said.
+  await reconcileAbandonedRuns(db, deps.temporal, { tables: ['jobs'] });
   const [jobs] = await db
     .select({
       total: sql<number>`count(*) filter (where ${schedulerJobs.status} <> 'deleted')`.mapWith(Number),
@@ -553,7 +579,7 @@ export async function jobStats(deps: JobServiceDeps) {
     .as('last_attempts');
   const [outcomes] = await db
     .select({
-      ended: sql<number>`count(*) filter (where ${lastAttempts.status} <> 'running')`.mapWith(Number),
+      ended: sql<number>`count(*) filter (where ${lastAttempts.status} not in ('running', 'skipped'))`.mapWith(Number),
       completed: sql<number>`count(*) filter (where ${lastAttempts.status} = 'completed')`.mapWith(Number),
     })
     .from(lastAttempts);

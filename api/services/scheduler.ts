@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import {
   ScheduleNotFoundError,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   type Client,
   type Connection,
@@ -16,9 +16,10 @@ import {
   type SystemTaskOutcome,
 } from '../../common';
 import { recordAudit, schema, type Database, type TaskExecutionRow } from '../../db';
+import { reconcileAbandonedRuns } from '../../lib/run-reconciliation';
 import { SYSTEM_SCHEDULES, type SystemSchedule } from '../../lib/schedules';
 import { checkHealth } from '../health';
-import { badRequest, notFound } from '../errors';
+import { badRequest, conflict, notFound } from '../errors';
 import type { Actor } from './users';
 
 const { taskExecutions, documents, reviewTasks, systemHealthChecks } = schema;
@@ -86,8 +87,15 @@ export async function recentExecutions(db: Database, taskName: SystemTaskName, l
 }
 
 /**
+ * The workflow id of a task's manual runs: one per task, so Temporal refuses a second manual run of
+ * the task while one is going (the id is free again once that run has closed).
+ */
+export const manualTaskWorkflowId = (taskName: SystemTaskName) => `manual-${taskName.replace(/_/g, '-')}`;
+
+/**
  * Runs a task now as `actor` and waits for it. The workflow records the run and its audit entries
- * (TASK_EXECUTION_STARTED, then COMPLETED or FAILED) like any scheduled run.
+ * (TASK_EXECUTION_STARTED, then COMPLETED or FAILED) like any scheduled run. A manual run of the task
+ * already going is a 409 `task_running`: two admins pressing Run now at once run it once.
  */
 export async function triggerTask(
   deps: SchedulerDeps,
@@ -109,12 +117,21 @@ export async function triggerTask(
     triggeredBy: actor.username,
     ...(options ? { options } : {}),
   };
-  const handle = await deps.temporal.workflow.start('systemTask', {
-    taskQueue: task.taskQueue,
-    workflowId: `manual-${taskName.replace(/_/g, '-')}-${randomUUID()}`,
-    args: [input],
-    workflowExecutionTimeout: `${task.timeoutMinutes + 5} minutes`,
-  });
+  const workflowId = manualTaskWorkflowId(taskName);
+  const handle = await deps.temporal.workflow
+    .start('systemTask', {
+      taskQueue: task.taskQueue,
+      workflowId,
+      args: [input],
+      workflowExecutionTimeout: `${task.timeoutMinutes + 5} minutes`,
+    })
+    .catch((error: unknown) => {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      throw conflict('task_running', `A manual run of ${taskName} is in progress; wait for it to finish`, {
+        task_name: taskName,
+        workflow_id: workflowId,
+      });
+    });
   const startedAt = new Date();
   const answer = {
     task_name: taskName,
@@ -139,7 +156,9 @@ export async function triggerTask(
     const [row] = await deps.db
       .select()
       .from(taskExecutions)
-      .where(and(eq(taskExecutions.workflowId, handle.workflowId)));
+      .where(
+        and(eq(taskExecutions.workflowId, handle.workflowId), eq(taskExecutions.runId, handle.firstExecutionRunId)),
+      );
     const cause = (error.cause?.cause ?? error.cause) as Error | undefined;
     return {
       success: false,
@@ -215,6 +234,8 @@ async function describeSchedules(temporal: Client) {
  */
 export async function monitoringStatus(deps: SchedulerDeps) {
   const { db } = deps;
+  // Backups and task runs whose workflow was terminated are failures, not runs still going.
+  await reconcileAbandonedRuns(db, deps.temporal, { tables: ['backups', 'tasks'] });
   const since24h = sql`now() - interval '24 hours'`;
   const countOf = async (query: Promise<{ value: number }[]>) => (await query)[0]?.value ?? 0;
 
@@ -396,6 +417,20 @@ export async function monitoringStatus(deps: SchedulerDeps) {
     }),
   );
 
+  // Every schedule, even when two share a task (the weekly and monthly backups run run_scheduled_backup too).
+  const scheduleList = SYSTEM_SCHEDULES.map((schedule) => {
+    const description = schedules.described.get(schedule.scheduleId);
+    return {
+      schedule_id: schedule.scheduleId,
+      task_name: schedule.taskName,
+      schedule: schedule.when,
+      exists: description ? true : schedules.described.has(schedule.scheduleId) ? false : null,
+      paused: description?.state.paused ?? null,
+      note: description?.state.note ?? null,
+      next_run_times: description?.info.nextActionTimes.slice(0, 3).map((time) => time.toISOString()) ?? [],
+    };
+  });
+
   return {
     timestamp: new Date().toISOString(),
     overall_status: overallStatus,
@@ -404,6 +439,7 @@ export async function monitoringStatus(deps: SchedulerDeps) {
     schedules_running: [...schedules.described.values()].filter((d) => d && !d.state.paused).length,
     task_statistics: taskStatistics,
     alerts,
+    schedules: scheduleList,
     available_tasks: availableTasks,
   };
 }
