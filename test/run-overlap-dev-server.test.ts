@@ -11,7 +11,7 @@ import { schema } from '../db';
 import { SYSTEM_SCHEDULES, syncSchedules } from '../lib/schedules';
 import { buildTestApi, type TestApi } from './helpers/api';
 import { TEST_ENV } from './helpers/resources';
-import { createDevServerEnv, withQueueWorkers } from './helpers/temporal';
+import { createDevServerEnv, TEST_JOB_SETTINGS, withQueueWorkers } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 
 const run = promisify(execFile);
@@ -51,7 +51,12 @@ const endpoint = {
 
 beforeAll(async () => {
   env = await createDevServerEnv();
-  api = await buildTestApi({ temporalAddress: env.address, namespace: 'edms' });
+  // Its webhook jobs call a loopback server, as TEST_JOB_SETTINGS lets the workers do.
+  api = await buildTestApi({
+    temporalAddress: env.address,
+    namespace: 'edms',
+    outboundPolicy: TEST_JOB_SETTINGS.outboundPolicy,
+  });
   admin = await api.as('admin');
   endpoint.server.on('request', (_request: http.IncomingMessage, response: http.ServerResponse) => {
     endpoint.received++;
