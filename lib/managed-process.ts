@@ -127,6 +127,14 @@ export class ManagedProcess {
     }
   }
 
+  /**
+   * SIGKILLs whatever is left of the process group after the process itself died (a killed
+   * PostgreSQL leaves backends holding its shared memory, which would refuse a new server).
+   */
+  killGroup(): void {
+    this.signalGroup('SIGKILL');
+  }
+
   private signalGroup(signal: NodeJS.Signals) {
     if (this.child.pid === undefined) return;
     try {
