@@ -61,7 +61,11 @@ export class Supervisor {
     this.maxFastFailures = options.maxFastFailures ?? 5;
   }
 
-  /** Starts `spec` and supervises it from then on; a failed first start is retried like a crash. */
+  /**
+   * Starts `spec` and supervises it from then on. A first start that rejects is not retried (a busy
+   * port or a bad setting is for the operator to fix); a child that exits afterwards, even at once,
+   * is restarted like any crash.
+   */
   async add(spec: SupervisedChild): Promise<ManagedProcess> {
     const tracked: Tracked = { spec };
     this.children.set(spec.name, tracked);
@@ -69,7 +73,6 @@ export class Supervisor {
     try {
       tracked.current = await spec.start();
     } catch (error) {
-      // The first start gets no retries: a bad setting or a busy port is for the operator to fix.
       this.children.delete(spec.name);
       throw error;
     }
