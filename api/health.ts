@@ -13,8 +13,11 @@ export interface ComponentHealth {
 
 export interface TaskQueueHealth {
   status: Status;
+  /** Temporal's view: pollers seen within the last two minutes (a killed worker stays listed that long). */
   workflow_pollers: number;
   activity_pollers: number;
+  /** Worker processes naming this queue whose heartbeat (worker_heartbeats) is younger than 10 s. */
+  live_workers: number;
 }
 
 export interface HealthReport {
@@ -42,23 +45,38 @@ const CHECK_TIMEOUT_MS = 3000;
  */
 const POLLER_FRESHNESS_MS = 120_000;
 
+/**
+ * A worker heartbeat counts for this long. Workers beat every 3 s (worker/heartbeat.ts), so a
+ * live one has three chances per window and a killed one is reported within 10 s of its death.
+ * Temporal alone cannot tell: the dev server keeps a SIGKILLed worker's pollers listed, their
+ * last access time ageing only up to the ~70 s long poll.
+ */
+export const WORKER_HEARTBEAT_FRESHNESS_SECONDS = 10;
+
 const { TaskQueueType, TaskQueueKind } = temporal.api.enums.v1;
 
-async function timed(check: () => Promise<unknown>): Promise<ComponentHealth> {
-  const started = performance.now();
+/** `work`, or a rejection once CHECK_TIMEOUT_MS has passed without an answer. */
+async function withinCheckTimeout<T>(work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      check(),
-      new Promise((_, reject) => {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
       }),
     ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function timed(check: () => Promise<unknown>): Promise<ComponentHealth> {
+  const started = performance.now();
+  try {
+    await withinCheckTimeout(check());
     return { status: 'up', latency_ms: Math.round(performance.now() - started) };
   } catch (error) {
     return { status: 'down', latency_ms: Math.round(performance.now() - started), error: (error as Error).message };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -80,42 +98,57 @@ async function countLivePollers(
   }).length;
 }
 
-async function checkTaskQueue(
-  connection: Connection,
-  namespace: string,
-  name: TaskQueueName,
-): Promise<TaskQueueHealth> {
+async function countPollers(connection: Connection, namespace: string, name: TaskQueueName) {
   try {
-    const [workflowPollers, activityPollers] = await Promise.all([
+    const [workflow, activity] = await Promise.all([
       countLivePollers(connection, namespace, name, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
       countLivePollers(connection, namespace, name, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
     ]);
-    return {
-      status: workflowPollers > 0 && activityPollers > 0 ? 'up' : 'down',
-      workflow_pollers: workflowPollers,
-      activity_pollers: activityPollers,
-    };
+    return { workflow, activity };
   } catch {
-    return { status: 'down', workflow_pollers: 0, activity_pollers: 0 };
+    return { workflow: 0, activity: 0 };
   }
 }
 
-/** Database, Temporal frontend and worker pollers on each task queue, checked in parallel. */
+/** Live worker processes per task queue by their heartbeats; none when the database does not answer. */
+async function countLiveWorkers(sql: postgres.Sql): Promise<Map<string, number>> {
+  const rows = await sql<{ queue: string; workers: number }[]>`
+    select queue, count(*)::int as workers
+    from worker_heartbeats, unnest(task_queues) as queue
+    where last_seen_at > now() - make_interval(secs => ${WORKER_HEARTBEAT_FRESHNESS_SECONDS})
+    group by queue`;
+  return new Map(rows.map((row) => [row.queue, row.workers]));
+}
+
+const queueHealth = (pollers: { workflow: number; activity: number }, liveWorkers: number): TaskQueueHealth => ({
+  status: pollers.workflow > 0 && pollers.activity > 0 && liveWorkers > 0 ? 'up' : 'down',
+  workflow_pollers: pollers.workflow,
+  activity_pollers: pollers.activity,
+  live_workers: liveWorkers,
+});
+
+/**
+ * Database, Temporal frontend and the workers of each task queue, checked in parallel. A queue is
+ * served ('up') when Temporal lists workflow and activity pollers on it and at least one worker
+ * process naming it has a fresh heartbeat.
+ */
 export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   const { temporal: connection, namespace } = deps;
   const withDeadline = <T>(fn: () => Promise<T>) => connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, fn);
 
-  const [database, temporalFrontend] = await Promise.all([
+  const [database, temporalFrontend, liveWorkers] = await Promise.all([
     timed(() => deps.sql`select 1`),
     timed(() => withDeadline(() => connection.workflowService.describeNamespace({ namespace }))),
+    // Without an answer no worker can be vouched for; the database component says why.
+    withinCheckTimeout(countLiveWorkers(deps.sql)).catch(() => new Map<string, number>()),
   ]);
   const queues = await Promise.all(
     ALL_TASK_QUEUES.map(async (name) => {
-      const health: TaskQueueHealth =
+      const pollers =
         temporalFrontend.status === 'up'
-          ? await withDeadline(() => checkTaskQueue(connection, namespace, name))
-          : { status: 'down', workflow_pollers: 0, activity_pollers: 0 };
-      return [name, health] as const;
+          ? await withDeadline(() => countPollers(connection, namespace, name))
+          : { workflow: 0, activity: 0 };
+      return [name, queueHealth(pollers, liveWorkers.get(name) ?? 0)] as const;
     }),
   );
   const taskQueues = Object.fromEntries(queues) as Record<TaskQueueName, TaskQueueHealth>;

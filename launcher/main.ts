@@ -12,34 +12,46 @@ import { PROJECT_ROOT } from '../lib/paths';
 import { onShutdownSignal, runMain } from '../lib/process';
 import { startSmtpSink, type SmtpSink } from '../lib/smtp-sink';
 import { resolveTemporalBinary } from '../lib/temporal-binaries';
+import { Supervisor, type SupervisedChild } from './supervisor';
 import { assertPortFree, startDevServer, type RunningDevServer } from './temporal-dev-server';
 
-/** Everything the launcher started, stopped in reverse order of dependency. */
+/** What the launcher started besides its supervised children. */
 interface System {
-  api?: ManagedProcess;
-  worker?: ManagedProcess;
   mailSink?: SmtpSink;
+  /** The latest dev server (a restart replaces it). */
   temporal?: RunningDevServer;
   postgres?: EmbeddedPostgres;
 }
 
 const APPLICATION_DATABASE = 'edms';
+/** Supervised children, stopped in this order: nothing calls a service that is already gone. */
+const STOP_ORDER = ['api', 'worker', 'temporal', 'postgres'];
 
-function spawnNodeService(name: 'api' | 'worker', env: NodeJS.ProcessEnv, logger: Logger): ManagedProcess {
-  return new ManagedProcess(name, process.execPath, tsxNodeArgs(path.join(PROJECT_ROOT, name, 'main.ts')), {
-    cwd: PROJECT_ROOT,
-    env,
-    // The services log through pino already; relay their lines untouched so formats stay one.
-    onLine: (line, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`),
-  }).onEarlyExitLog(logger);
+/**
+ * The API or the worker. Spawning is all its start does: whether it comes up is for /health to
+ * say, and a service that dies at once counts as a fast failure of the supervisor.
+ */
+function nodeService(name: 'api' | 'worker', env: NodeJS.ProcessEnv, stopTimeoutMs: number): SupervisedChild {
+  return {
+    name,
+    start: async () =>
+      new ManagedProcess(name, process.execPath, tsxNodeArgs(path.join(PROJECT_ROOT, name, 'main.ts')), {
+        cwd: PROJECT_ROOT,
+        env,
+        // The services log through pino already; relay their lines untouched so formats stay one.
+        onLine: (line, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`),
+      }),
+    stop: async (service) => {
+      await service.stop('SIGTERM', stopTimeoutMs);
+    },
+  };
 }
 
-async function waitForHealthy(url: string, services: ManagedProcess[], timeoutMs: number): Promise<void> {
+async function waitForHealthy(url: string, timeoutMs: number, givenUp: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   while (Date.now() < deadline) {
-    const dead = services.find((service) => !service.running);
-    if (dead) throw new Error(`${dead.name} exited during start:\n${dead.tail()}`);
+    if (givenUp()) throw new Error('a service kept failing during start');
     try {
       const response = await fetch(url);
       if (response.status === 200) return;
@@ -52,25 +64,24 @@ async function waitForHealthy(url: string, services: ManagedProcess[], timeoutMs
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms; last answer: ${last}`);
 }
 
-async function stopSystem(system: System, config: AppConfig, logger: Logger): Promise<void> {
-  if (system.api) {
-    logger.info('stopping API');
-    await system.api.stop('SIGTERM', 10_000);
-  }
-  if (system.worker) {
-    logger.info('stopping worker (in-flight activities may finish)');
-    await system.worker.stop('SIGTERM', (config.workerShutdownGraceSeconds + 10) * 1000);
-  }
+const STOPPING_MESSAGE: Record<string, string> = {
+  api: 'stopping API',
+  worker: 'stopping worker (in-flight activities may finish)',
+  temporal: 'stopping Temporal dev server',
+  postgres: 'stopping PostgreSQL',
+};
+
+async function stopSystem(system: System, supervisor: Supervisor, logger: Logger): Promise<void> {
+  const log = (name: string) => logger.info(STOPPING_MESSAGE[name] ?? `stopping ${name}`);
+  await supervisor.stopAll(['api', 'worker'], log);
   if (system.mailSink) {
     await system.mailSink.close();
   }
-  if (system.temporal) {
-    logger.info('stopping Temporal dev server');
+  await supervisor.stopAll(STOP_ORDER, log);
+  // A dev server the SDK downloaded has no process of ours to supervise; it is stopped here.
+  if (system.temporal && !system.temporal.process) {
+    logger.info(STOPPING_MESSAGE.temporal!);
     await system.temporal.stop();
-  }
-  if (system.postgres) {
-    logger.info('stopping PostgreSQL');
-    await system.postgres.stop();
   }
 }
 
@@ -100,14 +111,25 @@ async function main(): Promise<void> {
   const logger = createLogger({ ...config, logFormat }, 'launcher');
   const system: System = {};
   let stopping = false;
+  let gaveUp = false;
 
   const shutdown = async (exitCode: number) => {
     if (stopping) return;
     stopping = true;
-    await stopSystem(system, config, logger);
+    await stopSystem(system, supervisor, logger);
     logger.info('everything stopped');
     process.exit(exitCode);
   };
+  const supervisor = new Supervisor({
+    logger,
+    onGiveUp: (name, reason) => {
+      gaveUp = true;
+      logger.fatal({ child: name, reason }, `giving up on ${name}; stopping edms-temporal`);
+      // Also plainly on stderr: whoever runs `npm start` must see why it ended.
+      process.stderr.write(`edms-temporal stopped: ${reason}\n`);
+      void shutdown(1);
+    },
+  });
   onShutdownSignal(async (signal) => {
     logger.info({ signal }, 'stopping edms-temporal');
     await shutdown(0);
@@ -129,7 +151,21 @@ async function main(): Promise<void> {
       });
       const binary = await resolveTemporalBinary('cli', { log: (message) => logger.info(message) });
       logger.info({ binary, db: devConfig.dbFilename }, 'starting the Temporal dev server');
-      system.temporal = await startDevServer(devConfig, binary, logger);
+      if (binary.type === 'existing-path') {
+        // A restart reuses the same SQLite file and ports: workflows, schedules and history survive.
+        await supervisor.add({
+          name: 'temporal',
+          start: async () => {
+            system.temporal = await startDevServer(devConfig, binary, logger);
+            return system.temporal.process!;
+          },
+          stop: async () => system.temporal?.stop(),
+        });
+      } else {
+        logger.warn('the Temporal dev server runs through the SDK download: it is not restarted if it dies');
+        system.temporal = await startDevServer(devConfig, binary, logger);
+      }
+      if (!system.temporal) throw new Error('the Temporal dev server did not start');
       childEnv.TEMPORAL_ADDRESS = system.temporal.address;
       childEnv.TEMPORAL_NAMESPACE ??= system.temporal.namespace;
       logger.info({ address: system.temporal.address, ui: system.temporal.uiUrl }, 'Temporal dev server ready');
@@ -142,12 +178,22 @@ async function main(): Promise<void> {
     } else {
       await assertPortFree('127.0.0.1', config.embeddedPgPort, 'embedded PostgreSQL');
       logger.info('starting the embedded PostgreSQL');
-      system.postgres = await startEmbeddedPostgres({
+      // A restart reuses the same cluster directory and port, so the URL the services hold stays valid.
+      const postgresOptions = {
         clusterDir: path.join(config.dataDir, 'postgres'),
         port: config.embeddedPgPort,
         database: APPLICATION_DATABASE,
         logger,
+      };
+      await supervisor.add({
+        name: 'postgres',
+        start: async () => {
+          system.postgres = await startEmbeddedPostgres(postgresOptions);
+          return system.postgres.process;
+        },
+        stop: async () => system.postgres?.stop(),
       });
+      if (!system.postgres) throw new Error('the embedded PostgreSQL did not start');
       childEnv.DATABASE_URL = system.postgres.url;
       databaseDescription = `embedded on 127.0.0.1:${config.embeddedPgPort} (data in ${path.join(config.dataDir, 'postgres')})`;
     }
@@ -174,23 +220,12 @@ async function main(): Promise<void> {
     await runMigrations(childEnv.DATABASE_URL);
 
     logger.info('starting worker and API');
-    system.worker = spawnNodeService('worker', childEnv, logger);
-    system.api = spawnNodeService('api', childEnv, logger);
-    await waitForHealthy(`http://127.0.0.1:${config.port}/health`, [system.worker, system.api], 180_000);
+    await supervisor.add(nodeService('worker', childEnv, (config.workerShutdownGraceSeconds + 10) * 1000));
+    await supervisor.add(nodeService('api', childEnv, 10_000));
+    await waitForHealthy(`http://127.0.0.1:${config.port}/health`, 180_000, () => gaveUp);
     printBanner(config, system, databaseDescription);
-
-    // A service that dies takes the system down with it: a half-running system hides failures.
-    for (const service of [system.worker, system.api]) {
-      void service.exited.then(({ code, signal }) => {
-        if (stopping) return;
-        logger.error(
-          { service: service.name, code, signal },
-          `${service.name} exited unexpectedly; stopping everything`,
-        );
-        void shutdown(1);
-      });
-    }
   } catch (error) {
+    if (gaveUp) return; // the give-up message said why, and the shutdown is under way
     logger.error({ err: error }, 'start failed; stopping what was started');
     await shutdown(1);
   }

@@ -57,15 +57,6 @@ export class ManagedProcess {
     }
   }
 
-  /** Logs the output tail if the process exits with an error, so a crash is never silent. */
-  onEarlyExitLog(logger: { error: (obj: object, msg: string) => void }): this {
-    void this.exited.then(({ code, signal }) => {
-      if (code !== 0 && signal === null)
-        logger.error({ process: this.name, code, output: this.tail() }, `${this.name} failed`);
-    });
-    return this;
-  }
-
   get pid(): number | undefined {
     return this.child.pid;
   }
@@ -125,6 +116,14 @@ export class ManagedProcess {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * SIGKILLs whatever is left of the process group after the process itself died (a killed
+   * PostgreSQL leaves backends holding its shared memory, which would refuse a new server).
+   */
+  killGroup(): void {
+    this.signalGroup('SIGKILL');
   }
 
   private signalGroup(signal: NodeJS.Signals) {

@@ -58,6 +58,7 @@ test('migrations are idempotent: running them again changes nothing', async () =
     'system_health_checks',
     'task_executions',
     'users',
+    'worker_heartbeats',
   ]);
 });
 

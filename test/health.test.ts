@@ -5,6 +5,7 @@ import { buildApp } from '../api/app';
 import { ALL_TASK_QUEUES } from '../common';
 import { connectDatabase } from '../db';
 import { plainTemporalSettings } from '../lib/temporal';
+import { startWorkerHeartbeat } from '../worker/heartbeat';
 import { createWorker } from '../worker/workers';
 import { buildTestApi, TEST_JWT_SECRET, type TestApi } from './helpers/api';
 import { createDevServerEnv, testActivities, workflowBundle } from './helpers/temporal';
@@ -38,11 +39,12 @@ test('503 while no worker polls the task queues, naming each queue', async () =>
       status: 'down',
       workflow_pollers: 0,
       activity_pollers: 0,
+      live_workers: 0,
     });
   }
 });
 
-test('200 once a worker polls every task queue', async () => {
+test('200 once a worker with a fresh heartbeat polls every task queue', async () => {
   const bundle = await workflowBundle();
   const setup = {
     connection: env.nativeConnection,
@@ -53,6 +55,11 @@ test('200 once a worker polls every task queue', async () => {
   };
   const workers = await Promise.all(ALL_TASK_QUEUES.map((queue) => createWorker(setup, queue, queue)));
   const running = workers.map((worker) => worker.run());
+  const heartbeat = startWorkerHeartbeat({
+    sql: api.database.sql,
+    identity: 'health-test',
+    taskQueues: ALL_TASK_QUEUES,
+  });
   try {
     let result = await health();
     for (let attempt = 0; attempt < 40 && result.status !== 200; attempt++) {
@@ -64,8 +71,10 @@ test('200 once a worker polls every task queue', async () => {
     for (const queue of ALL_TASK_QUEUES) {
       expect(result.body.components.workers.task_queues[queue].status).toBe('up');
       expect(result.body.components.workers.task_queues[queue].workflow_pollers).toBeGreaterThanOrEqual(1);
+      expect(result.body.components.workers.task_queues[queue].live_workers).toBe(1);
     }
   } finally {
+    await heartbeat.stop();
     workers.forEach((worker) => worker.shutdown());
     await Promise.all(running);
   }
@@ -106,4 +115,59 @@ test('503 with Temporal named as down when the frontend is unreachable', async (
   } finally {
     await offline.close();
   }
+});
+
+test('a queue whose only worker stopped heartbeating is down within 10 s, though Temporal still lists its pollers', async () => {
+  const bundle = await workflowBundle();
+  const setup = {
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'edms',
+    workflowBundle: bundle,
+    activities: await testActivities(env, api.database),
+    shutdownGraceSeconds: 1,
+  };
+  const workers = await Promise.all(ALL_TASK_QUEUES.map((queue) => createWorker(setup, queue, queue)));
+  const running = workers.map((worker) => worker.run());
+  // A worker process that hangs or is killed writes no more beats; its pollers stay registered.
+  // One beat only (the next is an hour away), so the test ages the row without a race.
+  const heartbeat = startWorkerHeartbeat({
+    sql: api.database.sql,
+    identity: 'stalled',
+    taskQueues: ALL_TASK_QUEUES,
+    intervalMs: 3_600_000,
+  });
+  try {
+    await heartbeat.started;
+    let result = await health();
+    for (let attempt = 0; attempt < 40 && result.status !== 200; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      result = await health();
+    }
+    expect(result.status).toBe(200);
+    // The row stays, ageing, as a SIGKILLed worker's would.
+    await api.database
+      .sql`update worker_heartbeats set last_seen_at = now() - interval '11 seconds' where identity = 'stalled'`;
+    const stalled = await health();
+    expect(stalled.status).toBe(503);
+    for (const queue of ALL_TASK_QUEUES) {
+      expect(stalled.body.components.workers.task_queues[queue]).toMatchObject({ status: 'down', live_workers: 0 });
+      expect(stalled.body.components.workers.task_queues[queue].workflow_pollers).toBeGreaterThanOrEqual(1);
+    }
+    await api.database
+      .sql`update worker_heartbeats set last_seen_at = now() - interval '9 seconds' where identity = 'stalled'`;
+    expect((await health()).status).toBe(200);
+  } finally {
+    await heartbeat.stop();
+    workers.forEach((worker) => worker.shutdown());
+    await Promise.all(running);
+  }
+});
+
+test('a stopped heartbeat deletes its row at once, so the queue is down without waiting for staleness', async () => {
+  const heartbeat = startWorkerHeartbeat({ sql: api.database.sql, identity: 'clean-stop', taskQueues: ['documents'] });
+  await heartbeat.started;
+  const rows = await api.database.sql`select task_queues from worker_heartbeats where identity = 'clean-stop'`;
+  expect(rows).toEqual([{ task_queues: ['documents'] }]);
+  await heartbeat.stop();
+  expect(await api.database.sql`select 1 from worker_heartbeats where identity = 'clean-stop'`).toHaveLength(0);
 });

@@ -13,6 +13,7 @@ import { runMain } from '../lib/process';
 import { syncJobSchedules } from '../lib/job-schedules';
 import { syncSchedules } from '../lib/schedules';
 import { connectWorkerConnection, createLazyClient, loadTemporalSettings } from '../lib/temporal';
+import { startWorkerHeartbeat, type WorkerHeartbeat } from './heartbeat';
 import { createSdkLogger, installRuntime } from './runtime';
 import { createWorker } from './workers';
 
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   const connection = await connectWorkerConnection(temporalSettings);
   // Activities start email deliveries through the client SDK (gRPC), not the worker's native connection.
   const client = createLazyClient(temporalSettings);
+  let heartbeat: WorkerHeartbeat | undefined;
   try {
     // The bundler reports every module at INFO; only its warnings are worth a line.
     const workflowBundle = await bundleWorkflowCode({
@@ -74,6 +76,9 @@ async function main(): Promise<void> {
       logger.info(jobs, 'scheduled job schedules in sync');
     }
     const workers = await Promise.all(config.workerTaskQueues.map((queue) => createWorker(setup, queue, queue)));
+    heartbeat = startWorkerHeartbeat({ sql: database.sql, identity, taskQueues: config.workerTaskQueues, logger });
+    // A stopping worker polls no more: its queues stop counting it while in-flight activities drain.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void heartbeat?.stop());
     logger.info(
       { taskQueues: config.workerTaskQueues, namespace: temporalSettings.namespace, address: temporalSettings.address },
       'worker polling',
@@ -83,6 +88,7 @@ async function main(): Promise<void> {
     await Promise.all(workers.map((worker) => worker.run()));
     logger.info('worker stopped');
   } finally {
+    await heartbeat?.stop();
     mailer.close();
     await Promise.allSettled([connection.close(), client.connection.close(), database.close()]);
   }

@@ -1,6 +1,7 @@
 import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TASK_QUEUES, type TaskQueueName } from '../common';
 import type { Activities } from '../activities';
+import { activityLiveness } from './activity-liveness';
 
 export interface WorkerSetup {
   connection: NativeConnection;
@@ -33,5 +34,12 @@ export function createWorker(setup: WorkerSetup, taskQueue: string, queueKind: T
     maxConcurrentActivityTaskExecutions: ACTIVITY_CONCURRENCY[queueKind],
     // An in-flight activity (a pg_dump, an email) gets this long to finish on SIGTERM.
     shutdownGraceTime: `${setup.shutdownGraceSeconds} seconds`,
+    interceptors: { activity: [activityLiveness()] },
+    // Heartbeats reach Temporal at least every 5 s (the SDK's default throttle is 80% of the
+    // heartbeat timeout), leaving a 20 s timeout room for a busy event loop.
+    maxHeartbeatThrottleInterval: '5 seconds',
+    // A workflow task held for a worker that died moves to the shared queue after 5 s (default 10)
+    // so its replacement picks the document up sooner; a live worker answers well within that.
+    stickyQueueScheduleToStartTimeout: '5 seconds',
   });
 }

@@ -2,20 +2,20 @@ import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { performBackup, type BackupInput, type BackupOutcome } from '../common';
 
-/** Quick database bookkeeping around the backup. */
+/** Quick database bookkeeping around the backup (a dead worker's attempt is retried after 10 s). */
 const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['BackupConfigMissing'] },
 });
 
 /**
- * The long steps heartbeat every few seconds: a worker that dies mid-dump is noticed within a
- * minute and the step starts over on another. Three attempts, then the backup has failed and the
+ * The long steps heartbeat every few seconds: a worker that dies mid-dump is noticed within 20 s
+ * and the step starts over on another. Three attempts, then the backup has failed and the
  * admins are told; the next scheduled run tries again.
  */
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '3 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   retry: {
     initialInterval: '30 seconds',
     backoffCoefficient: 2,

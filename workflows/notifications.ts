@@ -2,7 +2,8 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 const { deliverNotification } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  // One SMTP conversation; a relay that has not answered in 30 s is down, and the retry is the cure.
+  startToCloseTimeout: '30 seconds',
   // SMTP outages last minutes to hours: keep trying for about a day. After that the run fails
   // visibly in the Web UI, the outbox row stays `failed` with its last error, and resetting or
   // restarting the run (same workflow id) sends it.

@@ -32,8 +32,9 @@ import { NON_RETRYABLE_JOB_ERRORS } from '../common/job-templates';
 import type { backup } from './backup';
 
 /** Reading and recording the run: quick database work, retried until the database answers. */
+/** Execution rows and notifications: short transactions each. */
 const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '10 seconds',
   retry: {
     initialInterval: '1 second',
     maximumInterval: '1 minute',

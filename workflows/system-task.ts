@@ -37,8 +37,9 @@ const TASK_ACTIVITY = {
   cleanup_old_backups: 'cleanupOldBackups',
 } as const satisfies Record<SystemTaskName, keyof Activities>;
 
+/** Recording runs is one short transaction each. */
 const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['BackupConfigMissing'] },
 });
 
@@ -107,6 +108,9 @@ export async function systemTask(input: SystemTaskInput): Promise<SystemTaskOutc
   });
   const work = proxyActivities<Activities>({
     startToCloseTimeout: `${definition.timeoutMinutes} minutes`,
+    // The worker heartbeats every running task (worker/activity-liveness.ts): one killed mid-task is
+    // retried after 20 s, not after the task's whole timeout.
+    heartbeatTimeout: '20 seconds',
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
     priority: { priorityKey: temporalPriorityKey(definition.priority) },
   });

@@ -10,8 +10,9 @@ const Component = Type.Object({
 
 const TaskQueue = Type.Object({
   status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
-  workflow_pollers: Type.Integer(),
+  workflow_pollers: Type.Integer({ description: "Temporal's pollers seen within 2 min (a dead worker stays listed)" }),
   activity_pollers: Type.Integer(),
+  live_workers: Type.Integer({ description: 'worker processes polling this queue with a heartbeat younger than 10 s' }),
 });
 
 const HealthReport = Type.Object(
@@ -38,7 +39,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthDeps> = async (app, d
       logLevel: 'warn',
       schema: {
         tags: ['system'],
-        summary: 'State of each component: database, Temporal frontend, worker pollers per task queue',
+        summary: 'State of each component: database, Temporal frontend, live workers per task queue',
+        description:
+          '200 when the database and Temporal answer and every task queue has pollers and a worker with a fresh ' +
+          'heartbeat (a killed worker is reported within 10 s); 503 with the same body otherwise.',
         response: { 200: HealthReport, 503: HealthReport },
       },
     },

@@ -20,6 +20,7 @@ import { createActivities, type Activities } from '../../activities';
 import type { JobTemplateSettings } from '../../activities/jobs';
 import { devServerSharedArgs, loadDevServerConfig } from '../../lib/dev-server-config';
 import { WORKFLOWS_PATH } from '../../lib/paths';
+import { startWorkerHeartbeat } from '../../worker/heartbeat';
 import { createWorker } from '../../worker/workers';
 import { TEST_MAIL_SETTINGS, testMailer } from './mail';
 import { TEST_ENV, testDatabaseUrl } from './resources';
@@ -223,9 +224,19 @@ export async function withQueueWorkers<T>(
   };
   const workers = await Promise.all(ALL_TASK_QUEUES.map((queue) => createWorker(setup, queue, queue)));
   const [first, ...others] = workers;
+  // As a worker process does, so /health and the monitoring status count these workers.
+  const heartbeat = startWorkerHeartbeat({
+    sql: options.database.sql,
+    identity: `test-${randomUUID()}`,
+    taskQueues: ALL_TASK_QUEUES,
+  });
   // Each worker's runUntil stops it once the body is done; they run side by side.
   const nested = others.reduce<() => Promise<T>>((inner, worker) => () => worker.runUntil(inner()), body);
-  return first!.runUntil(nested());
+  try {
+    return await first!.runUntil(nested());
+  } finally {
+    await heartbeat.stop();
+  }
 }
 
 /**
