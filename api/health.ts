@@ -2,6 +2,7 @@ import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type postgres from 'postgres';
 import { ALL_TASK_QUEUES, type TaskQueueName } from '../common';
+import { countLiveWorkers } from '../db';
 
 type Status = 'up' | 'down';
 
@@ -44,14 +45,6 @@ const CHECK_TIMEOUT_MS = 3000;
  * minute (the server's long-poll expiry), so two minutes never flags a healthy worker.
  */
 const POLLER_FRESHNESS_MS = 120_000;
-
-/**
- * A worker heartbeat counts for this long. Workers beat every 3 s (worker/heartbeat.ts), so a
- * live one has three chances per window and a killed one is reported within 10 s of its death.
- * Temporal alone cannot tell: the dev server keeps a SIGKILLed worker's pollers listed, their
- * last access time ageing only up to the ~70 s long poll.
- */
-export const WORKER_HEARTBEAT_FRESHNESS_SECONDS = 10;
 
 const { TaskQueueType, TaskQueueKind } = temporal.api.enums.v1;
 
@@ -110,16 +103,6 @@ async function countPollers(connection: Connection, namespace: string, name: Tas
   }
 }
 
-/** Live worker processes per task queue by their heartbeats; none when the database does not answer. */
-async function countLiveWorkers(sql: postgres.Sql): Promise<Map<string, number>> {
-  const rows = await sql<{ queue: string; workers: number }[]>`
-    select queue, count(*)::int as workers
-    from worker_heartbeats, unnest(task_queues) as queue
-    where last_seen_at > now() - make_interval(secs => ${WORKER_HEARTBEAT_FRESHNESS_SECONDS})
-    group by queue`;
-  return new Map(rows.map((row) => [row.queue, row.workers]));
-}
-
 const queueHealth = (pollers: { workflow: number; activity: number }, liveWorkers: number): TaskQueueHealth => ({
   status: pollers.workflow > 0 && pollers.activity > 0 && liveWorkers > 0 ? 'up' : 'down',
   workflow_pollers: pollers.workflow,
@@ -139,7 +122,7 @@ export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   const [database, temporalFrontend, liveWorkers] = await Promise.all([
     timed(() => deps.sql`select 1`),
     timed(() => withDeadline(() => connection.workflowService.describeNamespace({ namespace }))),
-    // Without an answer no worker can be vouched for; the database component says why.
+    // Without an answer from the database no worker can be vouched for; its component says why.
     withinCheckTimeout(countLiveWorkers(deps.sql)).catch(() => new Map<string, number>()),
   ]);
   const queues = await Promise.all(

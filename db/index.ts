@@ -15,3 +15,4 @@ export * from './audit';
 export * from './errors';
 export * from './document-facts';
 export * from './backup-runs';
+export * from './worker-heartbeats';

@@ -99,6 +99,8 @@ test('schedule sync creates every system schedule once, keeps it on a second run
   const handle = env.client.schedule.getHandle('cleanup-execution-history');
   await handle.update((previous) => ({ ...previous, spec: { cronExpressions: ['7 7 * * *'], timezone: 'UTC' } }));
   await handle.pause('paused for the audit');
+  // A schedule takes a pause as a signal to its own workflow: sync reads the state once it shows.
+  await waitFor(async () => ((await handle.describe()).state.paused ? true : undefined));
   await syncSchedules(env.client, TIMEZONE);
   const repaired = await handle.describe();
   expect(repaired.spec.timezone).toBe(TIMEZONE);

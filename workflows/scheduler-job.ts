@@ -42,6 +42,9 @@ const bookkeeping = proxyActivities<Activities>({
   },
 });
 
+/** How long an attempt's worker may go silent before the attempt counts as failed. */
+const JOB_HEARTBEAT_TIMEOUT = '20 seconds';
+
 /** The activity of each template; `backup` runs the backup workflow as a child instead. */
 const TEMPLATE_ACTIVITY = {
   database_cleanup: 'runDatabaseCleanup',
@@ -89,6 +92,15 @@ interface AttemptFailure {
 function describeFailure(error: unknown): AttemptFailure {
   let cause = error;
   while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause) {
+    // A missed heartbeat means the worker running the attempt died or hung, not that the job is slow:
+    // the attempt failed and the job's retry policy decides what comes next.
+    if (cause.cause instanceof TimeoutFailure && cause.cause.timeoutType === 'HEARTBEAT') {
+      return {
+        status: 'failed',
+        message: `the worker running it stopped answering (no heartbeat for ${JOB_HEARTBEAT_TIMEOUT})`,
+        retryable: true,
+      };
+    }
     if (cause.cause instanceof TimeoutFailure) {
       return { status: 'timeout', message: 'the run took longer than its timeout_seconds', retryable: false };
     }
@@ -110,6 +122,9 @@ async function runTemplate(plan: JobRunPlan): Promise<JobTemplateResult> {
   if (plan.templateType === 'backup') return runBackup(plan, workflowId);
   const work = proxyActivities<Activities>({
     startToCloseTimeout: `${plan.timeoutSeconds} seconds`,
+    // The worker heartbeats every running activity (worker/activity-liveness.ts): a worker killed
+    // mid-attempt is noticed within this, not after the job's whole timeout_seconds.
+    heartbeatTimeout: JOB_HEARTBEAT_TIMEOUT,
     retry: { maximumAttempts: 1 },
   });
   const activity = TEMPLATE_ACTIVITY[plan.templateType as keyof typeof TEMPLATE_ACTIVITY];

@@ -3,7 +3,7 @@ import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { SYSTEM_SCHEDULER } from '../../common';
-import { recordAudit, schema } from '../../db';
+import { countLiveWorkers, recordAudit, schema } from '../../db';
 import type { SystemTaskDeps, TaskRequest } from './settings';
 
 export type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'CRITICAL';
@@ -59,21 +59,26 @@ export function createHealthCheckTask({ database, temporal, settings }: SystemTa
     }
     const details = { latency_ms: reachable.ms, server_version: reachable.value.serverVersion ?? null };
     const pollers: Record<string, number> = {};
+    const liveWorkers: Record<string, number> = {};
     try {
+      // Temporal keeps a killed worker's pollers listed for a minute or more; the heartbeats tell.
+      const live = await countLiveWorkers(sql);
       for (const queue of settings.monitoredTaskQueues) {
         const description = await temporal.workflowService.describeTaskQueue({
           namespace: temporal.options.namespace,
           taskQueue: { name: queue },
         });
         pollers[queue] = description.pollers?.length ?? 0;
+        liveWorkers[queue] = live.get(queue) ?? 0;
       }
     } catch (error) {
       return { status: 'UNHEALTHY', message: `cannot count workers: ${(error as Error).message}`, ...details };
     }
-    const idle = Object.keys(pollers).filter((queue) => pollers[queue] === 0);
+    const idle = Object.keys(pollers).filter((queue) => pollers[queue] === 0 || liveWorkers[queue] === 0);
+    const counts = { pollers, live_workers: liveWorkers };
     return idle.length > 0
-      ? { status: 'UNHEALTHY', message: `no worker polls ${idle.join(', ')}`, ...details, pollers }
-      : ok('Temporal answers and every task queue has a worker', { ...details, pollers });
+      ? { status: 'UNHEALTHY', message: `no live worker polls ${idle.join(', ')}`, ...details, ...counts }
+      : ok('Temporal answers and every task queue has a live worker', { ...details, ...counts });
   }
 
   /** The audit trail must still refuse changes (the triggers of migration 0001) and keep being written. */

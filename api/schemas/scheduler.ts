@@ -84,6 +84,7 @@ const QueueWorkers = Type.Object({
   status: Type.String({ enum: ['up', 'down'] }),
   workflow_pollers: Type.Integer(),
   activity_pollers: Type.Integer(),
+  live_workers: Type.Integer({ description: 'Worker processes on this queue whose heartbeat is fresh (as /health)' }),
 });
 
 const AvailableTask = Type.Object({
