@@ -16,6 +16,8 @@ let api: TestApi;
 beforeAll(async () => {
   env = await createDevServerEnv();
   api = await buildTestApi({ temporalAddress: env.address });
+  // The suites share one database: a worker another suite killed a moment ago may still look alive.
+  await api.database.sql`delete from worker_heartbeats`;
 });
 afterAll(async () => {
   await api?.close();
