@@ -68,9 +68,28 @@ export const defaultWorkerIdentity = () => `${process.pid}@${os.hostname()}`;
  * when it starts, so edits apply to the next run), one execution row per attempt, and the end of the
  * run (a `once` job completed or failed, the audit entry, the notification emails).
  */
+/** One execution row per attempt of a run: a retried activity finds its row instead of adding one. */
+const ATTEMPT_KEY = [schedulerJobExecutions.workflowId, schedulerJobExecutions.runId, schedulerJobExecutions.attempt];
+
 export function createJobRunActivities(deps: JobRunDeps) {
   const { db } = deps.database;
   const host = deps.workerIdentity ?? defaultWorkerIdentity();
+  /** The row of one attempt of this run, as every execution row of it starts. */
+  const attemptOf = (plan: JobRunPlan, attempt: number) => {
+    const { workflowId, runId } = currentRun();
+    return {
+      jobId: plan.jobId,
+      jobName: plan.name,
+      templateType: plan.templateType,
+      attempt,
+      trigger: plan.trigger,
+      triggeredBy: plan.triggeredBy,
+      dryRun: plan.dryRun,
+      executionHost: host,
+      workflowId,
+      runId,
+    };
+  };
 
   /**
    * Schedule-started runs and `temporal schedule trigger` look alike to the workflow; only a run the
@@ -142,25 +161,14 @@ export function createJobRunActivities(deps: JobRunDeps) {
         const [created] = await tx
           .insert(schedulerJobExecutions)
           .values({
-            jobId: plan.jobId,
-            jobName: plan.name,
-            templateType: plan.templateType,
+            ...attemptOf(plan, 1),
             status: 'skipped',
             completedAt: new Date(),
             durationSeconds: 0,
             result: { skipped: true, reason, running_workflow_id: holder },
             logs: [`skipped: ${reason}`],
-            attempt: 1,
-            trigger: plan.trigger,
-            triggeredBy: plan.triggeredBy,
-            dryRun: plan.dryRun,
-            executionHost: host,
-            workflowId,
-            runId,
           })
-          .onConflictDoNothing({
-            target: [schedulerJobExecutions.workflowId, schedulerJobExecutions.runId, schedulerJobExecutions.attempt],
-          })
+          .onConflictDoNothing({ target: ATTEMPT_KEY })
           .returning({ id: schedulerJobExecutions.id });
         if (created) {
           await recordAudit(tx, {
@@ -230,21 +238,8 @@ export function createJobRunActivities(deps: JobRunDeps) {
       const { workflowId, runId } = currentRun();
       const [created] = await db
         .insert(schedulerJobExecutions)
-        .values({
-          jobId: plan.jobId,
-          jobName: plan.name,
-          templateType: plan.templateType,
-          attempt,
-          trigger: plan.trigger,
-          triggeredBy: plan.triggeredBy,
-          dryRun: plan.dryRun,
-          executionHost: host,
-          workflowId,
-          runId,
-        })
-        .onConflictDoNothing({
-          target: [schedulerJobExecutions.workflowId, schedulerJobExecutions.runId, schedulerJobExecutions.attempt],
-        })
+        .values(attemptOf(plan, attempt))
+        .onConflictDoNothing({ target: ATTEMPT_KEY })
         .returning({ id: schedulerJobExecutions.id });
       if (created) return created.id;
       const [existing] = await db
