@@ -1,3 +1,4 @@
+import { isGrpcServiceError } from '@temporalio/client';
 import type { FastifyError, FastifyInstance, RouteOptions } from 'fastify';
 import { errorResponses } from './schemas/common';
 
@@ -59,6 +60,54 @@ function describeValidation(context: string | undefined, issues: ValidationIssue
   });
 }
 
+/** gRPC status codes Temporal answers with (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
+const GRPC = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
+/** postgres.js codes of a connection that could not be made or was lost. */
+const PG_CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'CONNECTION_ENDED',
+  'CONNECTION_CLOSED',
+  'CONNECT_TIMEOUT',
+]);
+
+/** Every error in a chain of causes, the outermost first. */
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let cause = error; cause && chain.length < 10; cause = (cause as { cause?: unknown }).cause) chain.push(cause);
+  return chain;
+}
+
+/** The gRPC status code Temporal answered with somewhere in the error's causes, if any. */
+export function temporalStatusCode(error: unknown): number | undefined {
+  return causes(error).find(isGrpcServiceError)?.code;
+}
+
+/**
+ * Failures that are nobody's fault in the request: Temporal or PostgreSQL unreachable (503, retry
+ * later) or Temporal limiting the rate (429: e.g. more than 10 updates in flight on one workflow, a
+ * Temporal limit, or a namespace's requests-per-second on Temporal Cloud).
+ */
+function unavailability(error: unknown): { status: 429 | 503; code: string; message: string } | null {
+  const grpc = temporalStatusCode(error);
+  if (grpc === GRPC.RESOURCE_EXHAUSTED) {
+    return { status: 429, code: 'rate_limited', message: 'Temporal is limiting requests right now; retry shortly' };
+  }
+  if (grpc === GRPC.UNAVAILABLE) {
+    return { status: 503, code: 'temporal_unavailable', message: 'Temporal cannot be reached; retry shortly' };
+  }
+  if (causes(error).some((cause) => PG_CONNECTION_CODES.has(String((cause as { code?: unknown }).code)))) {
+    return { status: 503, code: 'database_unavailable', message: 'The database cannot be reached; retry shortly' };
+  }
+  return null;
+}
+
+/** Temporal's refusal of what a request asked it to store (a schedule spec it cannot read), if it was one. */
+export function temporalRefusal(error: unknown): string | null {
+  const refusal = causes(error).find(isGrpcServiceError);
+  return refusal?.code === GRPC.INVALID_ARGUMENT ? refusal.details || refusal.message : null;
+}
+
 /** A route's own codes for schema failures confined to one part of its body (`route.config`). */
 export interface ValidationConfig {
   /** Top-level body field → error code, e.g. `{ recurrence_config: 'invalid_schedule' }`. */
@@ -86,13 +135,15 @@ function validationCode(details: { field: string | null }[], config: ValidationC
 /**
  * Declares in each route's OpenAPI responses the error statuses every route of its kind can answer,
  * so clients and the docs never meet an undeclared status: 400 where the route validates input
- * (body, query string or path), 401 and 403 where it needs a bearer token, 500 everywhere (a fault of
- * the system itself, never of the input). Statuses a route declares itself are kept.
+ * (body, query string or path; 414 for an over-long path parameter), 401 and 403 where it needs a
+ * bearer token, and everywhere 429 and 503 (see unavailability) and 500 (a fault of the system itself,
+ * never of the input). Statuses a route declares itself are kept.
  */
 function declareStandardErrors(route: RouteOptions): void {
   if (route.url.startsWith('/docs')) return;
   const schema = (route.schema ??= {});
-  const statuses = [500];
+  // Any route may meet a Temporal rate limit (429) or an unreachable PostgreSQL or Temporal (503).
+  const statuses = [429, 500, 503];
   if (schema.body || schema.querystring || schema.params) statuses.push(400);
   // A path parameter longer than Fastify's maxParamLength (100) is refused before routing.
   if (schema.params) statuses.push(414);
@@ -132,6 +183,12 @@ export function installErrorHandling(app: FastifyInstance): void {
       const message = `Invalid request: ${details.map((d) => (d.field ? `${d.field} ${d.message}` : d.message)).join('; ')}`;
       const code = validationCode(details, request.routeOptions.config as ValidationConfig | undefined);
       return reply.status(400).send({ error: { code, message, details } });
+    }
+    const unavailable = unavailability(error);
+    if (unavailable) {
+      request.log.warn({ err: error }, 'request refused: a component is unavailable or rate-limited');
+      if (unavailable.status === 429) reply.header('retry-after', '1');
+      return reply.status(unavailable.status).send({ error: { code: unavailable.code, message: unavailable.message } });
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

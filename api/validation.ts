@@ -72,14 +72,35 @@ export function requestValidators(): NonNullable<FastifySchemaControllerOptions[
 // eslint-disable-next-line no-control-regex
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-function findUnstorable(value: unknown, path: string[], depth = 0): string[] | null {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : null;
-  if (depth > 32 || value === null || typeof value !== 'object') return null;
-  if (Buffer.isBuffer(value)) return null;
-  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-    if (UNSTORABLE.test(key)) return [...path, key];
-    const found = findUnstorable(inner, [...path, key], depth + 1);
-    if (found) return found;
+/**
+ * The path of the first string (value or key) holding an unstorable character, however deep: a walk
+ * with its own stack, since the body limit, not the nesting, bounds what a client can send.
+ */
+function findUnstorable(root: unknown): string[] | null {
+  // Each entry links to its parent rather than copying its path, so deep nesting costs linear work.
+  interface Entry {
+    value: unknown;
+    key: string | null;
+    parent: Entry | null;
+  }
+  const pathOf = (entry: Entry | null, last?: string): string[] => {
+    const path = last === undefined ? [] : [last];
+    for (let at = entry; at && at.key !== null; at = at.parent) path.push(at.key);
+    return path.reverse();
+  };
+  const pending: Entry[] = [{ value: root, key: null, parent: null }];
+  while (pending.length > 0) {
+    const entry = pending.pop()!;
+    const { value } = entry;
+    if (typeof value === 'string') {
+      if (UNSTORABLE.test(value)) return pathOf(entry);
+      continue;
+    }
+    if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) continue;
+    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+      if (UNSTORABLE.test(key)) return pathOf(entry, key);
+      pending.push({ value: inner, key, parent: entry });
+    }
   }
   return null;
 }
@@ -100,7 +121,7 @@ export function installInputGuards(app: FastifyInstance): void {
       ['params', request.params],
     ] as const;
     for (const [part, value] of parts) {
-      const path = findUnstorable(value, []);
+      const path = findUnstorable(value);
       if (path) {
         const field = path.length > 0 ? path.join('.') : null;
         throw refuse(part, field, 'must not contain NUL characters or unpaired UTF-16 surrogates');

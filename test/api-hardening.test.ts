@@ -11,6 +11,9 @@ import { createDevServerEnv, terminateOpenWorkflows } from './helpers/temporal';
  * every route; these pin the reported instances and their exact values.
  */
 
+/** Nothing listens on port 1: every query fails to connect. */
+const UNREACHABLE_DB = 'postgres://postgres:x@127.0.0.1:1/edms';
+
 let env: TestWorkflowEnvironment;
 let api: TestApi;
 let admin: { authorization: string; username: string };
@@ -287,6 +290,83 @@ describe('section 6: no request ever gets a 500 for what it sent', () => {
       .where(eq(schema.backupRuns.workflowId, backupWorkflowId(ON_DEMAND_BACKUP_CONFIG)));
     expect(runs.filter((r) => r.status === 'running').map((r) => r.id)).toEqual([started.backup_id]);
     await env.client.workflow.getHandle(backupWorkflowId(ON_DEMAND_BACKUP_CONFIG)).terminate('test done');
+  });
+});
+
+describe('found by fuzzing the API: no 500 for what the caller sent, nor for a component that is away', () => {
+  test('a NUL nested forty levels deep in job parameters is a 400 naming its whole path', async () => {
+    let body: unknown = 'x\u0000y';
+    for (let level = 0; level < 40; level += 1) body = { a: body };
+    const response = await call('POST', '/api/v1/scheduler-jobs', {
+      name: uniqueName('deep'),
+      template_type: 'webhook_trigger',
+      parameters: { url: 'https://hooks.example.com/edms', body },
+      schedule: { cron: '0 8 * * *' },
+    });
+    expect(refusal(response)).toEqual({
+      status: 400,
+      code: 'validation_failed',
+      fields: [['parameters', 'body', ...Array(40).fill('a')].join('.')],
+    });
+  });
+
+  test('a time zone Temporal does not know is a 400 invalid_schedule naming timezone, and no job is left', async () => {
+    const name = uniqueName('legacy zone');
+    const response = await call('POST', '/api/v1/scheduler-jobs', {
+      name,
+      template_type: 'email_notification',
+      parameters: { recipients: ['qa@example.test'], subject: 'Daily', body: 'Hello' },
+      recurrence_type: 'daily',
+      recurrence_config: { time: '09:00' },
+      timezone: 'US/Pacific-New',
+    });
+    expect(refusal(response)).toEqual({ status: 400, code: 'invalid_schedule', fields: ['timezone'] });
+    const [saved] = await api.database.db
+      .select()
+      .from(schema.schedulerJobs)
+      .where(eq(schema.schedulerJobs.name, name));
+    expect(saved).toBeUndefined();
+  });
+
+  test('an unreachable database is a 503 database_unavailable, not a 500', async () => {
+    const offline = await buildTestApi({
+      temporalAddress: env.address,
+      namespace: 'edms',
+      databaseUrl: UNREACHABLE_DB,
+    });
+    try {
+      const response = await offline.app.inject({
+        method: 'GET',
+        url: '/api/v1/users/me',
+        headers: { authorization: admin.authorization },
+      });
+      expect(response.statusCode).toBe(503);
+      expect(response.json()).toEqual({
+        error: { code: 'database_unavailable', message: 'The database cannot be reached; retry shortly' },
+      });
+    } finally {
+      await offline.close();
+    }
+  });
+
+  test('more than ten updates in flight on one document: Temporal’s limit is a 429 with Retry-After', async () => {
+    // No worker polls here, so the document's updates stay in flight until its workflow ends. The
+    // client retries a refused update for about 50 s before it gives up: the 429 comes after that.
+    const document = await createDocument();
+    const submits = Array.from({ length: 12 }, () => call('POST', `/api/v1/documents/${document.id}/submit`, {}));
+    const limited = await Promise.race(
+      submits.map(async (pending) => {
+        const response = await pending;
+        return response.statusCode === 429 ? response : new Promise<never>(() => undefined);
+      }),
+    );
+    expect(limited.headers['retry-after']).toBe('1');
+    expect(limited.json()).toEqual({
+      error: { code: 'rate_limited', message: 'Temporal is limiting requests right now; retry shortly' },
+    });
+    await env.client.workflow.getHandle(`document-${document.id}`).terminate('test done');
+    const answers = await Promise.all(submits);
+    expect(answers.every((response) => response.statusCode < 500)).toBe(true);
   });
 });
 

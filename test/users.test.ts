@@ -351,14 +351,18 @@ describe('errors share one body', () => {
       '403',
       '404',
       '414',
+      '429',
       '500',
+      '503',
     ]);
     expect(Object.keys(docs.paths['/api/v1/auth/logout'].post.responses).sort()).toEqual([
       '204',
       '400',
       '401',
       '403',
+      '429',
       '500',
+      '503',
     ]);
   });
 });

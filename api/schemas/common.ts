@@ -18,8 +18,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: 'No such resource',
   409: 'Conflicts with the current state; nothing was changed',
   414: 'A path parameter is longer than 100 characters',
-  429: 'Too many attempts; retry after the Retry-After header',
-  503: 'A component is unavailable',
+  429: 'Too many attempts, or Temporal is limiting requests; retry after the Retry-After header',
+  503: 'PostgreSQL or Temporal cannot be reached right now; retry later',
 };
 
 /** Response schemas for the error statuses a route can answer with. */

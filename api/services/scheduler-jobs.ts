@@ -32,7 +32,7 @@ import {
 import { reconcileAbandonedRuns, temporalClosedReason } from '../../lib/run-reconciliation';
 import { toScheduleSpec, type RecurrenceFieldError } from '../../lib/job-recurrence';
 import { deleteJobSchedule, jobScheduleInput, jobScheduleOptions, upsertJobSchedule } from '../../lib/job-schedules';
-import { badRequest, conflict, notFound } from '../errors';
+import { badRequest, conflict, notFound, temporalRefusal } from '../errors';
 import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from '../schemas/scheduler-jobs';
 
 const { schedulerJobs, schedulerJobExecutions, schedulerJobRunSlots, backupConfigs } = schema;
@@ -113,6 +113,30 @@ type JobDefinition = Omit<
 /** Problems as the error body's details; parameter errors already name their `parameters.` path. */
 const asDetails = (errors: { field: string; message: string }[]) =>
   errors.map((error) => ({ in: 'body', field: error.field, message: error.message }));
+
+/**
+ * Creates or updates the job's Temporal Schedule. What our checks accept, Temporal may still refuse
+ * (a time zone its tz database lacks, such as `US/Pacific-New`, or a day-of-week range it reads
+ * differently): that is the caller's definition, so a 400 `invalid_schedule` naming what it refused.
+ */
+async function saveSchedule(
+  deps: JobServiceDeps,
+  row: SchedulerJobRow,
+  spec: Parameters<typeof jobScheduleOptions>[1],
+) {
+  const options = jobScheduleOptions(row, spec);
+  try {
+    await upsertJobSchedule(deps.temporal, options);
+  } catch (error) {
+    // The schedule client turns Temporal's "Invalid schedule spec" into a TypeError with its reason.
+    const refusal = error instanceof TypeError ? error.message : temporalRefusal(error);
+    if (refusal === null) throw error;
+    const field = /time ?zone/i.test(refusal) ? 'timezone' : row.schedule ? 'schedule' : 'recurrence_config';
+    throw badRequest('invalid_schedule', `Temporal refuses this schedule: ${refusal}`, [
+      { in: 'body', field, message: `is refused by Temporal: ${refusal}` },
+    ]);
+  }
+}
 
 /** Why a run of this webhook would be refused before it connects, or null when it would not. */
 async function refusedWebhookTarget(request: OutboundRequest, policy: OutboundPolicy): Promise<string | null> {
@@ -272,7 +296,7 @@ export async function createJob(deps: JobServiceDeps, body: CreateJobBody, actor
         details: jobView(row!),
       });
       // Last, inside the transaction: if Temporal refuses the schedule, no job row is left behind.
-      await upsertJobSchedule(deps.temporal, jobScheduleOptions(row!, spec));
+      await saveSchedule(deps, row!, spec);
     })
     .catch((error: unknown) => nameTaken(error, definition.name));
   return describeJob(deps, id);
@@ -317,7 +341,7 @@ export async function updateJob(deps: JobServiceDeps, id: string, body: UpdateJo
         entityId: id,
         details: { name: row!.name, version: row!.version, changes },
       });
-      await upsertJobSchedule(deps.temporal, jobScheduleOptions(row!, spec));
+      await saveSchedule(deps, row!, spec);
     })
     .catch((error: unknown) => nameTaken(error, definition.name));
   return describeJob(deps, id);

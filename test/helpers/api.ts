@@ -38,9 +38,11 @@ export async function buildTestApi(
     scheduledJobs?: { maxJobsPerUser: number; createsPerMinute: number };
     /** Default: webhook jobs may call public addresses only, as in production. */
     outboundPolicy?: OutboundPolicy;
+    /** Default: the test database. */
+    databaseUrl?: string;
   } = {},
 ): Promise<TestApi> {
-  const database = connectDatabase(testDatabaseUrl());
+  const database = connectDatabase(options.databaseUrl ?? testDatabaseUrl());
   const app = await buildApp({
     database,
     temporalSettings: plainTemporalSettings(options.temporalAddress ?? '127.0.0.1:1', options.namespace),
