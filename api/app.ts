@@ -8,7 +8,7 @@ import type { LifecycleSettings } from '../common';
 import type { Logger } from '../lib/logger';
 import { outboundPolicyFromEnv, type OutboundPolicy } from '../lib/outbound-http';
 import { createLazyClient, createProbeConnection, type TemporalSettings } from '../lib/temporal';
-import { installErrorHandling } from './errors';
+import { frameworkErrors, installErrorHandling } from './errors';
 import { installAuth } from './plugins/auth';
 import { postgresRateLimitStore } from './plugins/rate-limit-store';
 import { installInputGuards, requestValidators } from './validation';
@@ -48,6 +48,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     // JSON bodies are never coerced; query strings and path parameters are (see ./validation).
     schemaController: { compilersFactory: requestValidators() },
+    // Schedule ids may be 200 characters long; longer path parameters are a 414.
+    maxParamLength: 200,
+    frameworkErrors: frameworkErrors as never,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Lazy connections: the API starts, and reports Temporal as down, while Temporal is unreachable.

@@ -1,5 +1,5 @@
 import { isGrpcServiceError } from '@temporalio/client';
-import type { FastifyError, FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { errorResponses } from './schemas/common';
 
 /** The one error body every endpoint answers with: `{error: {code, message, details?}}`. */
@@ -62,6 +62,11 @@ function describeValidation(context: string | undefined, issues: ValidationIssue
 
 /** gRPC status codes Temporal answers with (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
 const GRPC = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
+/**
+ * PostgreSQL's answers when concurrent work, not the request, is at fault: a deadlock, a serialization
+ * failure, a lock that could not be had (https://www.postgresql.org/docs/15/errcodes-appendix.html).
+ */
+const PG_CONTENTION_CODES = new Set(['40P01', '40001', '55P03']);
 /** postgres.js codes of a connection that could not be made or was lost. */
 const PG_CONNECTION_CODES = new Set([
   'ECONNREFUSED',
@@ -96,8 +101,16 @@ function unavailability(error: unknown): { status: 429 | 503; code: string; mess
   if (grpc === GRPC.UNAVAILABLE) {
     return { status: 503, code: 'temporal_unavailable', message: 'Temporal cannot be reached; retry shortly' };
   }
-  if (causes(error).some((cause) => PG_CONNECTION_CODES.has(String((cause as { code?: unknown }).code)))) {
+  const pgCodes = causes(error).map((cause) => String((cause as { code?: unknown }).code));
+  if (pgCodes.some((code) => PG_CONNECTION_CODES.has(code))) {
     return { status: 503, code: 'database_unavailable', message: 'The database cannot be reached; retry shortly' };
+  }
+  if (pgCodes.some((code) => PG_CONTENTION_CODES.has(code))) {
+    return {
+      status: 503,
+      code: 'database_busy',
+      message: 'The database is busy (e.g. a restore holds locks); retry shortly',
+    };
   }
   return null;
 }
@@ -145,6 +158,8 @@ function declareStandardErrors(route: RouteOptions): void {
   // Any route may meet a Temporal rate limit (429) or an unreachable PostgreSQL or Temporal (503).
   const statuses = [429, 500, 503];
   if (schema.body || schema.querystring || schema.params) statuses.push(400);
+  // A body over Fastify's bodyLimit (1 MiB), or in a media type other than JSON.
+  if (schema.body) statuses.push(413, 415);
   // A path parameter longer than Fastify's maxParamLength (100) is refused before routing.
   if (schema.params) statuses.push(414);
   if (schema.security) statuses.push(401, 403);
@@ -156,7 +171,17 @@ function declareStandardErrors(route: RouteOptions): void {
 
 /** `/api/v1/documents/:id/submit` as a pattern matching any concrete path of that route. */
 const routePattern = (url: string) =>
-  new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\?:[A-Za-z_][A-Za-z0-9_]*/g, '[^/]+')}/?$`);
+  new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\?:[A-Za-z_][A-Za-z0-9_]*/g, '[^/]+')}$`);
+
+/**
+ * Errors Fastify's router raises before any route or hook runs (a path parameter over
+ * maxParamLength, a malformed URL), answered in the shared body instead of Fastify's own.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode ?? 400;
+  const body: ErrorBody = { error: { code: CODE_BY_STATUS[status] ?? 'bad_request', message: error.message } };
+  void reply.status(status).send(body);
+}
 
 /**
  * Installs the single error handler, the standard error responses of every route, and the handler of

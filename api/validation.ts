@@ -20,7 +20,7 @@ const BASE_AJV_OPTIONS = { removeAdditional: false, useDefaults: true, allErrors
 const RFC3339_INSTANT = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** An RFC 3339 instant with an offset that names a real moment (no leap second, no 24:00, no Feb 30). */
+/** An RFC 3339 instant with an offset that names a real moment (no leap second, no 24:00, no Feb 30, years 1-9999 in UTC). */
 export function isInstant(value: string): boolean {
   if (!RFC3339_INSTANT.test(value)) return false;
   const [date, time] = [value.slice(0, 10), value.slice(11, 19)];
@@ -28,7 +28,11 @@ export function isInstant(value: string): boolean {
   if (hour > 23 || minute > 59 || second > 59) return false;
   const parsed = new Date(`${date}T00:00:00Z`);
   if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== date) return false;
-  return Number.isFinite(Date.parse(value));
+  const instant = Date.parse(value);
+  // An offset can carry 9999-12-31 into year 10000 (or 0001-01-01 before year 1): not an instant
+  // PostgreSQL reads back from ISO text.
+  const year = new Date(instant).getUTCFullYear();
+  return Number.isFinite(instant) && year >= 1 && year <= 9999;
 }
 
 /** The canonical text form of a UUID, the only one PostgreSQL's uuid type and Temporal's run ids share. */

@@ -24,6 +24,8 @@ export function destinationProblem(destination: string): string | undefined {
   const segments = destination.split(/[\\/]+/).filter(Boolean);
   if (segments.some((segment) => segment === '..' || segment === '.')) return 'may not contain . or .. segments';
   if (segments.some((segment) => segment.startsWith('.'))) return 'may not name hidden directories';
+  // File systems refuse a name over 255 bytes (NAME_MAX); the backup would fail only when it runs.
+  if (segments.some((segment) => Buffer.byteLength(segment) > 255)) return 'has a folder name over 255 bytes';
   return undefined;
 }
 

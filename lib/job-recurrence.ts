@@ -450,9 +450,11 @@ function readInstant(value: unknown, field: string, fail: Fail): Date | undefine
       wall.getUTCSeconds() === second &&
       Number(match[10] ?? 0) <= 23 &&
       Number(match[11] ?? 0) <= 59;
-    if (exists) return new Date(wall.getTime() - offsetMinutes * 60_000);
+    const instant = new Date(wall.getTime() - offsetMinutes * 60_000);
+    // An offset can carry 9999-12-31 into year 10000, which PostgreSQL cannot read back as ISO text.
+    if (exists && instant.getUTCFullYear() <= 9999) return instant;
   }
-  fail(field, 'must be an ISO 8601 date-time with Z or an offset, e.g. 2027-03-01T14:00:00+01:00');
+  fail(field, 'must be an ISO 8601 date-time with Z or an offset up to year 9999, e.g. 2027-03-01T14:00:00+01:00');
   return undefined;
 }
 

@@ -328,6 +328,56 @@ describe('found by fuzzing the API: no 500 for what the caller sent, nor for a c
     expect(saved).toBeUndefined();
   });
 
+  test('an instant whose UTC year falls outside 1-9999 is a 400, before any workflow sees it', async () => {
+    const document = await createDocument();
+    for (const effective_at of ['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+00:01', '9999-12-31T23:59:59-23:59']) {
+      const response = await call('POST', `/api/v1/documents/${document.id}/effective-date`, { effective_at });
+      expect({ effective_at, ...refusal(response) }).toEqual({
+        effective_at,
+        status: 400,
+        code: 'validation_failed',
+        fields: ['effective_at'],
+      });
+    }
+    const response = await call('POST', '/api/v1/scheduler-jobs', {
+      name: uniqueName('far end'),
+      template_type: 'email_notification',
+      parameters: { recipients: ['qa@example.test'], subject: 'Daily', body: 'Hello' },
+      schedule: { interval_seconds: 3600 },
+      end_at: '9999-12-31T23:59:59-23:59',
+    });
+    expect(refusal(response)).toEqual({ status: 400, code: 'invalid_schedule', fields: ['end_at'] });
+  });
+
+  test('a weekday range Temporal reads as wrapping (MON-SUN) is a 400 invalid_schedule', async () => {
+    const response = await call('POST', '/api/v1/scheduler-jobs', {
+      name: uniqueName('weekdays'),
+      template_type: 'email_notification',
+      parameters: { recipients: ['qa@example.test'], subject: 'Daily', body: 'Hello' },
+      schedule: { cron: '0 0 * * MON-SUN' },
+    });
+    expect(refusal(response)).toMatchObject({ status: 400, code: 'invalid_schedule' });
+  });
+
+  test('a trailing slash is a 404, an over-long path parameter a 414, both in the shared error body', async () => {
+    const slash = await call('GET', '/api/v1/users/me/');
+    expect(refusal(slash)).toEqual({ status: 404, code: 'not_found', fields: [] });
+    const long = await call('POST', `/api/v1/scheduler/schedules/${'s'.repeat(201)}/pause`, {});
+    expect(refusal(long)).toEqual({ status: 414, code: 'uri_too_long', fields: [] });
+    const fits = await call('POST', `/api/v1/scheduler/schedules/${'s'.repeat(200)}/pause`, {});
+    expect(refusal(fits)).toMatchObject({ status: 404 });
+  });
+
+  test('a backup destination with a folder name over 255 bytes is a 400 when saved, not a failed backup later', async () => {
+    const response = await call('POST', '/api/v1/backups/configs', {
+      name: uniqueName('long-dest').toLowerCase(),
+      backup_type: 'full',
+      keep_last: 2,
+      destination: `offsite/${'d'.repeat(300)}`,
+    });
+    expect(refusal(response)).toMatchObject({ status: 400, code: 'invalid_destination' });
+  });
+
   test('an unreachable database is a 503 database_unavailable, not a 500', async () => {
     const offline = await buildTestApi({
       temporalAddress: env.address,

@@ -222,6 +222,16 @@ function withValue(base: Record<string, unknown>, path: string[], value: unknown
   return body;
 }
 
+/** `{"error": {"code", "message", "details"?}}`, the one body every error answers with. */
+function isErrorBody(text: string): boolean {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    return typeof body.error?.code === 'string' && typeof body.error.message === 'string';
+  } catch {
+    return false;
+  }
+}
+
 /** An ajv that reads OpenAPI 3.0 schemas as the API does for bodies: no coercion, strict formats. */
 function fieldValidator(): (schema: OpenApiSchema) => ValidateFunction {
   // Defaults fill gaps as they do in the API, so `{}` for an object whose fields all have defaults is valid.
@@ -332,6 +342,7 @@ async function sendHostileInputs() {
   const record = (route: Route, where: string, status: number, body: string) => {
     answered.push({ route, status, sent: where });
     if (status >= 500) problems.push(`${where}: ${status} ${body.slice(0, 300)}`);
+    if (status >= 400 && !isErrorBody(body)) problems.push(`${where}: ${status} not in the shared error body: ${body}`);
   };
   for (const route of routes) {
     for (const parameter of route.operation.parameters ?? []) {
@@ -353,6 +364,19 @@ async function sendHostileInputs() {
     const schema = bodySchema(route);
     if (!schema) continue;
     const base = bases[`${route.method} ${route.path}`] ?? {};
+    for (const [label, headers, payload] of [
+      ['text/plain body', { 'content-type': 'text/plain' }, 'hello'],
+      ['2 MiB body', { 'content-type': 'application/json' }, JSON.stringify({ pad: 'x'.repeat(2 * 1024 * 1024) })],
+      ['malformed JSON', { 'content-type': 'application/json' }, '{"unterminated": '],
+    ] as const) {
+      const response = await api.app.inject({
+        method: route.method as 'POST',
+        url: pathFor(route),
+        headers: { authorization: admin.authorization, ...headers },
+        payload,
+      });
+      record(route, `${route.method} ${route.path} ${label}`, response.statusCode, response.body);
+    }
     for (const field of fieldsOf(schema)) {
       const type = [field.schema.type ?? []].flat();
       const values: [string, unknown][] = [

@@ -17,7 +17,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: 'Authenticated, but the role may not perform this action',
   404: 'No such resource',
   409: 'Conflicts with the current state; nothing was changed',
-  414: 'A path parameter is longer than 100 characters',
+  413: 'The body is larger than 1 MiB',
+  414: 'A path parameter is longer than 200 characters',
+  415: 'The body is not application/json',
   429: 'Too many attempts, or Temporal is limiting requests; retry after the Retry-After header',
   503: 'PostgreSQL or Temporal cannot be reached right now; retry later',
 };
