@@ -15,6 +15,7 @@ import { installInputGuards, requestValidators } from './validation';
 import { authRoutes } from './routes/auth';
 import { documentRoutes } from './routes/documents';
 import { backupRoutes } from './routes/backups';
+import type { BackupDirectories } from './services/backups';
 import { schedulerRoutes } from './routes/scheduler';
 import { schedulerJobRoutes } from './routes/scheduler-jobs';
 import { healthRoutes } from './routes/health';
@@ -37,6 +38,8 @@ export interface AppDeps {
   version: string;
   /** Limits on admin-defined scheduled jobs (default 50 per creator, 10 creations a minute). */
   scheduledJobs?: { maxJobsPerUser: number; createsPerMinute: number };
+  /** Where data and backups live: backup destinations may not point into live data. */
+  directories?: BackupDirectories;
   /** Where webhook jobs may call (default: EDMS_WEBHOOK_ALLOWED_HOSTS / _ALLOW_PRIVATE of this process). */
   outboundPolicy?: OutboundPolicy;
 }
@@ -122,7 +125,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     timezone: deps.timezone,
     lifecycle: deps.lifecycle,
   });
-  await app.register(backupRoutes, { prefix: '/api/v1/backups', db: deps.database.db, temporal, authorize });
+  await app.register(backupRoutes, {
+    prefix: '/api/v1/backups',
+    db: deps.database.db,
+    temporal,
+    authorize,
+    directories: deps.directories,
+  });
   await app.register(schedulerJobRoutes, {
     prefix: '/api/v1/scheduler-jobs',
     db: deps.database.db,

@@ -1,6 +1,6 @@
 import { isGrpcServiceError } from '@temporalio/client';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { errorResponses } from './schemas/common';
+import { errorResponses, TEXT_PATTERN_MESSAGES } from './schemas/common';
 
 /** The one error body every endpoint answers with: `{error: {code, message, details?}}`. */
 export interface ErrorBody {
@@ -52,10 +52,11 @@ function describeValidation(context: string | undefined, issues: ValidationIssue
     const missing = typeof issue.params?.missingProperty === 'string' ? `/${issue.params.missingProperty}` : '';
     const extra = typeof issue.params?.additionalProperty === 'string' ? `/${issue.params.additionalProperty}` : '';
     const field = `${issue.instancePath}${missing}${extra}`.replace(/^\//, '').replace(/\//g, '.');
+    const pattern = typeof issue.params?.pattern === 'string' ? TEXT_PATTERN_MESSAGES[issue.params.pattern] : undefined;
     return {
       in: context ?? 'body',
       field: field || null,
-      message: extra ? 'is not an allowed property' : (issue.message ?? 'is invalid'),
+      message: extra ? 'is not an allowed property' : (pattern ?? issue.message ?? 'is invalid'),
     };
   });
 }
@@ -156,8 +157,8 @@ function declareStandardErrors(route: RouteOptions): void {
   if (route.url.startsWith('/docs')) return;
   const schema = (route.schema ??= {});
   // Any route may meet a Temporal rate limit (429) or an unreachable PostgreSQL or Temporal (503).
-  const statuses = [429, 500, 503];
-  if (schema.body || schema.querystring || schema.params) statuses.push(400);
+  // Every route refuses unstorable text in any query string, and a body where it takes none (400).
+  const statuses = [400, 429, 500, 503];
   // A body over Fastify's bodyLimit (1 MiB), or in a media type other than JSON.
   if (schema.body) statuses.push(413, 415);
   // A path parameter longer than Fastify's maxParamLength (100) is refused before routing.

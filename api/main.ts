@@ -25,6 +25,12 @@ async function main(): Promise<void> {
     loginAttemptsPerMinute: config.loginAttemptsPerMinute,
     scheduledJobs: { maxJobsPerUser: config.maxJobsPerUser, createsPerMinute: config.jobCreatesPerMinute },
     outboundPolicy: config.outboundPolicy,
+    directories: {
+      dataDir: config.dataDir,
+      storageDir: config.storageDir,
+      exportsDir: config.exportsDir,
+      backupDir: config.backupDir,
+    },
     timezone: config.timezone,
     lifecycle: config.lifecycle,
     logger,

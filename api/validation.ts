@@ -2,6 +2,7 @@ import { AjvCompiler } from '@fastify/ajv-compiler';
 import type Ajv from 'ajv';
 import type { FastifyInstance } from 'fastify';
 import type { FastifySchemaControllerOptions } from 'fastify/types/schema';
+import { isInstant, isUuid } from '../lib/dates';
 import { ApiError } from './errors';
 
 /**
@@ -16,27 +17,6 @@ import { ApiError } from './errors';
  * @see https://fastify.dev/docs/latest/Reference/Validation-and-Serialization/
  */
 const BASE_AJV_OPTIONS = { removeAdditional: false, useDefaults: true, allErrors: true } as const;
-
-const RFC3339_INSTANT = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
-const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** An RFC 3339 instant with an offset that names a real moment (no leap second, no 24:00, no Feb 30, years 1-9999 in UTC). */
-export function isInstant(value: string): boolean {
-  if (!RFC3339_INSTANT.test(value)) return false;
-  const [date, time] = [value.slice(0, 10), value.slice(11, 19)];
-  const [hour, minute, second] = time.split(':').map(Number) as [number, number, number];
-  if (hour > 23 || minute > 59 || second > 59) return false;
-  const parsed = new Date(`${date}T00:00:00Z`);
-  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== date) return false;
-  const instant = Date.parse(value);
-  // An offset can carry 9999-12-31 into year 10000 (or 0001-01-01 before year 1): not an instant
-  // PostgreSQL reads back from ISO text.
-  const year = new Date(instant).getUTCFullYear();
-  return Number.isFinite(instant) && year >= 1 && year <= 9999;
-}
-
-/** The canonical text form of a UUID, the only one PostgreSQL's uuid type and Temporal's run ids share. */
-export const isUuid = (value: string): boolean => CANONICAL_UUID.test(value);
 
 function addStrictFormats(ajv: Ajv): void {
   ajv.addFormat('date-time', { type: 'string', validate: isInstant });
@@ -100,6 +80,8 @@ function findUnstorable(root: unknown): string[] | null {
       if (UNSTORABLE.test(value)) return pathOf(entry);
       continue;
     }
+    // JSON.parse turns a number past double range (1e400) into Infinity, which JSON stores as null.
+    if (typeof value === 'number' && !Number.isFinite(value)) return pathOf(entry);
     if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) continue;
     for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
       if (UNSTORABLE.test(key)) return pathOf(entry, key);
@@ -128,8 +110,22 @@ export function installInputGuards(app: FastifyInstance): void {
       const path = findUnstorable(value);
       if (path) {
         const field = path.length > 0 ? path.join('.') : null;
-        throw refuse(part, field, 'must not contain NUL characters or unpaired UTF-16 surrogates');
+        throw refuse(
+          part,
+          field,
+          'must not contain NUL characters, unpaired UTF-16 surrogates or numbers past double range',
+        );
       }
+    }
+    // A route that takes no body says so by having no body schema: anything but nothing or `{}` is a
+    // mistake (a client sending fields it thinks count), never silently ignored.
+    const body = request.body as unknown;
+    const emptyBody =
+      body === undefined ||
+      body === '' ||
+      (body !== null && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
+    if (!request.routeOptions.schema?.body && !emptyBody) {
+      throw refuse('body', null, 'must be empty: this route takes no body (send nothing or {})');
     }
     // ajv coerces text like `1e400` to Infinity and then lets it pass `integer` and `maximum`.
     for (const part of ['querystring', 'params'] as const) {

@@ -49,3 +49,29 @@ export function startOfDayInZone(date: string, timeZone: string): Date {
   instant = wallMidnight - zoneOffsetMs(instant, timeZone);
   return new Date(instant);
 }
+
+const RFC3339_INSTANT = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The years (UTC) an instant the API takes may fall in. */
+export const MIN_INSTANT_YEAR = 1900;
+export const MAX_INSTANT_YEAR = 9999;
+
+/** An RFC 3339 instant with an offset that names a real moment: no leap second, no 24:00, no Feb 30, years 1900-9999 (UTC). */
+export function isInstant(value: string): boolean {
+  if (!RFC3339_INSTANT.test(value)) return false;
+  const [date, time] = [value.slice(0, 10), value.slice(11, 19)];
+  const [hour, minute, second] = time.split(':').map(Number) as [number, number, number];
+  if (hour > 23 || minute > 59 || second > 59) return false;
+  const parsed = new Date(`${date}T00:00:00Z`);
+  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== date) return false;
+  const instant = Date.parse(value);
+  // Past year 9999 (an offset can carry 9999-12-31 there) ISO text needs an extended year PostgreSQL
+  // does not read; before 1900 two-digit-year rules of date libraries start to bite. Neither is a
+  // date a controlled document or a job can mean.
+  const year = new Date(instant).getUTCFullYear();
+  return Number.isFinite(instant) && year >= MIN_INSTANT_YEAR && year <= MAX_INSTANT_YEAR;
+}
+
+/** The canonical text form of a UUID, the only one PostgreSQL's uuid type and Temporal's run ids share. */
+export const isUuid = (value: string): boolean => CANONICAL_UUID.test(value);

@@ -1,5 +1,6 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { isInstant, isUuid } from './dates';
 import {
   CLEANUP_TABLES,
   EXPORT_DATASETS,
@@ -35,6 +36,9 @@ const ajv = new Ajv({
   strict: true,
 });
 addFormats(ajv);
+// The same instants and UUIDs the API takes everywhere else (a year-0 `from` would fail the run).
+ajv.addFormat('date-time', { type: 'string', validate: isInstant });
+ajv.addFormat('uuid', { type: 'string', validate: isUuid });
 
 // Compiled at load, so a broken template schema fails the process at boot rather than a job later.
 const VALIDATORS = Object.fromEntries(

@@ -7,7 +7,7 @@ import {
   MAX_JOB_INTERVAL_SECONDS,
   type DstPolicy,
 } from '../common/scheduler-jobs';
-import { wallClockParts } from './dates';
+import { MAX_INSTANT_YEAR, MIN_INSTANT_YEAR, wallClockParts } from './dates';
 import { applyDstPolicy, describeDstPolicy, type DstAdjustment } from './dst';
 
 /**
@@ -451,10 +451,14 @@ function readInstant(value: unknown, field: string, fail: Fail): Date | undefine
       Number(match[10] ?? 0) <= 23 &&
       Number(match[11] ?? 0) <= 59;
     const instant = new Date(wall.getTime() - offsetMinutes * 60_000);
-    // An offset can carry 9999-12-31 into year 10000, which PostgreSQL cannot read back as ISO text.
-    if (exists && instant.getUTCFullYear() <= 9999) return instant;
+    // The API's instant bounds (lib/dates.ts): an offset can carry 9999-12-31 into year 10000.
+    const utcYear = instant.getUTCFullYear();
+    if (exists && utcYear >= MIN_INSTANT_YEAR && utcYear <= MAX_INSTANT_YEAR) return instant;
   }
-  fail(field, 'must be an ISO 8601 date-time with Z or an offset up to year 9999, e.g. 2027-03-01T14:00:00+01:00');
+  fail(
+    field,
+    `must be an ISO 8601 date-time with Z or an offset, in years ${MIN_INSTANT_YEAR}-${MAX_INSTANT_YEAR}, e.g. 2027-03-01T14:00:00+01:00`,
+  );
   return undefined;
 }
 

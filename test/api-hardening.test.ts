@@ -328,9 +328,15 @@ describe('found by fuzzing the API: no 500 for what the caller sent, nor for a c
     expect(saved).toBeUndefined();
   });
 
-  test('an instant whose UTC year falls outside 1-9999 is a 400, before any workflow sees it', async () => {
+  test('an instant whose UTC year falls outside 1900-9999 is a 400, before any workflow sees it', async () => {
     const document = await createDocument();
-    for (const effective_at of ['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+00:01', '9999-12-31T23:59:59-23:59']) {
+    for (const effective_at of [
+      '0000-01-01T00:00:00Z',
+      '0001-01-01T00:00:00Z',
+      '0099-06-01T00:00:00Z',
+      '1899-12-31T23:59:59Z',
+      '9999-12-31T23:59:59-23:59',
+    ]) {
       const response = await call('POST', `/api/v1/documents/${document.id}/effective-date`, { effective_at });
       expect({ effective_at, ...refusal(response) }).toEqual({
         effective_at,
@@ -349,6 +355,67 @@ describe('found by fuzzing the API: no 500 for what the caller sent, nor for a c
     expect(refusal(response)).toEqual({ status: 400, code: 'invalid_schedule', fields: ['end_at'] });
   });
 
+  test('job parameters take the same instants (a year-0 export filter) and no number past double range', async () => {
+    const exportJob = await call('POST', '/api/v1/scheduler-jobs', {
+      name: uniqueName('export'),
+      template_type: 'data_export',
+      parameters: { dataset: 'documents', format: 'csv', filters: { from: '0000-01-01T00:00:00Z' } },
+      schedule: { interval_seconds: 3600 },
+    });
+    expect(refusal(exportJob)).toMatchObject({ status: 400, code: 'invalid_parameters' });
+    const overflow = await call(
+      'POST',
+      '/api/v1/scheduler-jobs',
+      `{"name": "${uniqueName('overflow')}", "template_type": "webhook_trigger", "schedule": {"interval_seconds": 3600},
+        "parameters": {"url": "https://hooks.example.com/edms", "body": {"x": 1e400}}}`,
+    );
+    expect(refusal(overflow)).toEqual({ status: 400, code: 'validation_failed', fields: ['parameters.body.x'] });
+  });
+
+  test('a backup destination inside live data (stored documents, the database) is a 400 when saved', async () => {
+    const dataDir = '/srv/edms-data';
+    const guarded = await buildTestApi({
+      temporalAddress: env.address,
+      namespace: 'edms',
+      directories: {
+        dataDir,
+        storageDir: `${dataDir}/storage`,
+        exportsDir: `${dataDir}/exports`,
+        backupDir: dataDir,
+      },
+    });
+    try {
+      const owner = await guarded.as('admin');
+      for (const destination of ['storage', 'storage/archives', 'postgres/base', 'exports', 'temporal', 'mail']) {
+        const response = await guarded.app.inject({
+          method: 'POST',
+          url: '/api/v1/backups/configs',
+          headers: { authorization: owner.authorization },
+          payload: { name: uniqueName('inside').toLowerCase(), backup_type: 'full', keep_last: 2, destination },
+        });
+        expect({ destination, ...refusal(response) }).toMatchObject({
+          destination,
+          status: 400,
+          code: 'invalid_destination',
+        });
+      }
+      const offsite = await guarded.app.inject({
+        method: 'POST',
+        url: '/api/v1/backups/configs',
+        headers: { authorization: owner.authorization },
+        payload: {
+          name: uniqueName('offsite').toLowerCase(),
+          backup_type: 'full',
+          keep_last: 2,
+          destination: 'offsite/nas',
+        },
+      });
+      expect(offsite.statusCode).toBe(201);
+    } finally {
+      await guarded.close();
+    }
+  });
+
   test('a weekday range Temporal reads as wrapping (MON-SUN) is a 400 invalid_schedule', async () => {
     const response = await call('POST', '/api/v1/scheduler-jobs', {
       name: uniqueName('weekdays'),
@@ -357,6 +424,21 @@ describe('found by fuzzing the API: no 500 for what the caller sent, nor for a c
       schedule: { cron: '0 0 * * MON-SUN' },
     });
     expect(refusal(response)).toMatchObject({ status: 400, code: 'invalid_schedule' });
+  });
+
+  test('a body sent to a route that takes none is a 400; nothing or {} is fine', async () => {
+    const { username } = await api.as('viewer');
+    for (const payload of ['{"a": 1}', '[]', 'null', '"x"']) {
+      const response = await call('POST', `/api/v1/users/${username}/revoke-sessions`, payload);
+      expect({ payload, ...refusal(response) }).toEqual({
+        payload,
+        status: 400,
+        code: 'validation_failed',
+        fields: [null],
+      });
+    }
+    expect((await call('POST', `/api/v1/users/${username}/revoke-sessions`, {})).statusCode).toBe(204);
+    expect((await call('POST', `/api/v1/users/${username}/revoke-sessions`)).statusCode).toBe(204);
   });
 
   test('a trailing slash is a 404, an over-long path parameter a 414, both in the shared error body', async () => {
@@ -476,8 +558,16 @@ describe('section 7: webhook targets are refused when saved, not only when run',
 });
 
 describe('section 9: titles are single-line text', () => {
-  test('a CR/LF or a tab in a title is a 400; a description may span lines', async () => {
-    for (const title of ['Line one\r\nLine two', 'Line one\nLine two', 'Tab\there']) {
+  test('a CR/LF, a tab, a line separator or an invisible format character in a title is a 400; a description may span lines', async () => {
+    for (const title of [
+      'Line one\r\nLine two',
+      'Line one\nLine two',
+      'Tab\there',
+      'Line one\u2028Line two',
+      '\u200b',
+      'SOP \u202etxt.exe',
+      'x\uffff',
+    ]) {
       const response = await call('POST', '/api/v1/documents', {
         title,
         reviewers: ['some-reviewer'],
@@ -489,6 +579,9 @@ describe('section 9: titles are single-line text', () => {
         code: 'validation_failed',
         fields: ['title'],
       });
+      expect(response.json().error.details[0].message).toBe(
+        'must be single-line text, not blank, without control characters',
+      );
     }
     const document = await createDocument({ description: 'Scope:\n- line 1\r\n- line 2\tand a tab' });
     expect(document.description).toBe('Scope:\n- line 1\r\n- line 2\tand a tab');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { isInstant, isUuid } from '../api/validation';
+import { isInstant, isUuid } from '../lib/dates';
 import { buildTestApi, uniqueName, type TestApi } from './helpers/api';
 import { createDevServerEnv, terminateOpenWorkflows, withQueueWorkers } from './helpers/temporal';
 

@@ -7,7 +7,7 @@ import { and, desc, eq, type SQL } from 'drizzle-orm';
 import { BACKUP_TYPES } from '../../common';
 import { schema, type BackupRunRow } from '../../db';
 import { notFound } from '../errors';
-import { isUuid } from '../validation';
+import { isUuid } from '../../lib/dates';
 import { actingUser, type Authorize } from '../plugins/auth';
 import {
   BackupConfig,

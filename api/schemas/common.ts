@@ -36,13 +36,18 @@ export const bearerAuth = [{ bearerAuth: [] }];
 
 /*
  * Text the API accepts. Every text field holds printable Unicode only: no C0 or C1 control characters
- * (a CR/LF in a title breaks every list and email subject it appears in) and no unpaired surrogates;
+ * (a CR/LF in a title breaks every list and email subject it appears in), no invisible format
+ * characters (zero-width spaces, the line and paragraph separators U+2028/9, bidirectional overrides
+ * that make a title read differently than it is stored, the BOM), no noncharacters and no unpaired
+ * surrogates;
  * only fields documented as multi-line also take tab, LF and CR. A required value is never blank:
  * "" and "   " are refused rather than stored as if they said something. Patterns run with ajv's
  * Unicode flag, in which a surrogate range matches unpaired surrogates only.
  */
-const SINGLE_LINE_CHARS = '[^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]';
-const MULTI_LINE_CHARS = '[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]';
+const SINGLE_LINE_CHARS =
+  '[^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u2069\\uFDD0-\\uFDEF\\uFEFF\\uFFFE\\uFFFF]';
+const MULTI_LINE_CHARS =
+  '[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF\\u200B-\\u200F\\u2028-\\u202E\\u2060-\\u2069\\uFDD0-\\uFDEF\\uFEFF\\uFFFE\\uFFFF]';
 const NOT_BLANK = '(?=[\\s\\S]*\\S)';
 
 /** The message a 400 gives for each text pattern, instead of the pattern itself. */

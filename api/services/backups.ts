@@ -16,7 +16,7 @@ import {
   type RestoreInput,
 } from '../../common';
 import { recordAudit, recordBackupRunStart, schema, type BackupConfigRow, type Database } from '../../db';
-import { destinationProblem } from '../../lib/backup-paths';
+import { destinationProblem, systemDirs } from '../../lib/backup-paths';
 import { SYSTEM_SCHEDULES } from '../../lib/schedules';
 import { ApiError, badRequest, conflict, notFound } from '../errors';
 import type { CreateBackupConfigBody, UpdateBackupConfigBody } from '../schemas/backups';
@@ -26,6 +26,15 @@ const { backupConfigs, backupRuns } = schema;
 export interface BackupServiceDeps {
   db: Database;
   temporal: Client;
+  /** Where data lives, so a configuration cannot send archives into it (unset: only the static checks). */
+  directories?: BackupDirectories;
+}
+
+export interface BackupDirectories {
+  dataDir: string;
+  storageDir: string;
+  exportsDir: string;
+  backupDir: string;
 }
 
 /** Backups and restores run on the maintenance queue, as the backup system task does. */
@@ -64,13 +73,22 @@ export async function findConfig(db: Database, reference: string): Promise<Backu
 }
 
 /** The rules a configuration must keep that its JSON schema cannot say. */
-async function checkConfig(db: Database, config: Omit<BackupConfigRow, 'createdAt' | 'updatedAt'>) {
+async function checkConfig(deps: BackupServiceDeps, config: Omit<BackupConfigRow, 'createdAt' | 'updatedAt'>) {
   if (config.keepLast === null && config.maxAgeDays === null) {
     throw badRequest('retention_required', 'Set keep_last, max_age_days or both: archives are never kept forever', {
       fields: ['keep_last', 'max_age_days'],
     });
   }
-  const problem = config.destination === null ? undefined : destinationProblem(config.destination);
+  const problem =
+    config.destination === null
+      ? undefined
+      : destinationProblem(
+          config.destination,
+          deps.directories && {
+            backupDir: deps.directories.backupDir,
+            systemDirs: systemDirs(deps.directories),
+          },
+        );
   if (problem) throw badRequest('invalid_destination', `destination ${problem}`, { field: 'destination' });
   if (config.scheduleId !== null && !BACKUP_SCHEDULE_IDS.includes(config.scheduleId)) {
     throw badRequest('unknown_schedule', `schedule_id must be one of ${BACKUP_SCHEDULE_IDS.join(', ')} or null`, {
@@ -78,7 +96,7 @@ async function checkConfig(db: Database, config: Omit<BackupConfigRow, 'createdA
       allowed: BACKUP_SCHEDULE_IDS,
     });
   }
-  const clashes = await db
+  const clashes = await deps.db
     .select({ name: backupConfigs.name, scheduleId: backupConfigs.scheduleId })
     .from(backupConfigs)
     .where(
@@ -123,7 +141,7 @@ export async function createConfig(deps: BackupServiceDeps, body: CreateBackupCo
     enabled: body.enabled ?? true,
     description: body.description ?? null,
   };
-  await checkConfig(deps.db, values);
+  await checkConfig(deps, values);
   return deps.db.transaction(async (tx) => {
     const [row] = await tx.insert(backupConfigs).values(values).returning();
     await recordAudit(tx, {
@@ -156,7 +174,7 @@ export async function updateConfig(
     ...(body.enabled !== undefined && { enabled: body.enabled }),
     ...(body.description !== undefined && { description: body.description }),
   };
-  await checkConfig(deps.db, next);
+  await checkConfig(deps, next);
   // The name is the backup workflow's id: renaming under a running backup would let a second overlap it.
   if (next.name !== current.name && (await backupRunning(deps.temporal, current.name))) {
     throw conflict('backup_in_progress', `A backup of ${current.name} is running; rename it once it has finished`);
@@ -274,7 +292,7 @@ export async function restoreState(deps: BackupServiceDeps, restoreId: string) {
 /**
  * Restores a backup through the `restoreBackup` workflow (one at a time). A real restore replaces
  * the database and the storage, so it must be confirmed with the backup's id; a dry run needs no
- * confirmation and answers with its report at once.
+ * confirmation (one that names another backup is refused) and answers with its report at once.
  */
 export async function startRestore(
   deps: BackupServiceDeps,
@@ -285,7 +303,8 @@ export async function startRestore(
   const dryRun = body.dry_run ?? false;
   const [run] = await deps.db.select().from(backupRuns).where(eq(backupRuns.id, backupId));
   if (!run) throw notFound(`No backup ${backupId}`);
-  if (!dryRun && body.confirm !== backupId) {
+  // A dry run needs no confirmation, but a confirmation naming another backup is a mistake either way.
+  if ((!dryRun || body.confirm !== undefined) && body.confirm !== backupId) {
     throw badRequest(
       'confirmation_required',
       'A restore replaces the database and the document storage: send {"confirm": "<backup id>"} to proceed',

@@ -6,6 +6,7 @@ import { buildApp } from '../../api/app';
 import { createUser } from '../../api/services/users';
 import type { UserRole } from '../../common';
 import { connectDatabase, type DatabaseHandle } from '../../db';
+import type { BackupDirectories } from '../../api/services/backups';
 import type { OutboundPolicy } from '../../lib/outbound-http';
 import { plainTemporalSettings } from '../../lib/temporal';
 import { testDatabaseUrl } from './resources';
@@ -40,6 +41,8 @@ export async function buildTestApi(
     outboundPolicy?: OutboundPolicy;
     /** Default: the test database. */
     databaseUrl?: string;
+    /** Where data and backups live (default: unset, only the static destination checks). */
+    directories?: BackupDirectories;
   } = {},
 ): Promise<TestApi> {
   const database = connectDatabase(options.databaseUrl ?? testDatabaseUrl());
@@ -55,6 +58,7 @@ export async function buildTestApi(
     version: 'test',
     scheduledJobs: options.scheduledJobs ?? { maxJobsPerUser: 1000, createsPerMinute: 1000 },
     outboundPolicy: options.outboundPolicy ?? { allowedHosts: [], allowPrivateNetworks: false },
+    directories: options.directories,
   });
   await app.ready();
 
