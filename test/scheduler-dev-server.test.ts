@@ -98,8 +98,11 @@ test('schedule sync creates every system schedule once, keeps it on a second run
   // Someone edits a schedule by hand and pauses it: sync restores the spec and keeps the pause.
   const handle = env.client.schedule.getHandle('cleanup-execution-history');
   await handle.update((previous) => ({ ...previous, spec: { cronExpressions: ['7 7 * * *'], timezone: 'UTC' } }));
+  // A schedule applies an update and a pause as requests to its own workflow, a moment later and not
+  // always in the order sent: each is seen applied before the next is made, so the edit cannot undo
+  // the pause and sync meets both.
+  await waitFor(async () => ((await handle.describe()).spec.calendars?.[0]?.hour?.[0]?.start === 7 ? true : undefined));
   await handle.pause('paused for the audit');
-  // A schedule takes a pause as a signal to its own workflow: sync reads the state once it shows.
   await waitFor(async () => ((await handle.describe()).state.paused ? true : undefined));
   await syncSchedules(env.client, TIMEZONE);
   const repaired = await handle.describe();
