@@ -93,57 +93,68 @@ export async function reconcileAbandonedRuns(
   };
   const report: Reconciliation = { dry_run: dryRun, job_executions: [], backup_runs: [], task_executions: [] };
   const tables = new Set<ReconciledTable>(options.jobId ? ['jobs'] : (options.tables ?? ['jobs', 'backups', 'tasks']));
+  type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
-  if (tables.has('jobs')) {
-    const open = await db
-      .select()
-      .from(schedulerJobExecutions)
-      .where(
-        and(
-          eq(schedulerJobExecutions.status, 'running'),
-          options.jobId ? eq(schedulerJobExecutions.jobId, options.jobId) : undefined,
-        ),
-      )
-      .limit(BATCH);
-    for (const row of open) {
-      const reason = await reasonOf({ workflowId: row.workflowId, runId: row.runId });
-      if (reason === null) continue;
-      if (!dryRun) {
-        const closed = await db.transaction(async (tx) => {
-          const [updated] = await tx
-            .update(schedulerJobExecutions)
-            .set({
-              status: 'failed',
-              error: reason,
-              completedAt: sql`now()`,
-              durationSeconds: sql`extract(epoch from now() - ${schedulerJobExecutions.startedAt})`,
-            })
-            .where(and(eq(schedulerJobExecutions.id, row.id), eq(schedulerJobExecutions.status, 'running')))
-            .returning({ id: schedulerJobExecutions.id });
-          if (!updated) return false;
-          await recordAudit(tx, {
-            action: 'JOB_EXECUTION_FAILED',
-            actor: SYSTEM_SCHEDULER,
-            entityType: 'scheduler_job',
-            entityId: row.jobId,
-            idempotencyKey: `reconciled:job-execution:${row.id}`,
-            details: {
-              job_name: row.jobName,
-              execution_id: row.id,
-              attempt: row.attempt,
-              workflow_id: row.workflowId,
-              run_id: row.runId,
-              error: reason,
-              reconciled: true,
-            },
-          });
-          return true;
-        });
-        if (!closed) continue;
-      }
-      report.job_executions.push({ id: row.id, workflow_id: row.workflowId, reason });
-    }
+  /**
+   * One open row: if its workflow is over, `close` marks it failed and audits it in one transaction
+   * (false when someone finished the row meanwhile), and the row is reported; a dry run only reports.
+   */
+  const settle = async (
+    row: { id: string; workflowId: string; runId: string | null },
+    reported: ReconciledRun[],
+    close: (tx: Tx, reason: string) => Promise<boolean>,
+  ) => {
+    const reason = await reasonOf({ workflowId: row.workflowId, runId: row.runId });
+    if (reason === null) return;
+    if (!dryRun && !(await db.transaction((tx) => close(tx, reason)))) return;
+    reported.push({ id: row.id, workflow_id: row.workflowId, reason });
+  };
+
+  const openJobs = !tables.has('jobs')
+    ? []
+    : await db
+        .select()
+        .from(schedulerJobExecutions)
+        .where(
+          and(
+            eq(schedulerJobExecutions.status, 'running'),
+            options.jobId ? eq(schedulerJobExecutions.jobId, options.jobId) : undefined,
+          ),
+        )
+        .limit(BATCH);
+  for (const row of openJobs) {
+    await settle(row, report.job_executions, async (tx, reason) => {
+      const [updated] = await tx
+        .update(schedulerJobExecutions)
+        .set({
+          status: 'failed',
+          error: reason,
+          completedAt: sql`now()`,
+          durationSeconds: sql`extract(epoch from now() - ${schedulerJobExecutions.startedAt})`,
+        })
+        .where(and(eq(schedulerJobExecutions.id, row.id), eq(schedulerJobExecutions.status, 'running')))
+        .returning({ id: schedulerJobExecutions.id });
+      if (!updated) return false;
+      await recordAudit(tx, {
+        action: 'JOB_EXECUTION_FAILED',
+        actor: SYSTEM_SCHEDULER,
+        entityType: 'scheduler_job',
+        entityId: row.jobId,
+        idempotencyKey: `reconciled:job-execution:${row.id}`,
+        details: {
+          job_name: row.jobName,
+          execution_id: row.id,
+          attempt: row.attempt,
+          workflow_id: row.workflowId,
+          run_id: row.runId,
+          error: reason,
+          reconciled: true,
+        },
+      });
+      return true;
+    });
   }
+
   const openBackups = !tables.has('backups')
     ? []
     : await db
@@ -152,73 +163,63 @@ export async function reconcileAbandonedRuns(
         .where(and(eq(backupRuns.status, 'running'), isNotNull(backupRuns.workflowId)))
         .limit(BATCH);
   for (const run of openBackups) {
-    const reason = await reasonOf({ workflowId: run.workflowId!, runId: run.workflowRunId });
-    if (reason === null) continue;
-    if (!dryRun) {
-      const closed = await db.transaction(async (tx) => {
-        const [updated] = await tx
-          .update(backupRuns)
-          .set({
-            status: 'failed',
-            error: reason,
-            finishedAt: sql`now()`,
-            durationSeconds: sql`extract(epoch from now() - ${backupRuns.startedAt})`,
-          })
-          .where(and(eq(backupRuns.id, run.id), eq(backupRuns.status, 'running')))
-          .returning({ id: backupRuns.id });
-        if (!updated) return false;
-        await recordAudit(tx, {
-          action: 'BACKUP_FAILED',
-          actor: SYSTEM_SCHEDULER,
-          entityType: 'backup',
-          entityId: run.id,
-          idempotencyKey: `reconciled:backup-run:${run.id}`,
-          details: {
-            backup_type: run.backupType,
-            workflow_id: run.workflowId,
-            run_id: run.workflowRunId,
-            error: reason,
-            reconciled: true,
-          },
-        });
-        return true;
+    const ref = { id: run.id, workflowId: run.workflowId!, runId: run.workflowRunId };
+    await settle(ref, report.backup_runs, async (tx, reason) => {
+      const [updated] = await tx
+        .update(backupRuns)
+        .set({
+          status: 'failed',
+          error: reason,
+          finishedAt: sql`now()`,
+          durationSeconds: sql`extract(epoch from now() - ${backupRuns.startedAt})`,
+        })
+        .where(and(eq(backupRuns.id, run.id), eq(backupRuns.status, 'running')))
+        .returning({ id: backupRuns.id });
+      if (!updated) return false;
+      await recordAudit(tx, {
+        action: 'BACKUP_FAILED',
+        actor: SYSTEM_SCHEDULER,
+        entityType: 'backup',
+        entityId: run.id,
+        idempotencyKey: `reconciled:backup-run:${run.id}`,
+        details: {
+          backup_type: run.backupType,
+          workflow_id: run.workflowId,
+          run_id: run.workflowRunId,
+          error: reason,
+          reconciled: true,
+        },
       });
-      if (!closed) continue;
-    }
-    report.backup_runs.push({ id: run.id, workflow_id: run.workflowId!, reason });
+      return true;
+    });
   }
+
   const openTasks = !tables.has('tasks')
     ? []
     : await db.select().from(taskExecutions).where(eq(taskExecutions.status, 'running')).limit(BATCH);
   for (const execution of openTasks) {
-    const reason = await reasonOf({ workflowId: execution.workflowId, runId: execution.runId });
-    if (reason === null) continue;
-    if (!dryRun) {
-      const closed = await db.transaction(async (tx) => {
-        const [updated] = await tx
-          .update(taskExecutions)
-          .set({
-            status: 'failed',
-            error: reason,
-            finishedAt: sql`now()`,
-            durationSeconds: sql`extract(epoch from now() - ${taskExecutions.startedAt})`,
-          })
-          .where(and(eq(taskExecutions.id, execution.id), eq(taskExecutions.status, 'running')))
-          .returning({ id: taskExecutions.id });
-        if (!updated) return false;
-        await recordAudit(tx, {
-          action: 'TASK_EXECUTION_FAILED',
-          actor: execution.triggeredBy,
-          entityType: 'task_execution',
-          entityId: execution.id,
-          idempotencyKey: `task-execution:${execution.id}:finished`,
-          details: { task_name: execution.taskName, trigger: execution.trigger, error: reason, reconciled: true },
-        });
-        return true;
+    await settle(execution, report.task_executions, async (tx, reason) => {
+      const [updated] = await tx
+        .update(taskExecutions)
+        .set({
+          status: 'failed',
+          error: reason,
+          finishedAt: sql`now()`,
+          durationSeconds: sql`extract(epoch from now() - ${taskExecutions.startedAt})`,
+        })
+        .where(and(eq(taskExecutions.id, execution.id), eq(taskExecutions.status, 'running')))
+        .returning({ id: taskExecutions.id });
+      if (!updated) return false;
+      await recordAudit(tx, {
+        action: 'TASK_EXECUTION_FAILED',
+        actor: execution.triggeredBy,
+        entityType: 'task_execution',
+        entityId: execution.id,
+        idempotencyKey: `task-execution:${execution.id}:finished`,
+        details: { task_name: execution.taskName, trigger: execution.trigger, error: reason, reconciled: true },
       });
-      if (!closed) continue;
-    }
-    report.task_executions.push({ id: execution.id, workflow_id: execution.workflowId, reason });
+      return true;
+    });
   }
   return report;
 }
