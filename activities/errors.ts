@@ -1,9 +1,10 @@
+import { FailureType } from '../common';
 /**
- * Activity failures that retrying cannot fix. The workflows list these names in
- * `nonRetryableErrorTypes`, so they fail at once with the ids in the message.
+ * Document activity failures that retrying cannot fix (common/failures.ts lists them as non-retryable),
+ * so they fail at once with the ids in the message.
  */
 export class DocumentNotFound extends Error {
-  override name = 'DocumentNotFound';
+  override name = FailureType.DocumentNotFound;
   constructor(readonly documentId: string) {
     super(`document ${documentId} does not exist`);
   }
@@ -11,7 +12,7 @@ export class DocumentNotFound extends Error {
 
 /** The document is not in a state the change may start from; nothing was written. */
 export class DocumentStateConflict extends Error {
-  override name = 'DocumentStateConflict';
+  override name = FailureType.DocumentStateConflict;
   constructor(
     readonly documentId: string,
     readonly expected: readonly string[],
@@ -22,22 +23,15 @@ export class DocumentStateConflict extends Error {
 }
 
 export class TaskNotFound extends Error {
-  override name = 'TaskNotFound';
+  override name = FailureType.TaskNotFound;
   constructor(readonly taskId: string) {
     super(`review task ${taskId} does not exist`);
   }
 }
 
 export class UnknownAssignee extends Error {
-  override name = 'UnknownAssignee';
+  override name = FailureType.UnknownAssignee;
   constructor(readonly username: string) {
     super(`user ${username} does not exist or is inactive`);
   }
 }
-
-export const NON_RETRYABLE_ACTIVITY_ERRORS = [
-  'DocumentNotFound',
-  'DocumentStateConflict',
-  'TaskNotFound',
-  'UnknownAssignee',
-];

@@ -1,7 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
-import { notificationDeliveryWorkflowId } from '../common';
-import type { notificationDelivery } from '../workflows/notifications';
+import {
+  NOTIFICATION_DELIVERY_WORKFLOW,
+  notificationDeliveryWorkflowId,
+  type NotificationDeliveryInput,
+} from '../common';
 
 /** Starts the delivery of outbox emails that an activity has just committed. */
 export type DispatchNotifications = (notificationKeys: readonly string[]) => Promise<void>;
@@ -17,10 +20,10 @@ export function dispatchThroughTemporal(client: Client): DispatchNotifications {
     await Promise.all(
       notificationKeys.map(async (notificationKey) => {
         try {
-          await client.workflow.start<typeof notificationDelivery>('notificationDelivery', {
+          await client.workflow.start(NOTIFICATION_DELIVERY_WORKFLOW, {
             taskQueue,
             workflowId: notificationDeliveryWorkflowId(notificationKey),
-            args: [{ notificationKey }],
+            args: [{ notificationKey } satisfies NotificationDeliveryInput],
             workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
           });
         } catch (error) {

@@ -4,6 +4,7 @@ import { schema, type DatabaseHandle } from '../db';
 import type { NotificationKind } from './documents';
 import { renderEmail } from './email/render';
 import { activityIdempotencyKey } from './idempotency';
+import { FailureType } from '../common';
 
 const { notificationOutbox } = schema;
 
@@ -26,7 +27,7 @@ export type DeliveryOutcome = 'sent' | 'already_sent';
 
 /** Sending a notification failed; Temporal retries it (the row stays `failed` until then). */
 export class NotificationDeliveryFailed extends Error {
-  override name = 'NotificationDeliveryFailed';
+  override name = FailureType.NotificationDeliveryFailed;
 }
 
 /**

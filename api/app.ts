@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DatabaseHandle } from '../db';
 import type { LifecycleSettings } from '../common';
 import type { Logger } from '../lib/logger';
-import { outboundPolicyFromEnv, type OutboundPolicy } from '../lib/outbound-http';
+import { outboundPolicyFromEnv, type OutboundPolicy } from '../lib/outbound-policy';
 import { createLazyClient, createProbeConnection, type TemporalSettings } from '../lib/temporal';
 import { frameworkErrors, installErrorHandling } from './errors';
 import { installAuth } from './plugins/auth';

@@ -4,13 +4,6 @@ import type { DocumentStatus } from './document-status';
 /** Workflow id of a document's lifecycle workflow. */
 export const documentWorkflowId = (documentId: string) => `document-${documentId}`;
 
-/** The outbox key of the email telling an assignee about a task (activity and workflow both derive it). */
-export const assignmentNotificationKey = (taskId: string, assignee: string) => `task:${taskId}:assigned:${assignee}`;
-
-/** Workflow id of the run delivering one outbox email. */
-export const notificationDeliveryWorkflowId = (notificationKey: string) =>
-  `notify-${notificationKey.replace(/[^A-Za-z0-9:@._-]/g, '_')}`;
-
 /** The actor recorded when a timer, not a person, makes a change. */
 export const SYSTEM_SCHEDULER = 'system_scheduler';
 
@@ -101,13 +94,6 @@ export interface Reassignment extends Actor {
   taskId: string;
   assignee: string;
 }
-
-/** Failure type of an update refused because of the document's state (the API answers 409). */
-export const INVALID_TRANSITION = 'InvalidTransition';
-/** Failure type of an update refused because of its input (the API answers 400). */
-export const INVALID_REQUEST = 'InvalidRequest';
-/** Failure type of an update by someone who is not assigned to act (the API answers 403). */
-export const NOT_ASSIGNED = 'NotAssigned';
 
 export const submitUpdate = defineUpdate<LifecycleState, [Actor]>('submit');
 export const reviewUpdate = defineUpdate<LifecycleState, [ReviewDecision]>('review');

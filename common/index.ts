@@ -5,6 +5,8 @@ export * from './roles';
 export * from './task-queues';
 export * from './search-attributes';
 export * from './document-workflow';
+export * from './notifications';
 export * from './system-tasks';
 export * from './backups';
 export * from './scheduler-jobs';
+export * from './failures';

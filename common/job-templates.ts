@@ -7,7 +7,7 @@ import { JOB_EXECUTION_STATUSES } from './scheduler-jobs';
  * The job templates an administrator builds scheduled jobs from: each names what a job does and the
  * JSON Schema its parameters must satisfy. Code-defined (not rows) so a template cannot be invented
  * through the API. Dependency-light: workflow code imports it, so only TypeBox and plain values here;
- * validation with ajv lives in lib/job-parameters.ts.
+ * validation with ajv lives in jobs/parameters.ts.
  */
 export const JOB_TEMPLATE_IDS = [
   'database_cleanup',
@@ -372,7 +372,7 @@ export type BackupJobParameters = Static<typeof BackupJobParameters>;
 export const WEBHOOK_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /**
- * Headers the HTTP client sets itself (lib/outbound-http.ts refuses the same list at run time): a job
+ * Headers the HTTP client sets itself (jobs/outbound-http.ts refuses the same list at run time): a job
  * setting them could smuggle a second request or misroute it.
  */
 export const WEBHOOK_FORBIDDEN_HEADERS = [
@@ -441,16 +441,6 @@ export interface JobParametersByTemplate {
 }
 
 export type JobParameters = JobParametersByTemplate[JobTemplateId];
-
-/** Failure types of a job's work that retrying cannot fix: the run ends at once, `failed`. */
-export const NON_RETRYABLE_JOB_ERRORS: readonly string[] = [
-  'InvalidJobParameters',
-  'CleanupTableMissing',
-  'OutboundRequestRefused',
-  'BackupConfigMissing',
-  'BackupConfigDisabled',
-  'UnknownTemplate',
-];
 
 export const JOB_TEMPLATES: Record<JobTemplateId, JobTemplate> = {
   database_cleanup: {

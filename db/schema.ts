@@ -379,7 +379,7 @@ export const schedulerJobs = pgTable(
     timeoutSeconds: integer('timeout_seconds').notNull(),
     retryPolicy: jsonb('retry_policy').$type<JobRetryPolicy>().notNull(),
     overlap: text('overlap').$type<JobOverlapPolicy>().notNull().default('skip'),
-    /** What DST changes do to its calendar runs (lib/dst.ts); rows from before it get the default. */
+    /** What DST changes do to its calendar runs (schedules/dst.ts); rows from before it get the default. */
     dstPolicy: jsonb('dst_policy')
       .$type<DstPolicy>()
       .notNull()

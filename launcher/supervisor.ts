@@ -1,4 +1,4 @@
-import type { ManagedProcess } from '../lib/managed-process';
+import type { ManagedProcess } from './managed-process';
 
 /** A child the launcher keeps running. */
 export interface SupervisedChild {

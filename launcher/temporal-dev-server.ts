@@ -3,10 +3,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { devServerArgs, devServerSharedArgs, type DevServerConfig } from '../lib/dev-server-config';
+import { devServerArgs, devServerSharedArgs, type DevServerConfig } from './dev-server-config';
 import type { Logger } from '../lib/logger';
-import { ManagedProcess } from '../lib/managed-process';
-import { missingBinaryMessage, type ResolvedBinary } from '../lib/temporal-binaries';
+import { ManagedProcess } from './managed-process';
+import { missingBinaryMessage, type ResolvedBinary } from './temporal-binaries';
 
 export interface RunningDevServer {
   address: string;

@@ -3,7 +3,7 @@ import envSchema from 'env-schema';
 import { Type, type Static } from '@sinclair/typebox';
 import { ALL_TASK_QUEUES, type TaskQueueName } from '../common';
 import { ConfigError } from './config-error';
-import { outboundPolicyFromEnv, type OutboundPolicy } from './outbound-http';
+import { outboundPolicyFromEnv, type OutboundPolicy } from './outbound-policy';
 import { PROJECT_ROOT } from './paths';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -17,7 +17,7 @@ import {
 } from '../common';
 import { connectDatabase, runMigrations, schema, type DatabaseHandle } from '../db';
 import { monitoringStatus } from '../api/services/scheduler';
-import { tsxNodeArgs } from '../lib/managed-process';
+import { tsxNodeArgs } from '../launcher/managed-process';
 import { PROJECT_ROOT } from '../lib/paths';
 import { backup, systemTask } from '../workflows';
 import { seedUser } from './helpers/documents';

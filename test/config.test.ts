@@ -1,6 +1,6 @@
 import { ALL_TASK_QUEUES, CUSTOM_SEARCH_ATTRIBUTES } from '../common';
 import { ConfigError, loadConfig, requireDatabaseUrl } from '../lib/config';
-import { devServerArgs, loadDevServerConfig, readDevServerFile } from '../lib/dev-server-config';
+import { devServerArgs, loadDevServerConfig, readDevServerFile } from '../launcher/dev-server-config';
 import { DEFAULT_NAMESPACE, loadTemporalSettings } from '../lib/temporal';
 
 const configError = (env: NodeJS.ProcessEnv) => {

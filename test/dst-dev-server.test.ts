@@ -4,8 +4,8 @@ import { msToTs, tsToMs } from '@temporalio/common/lib/time';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import { schema } from '../db';
-import { toScheduleSpec, type JobScheduleInput } from '../lib/job-recurrence';
-import { SYSTEM_SCHEDULES, syncSchedules } from '../lib/schedules';
+import { toScheduleSpec, type JobScheduleInput } from '../schedules/recurrence';
+import { SYSTEM_SCHEDULES, syncSchedules } from '../schedules/system-schedules';
 import { buildTestApi, type TestApi } from './helpers/api';
 import { createDevServerEnv } from './helpers/temporal';
 

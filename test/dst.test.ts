@@ -1,6 +1,6 @@
 import { DEFAULT_DST_POLICY, type DstPolicy } from '../common';
-import { applyDstPolicy, cronFieldSets, dstAdjustments, specFieldSets, zoneTransitions } from '../lib/dst';
-import { toScheduleSpec, type JobScheduleInput } from '../lib/job-recurrence';
+import { applyDstPolicy, cronFieldSets, dstAdjustments, specFieldSets, zoneTransitions } from '../schedules/dst';
+import { toScheduleSpec, type JobScheduleInput } from '../schedules/recurrence';
 
 /** The years around the 2027 transitions the tests look at. */
 const FROM = Date.parse('2027-01-01T00:00:00Z');

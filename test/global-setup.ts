@@ -4,8 +4,8 @@ import path from 'node:path';
 import pino from 'pino';
 import postgres from 'postgres';
 import { runMigrations } from '../db';
-import { startEmbeddedPostgres } from '../lib/embedded-postgres';
-import { resolveTemporalBinary, type TemporalBinaryKind } from '../lib/temporal-binaries';
+import { startEmbeddedPostgres } from '../launcher/embedded-postgres';
+import { resolveTemporalBinary, type TemporalBinaryKind } from '../launcher/temporal-binaries';
 import { freePort } from './helpers/ports';
 import { TEST_ENV, type TestResources } from './helpers/resources';
 

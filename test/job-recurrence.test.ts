@@ -1,7 +1,7 @@
 // The SDK's own encoder shows the specs are what a real `client.schedule.create` would send.
 import { encodeScheduleSpec } from '@temporalio/client/lib/schedule-helpers';
 import { DEFAULT_DST_POLICY } from '../common';
-import { toScheduleSpec, type JobScheduleInput, type RecurrenceResult } from '../lib/job-recurrence';
+import { toScheduleSpec, type JobScheduleInput, type RecurrenceResult } from '../schedules/recurrence';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 

@@ -16,7 +16,7 @@ import {
   type JobTemplateId,
 } from '../common/job-templates';
 import * as schema from '../db/schema';
-import { validateJobParameters } from '../lib/job-parameters';
+import { validateJobParameters } from '../jobs/parameters';
 
 /** The fields that failed (each once), sorted, so a test states exactly which problems it expects. */
 function rejectedFields(templateId: string, params: unknown): string[] {

@@ -4,7 +4,7 @@ import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { simpleParser } from 'mailparser';
 import path from 'node:path';
-import { tsxNodeArgs } from '../lib/managed-process';
+import { tsxNodeArgs } from '../launcher/managed-process';
 import { PROJECT_ROOT } from '../lib/paths';
 import { Client, Connection } from '@temporalio/client';
 import { waitFor } from './helpers/wait';

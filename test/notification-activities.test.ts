@@ -7,7 +7,7 @@ import { createNotificationActivities, NotificationDeliveryFailed } from '../act
 import { renderEmail } from '../activities/email/render';
 import type { NotificationKind } from '../activities/documents';
 import { connectDatabase, schema, type DatabaseHandle } from '../db';
-import { startSmtpSink, type SmtpSink } from '../lib/smtp-sink';
+import { startSmtpSink, type SmtpSink } from '../launcher/smtp-sink';
 import { seedDocument, type SeededDocument } from './helpers/documents';
 import { TEST_MAIL_SETTINGS } from './helpers/mail';
 import { freePort } from './helpers/ports';

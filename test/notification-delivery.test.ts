@@ -5,7 +5,7 @@ import { createTransport } from 'nodemailer';
 import { createNotificationActivities } from '../activities/notifications';
 import { notificationDeliveryWorkflowId } from '../common';
 import { connectDatabase, schema, type DatabaseHandle } from '../db';
-import { startSmtpSink, type SmtpSink } from '../lib/smtp-sink';
+import { startSmtpSink, type SmtpSink } from '../launcher/smtp-sink';
 import { notificationDelivery } from '../workflows';
 import { seedDocument } from './helpers/documents';
 import { recordHistories } from './helpers/histories';

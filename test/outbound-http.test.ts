@@ -4,12 +4,11 @@ import { ConfigError } from '../lib/config';
 import {
   checkOutboundRequest,
   checkUrl,
-  outboundPolicyFromEnv,
   OutboundRequestRefused,
   OutboundRequestTimedOut,
   sendOutboundRequest,
-  type OutboundPolicy,
-} from '../lib/outbound-http';
+} from '../jobs/outbound-http';
+import { outboundPolicyFromEnv, type OutboundPolicy } from '../lib/outbound-policy';
 
 interface SeenRequest {
   method: string;

@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { and, eq } from 'drizzle-orm';
 import { jobScheduleId } from '../common';
 import { schema } from '../db';
-import { SYSTEM_SCHEDULES, syncSchedules } from '../lib/schedules';
+import { SYSTEM_SCHEDULES, syncSchedules } from '../schedules/system-schedules';
 import { buildTestApi, type TestApi } from './helpers/api';
 import { TEST_ENV } from './helpers/resources';
 import { createDevServerEnv, TEST_JOB_SETTINGS, withQueueWorkers } from './helpers/temporal';

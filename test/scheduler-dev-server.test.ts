@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { and, eq, inArray } from 'drizzle-orm';
 import { SYSTEM_TASK_NAMES } from '../common';
 import { schema } from '../db';
-import { SYSTEM_SCHEDULES, syncSchedules } from '../lib/schedules';
+import { SYSTEM_SCHEDULES, syncSchedules } from '../schedules/system-schedules';
 import { buildTestApi, type TestApi } from './helpers/api';
 import { TEST_ENV } from './helpers/resources';
 import { createDevServerEnv, systemTasksWithoutDatabase, TEST_BACKUP_DIR, withQueueWorkers } from './helpers/temporal';

@@ -10,7 +10,7 @@ import { and, eq } from 'drizzle-orm';
 import { JOB_TEMPLATE_IDS, JOB_TEMPLATES } from '../common/job-templates';
 import { jobScheduleId } from '../common';
 import { schema } from '../db';
-import { syncJobSchedules } from '../lib/job-schedules';
+import { syncJobSchedules } from '../schedules/job-schedules';
 import { buildTestApi, type TestApi } from './helpers/api';
 import { TEST_ENV } from './helpers/resources';
 import { createDevServerEnv, TEST_JOB_SETTINGS, withQueueWorkers } from './helpers/temporal';

@@ -1,5 +1,5 @@
 import { Supervisor, type SupervisedChild } from '../launcher/supervisor';
-import { ManagedProcess } from '../lib/managed-process';
+import { ManagedProcess } from '../launcher/managed-process';
 import { waitFor } from './helpers/wait';
 
 /**

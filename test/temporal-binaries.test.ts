@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { missingBinaryMessage, resolveTemporalBinary, TEMPORAL_BINARIES } from '../lib/temporal-binaries';
+import { missingBinaryMessage, resolveTemporalBinary, TEMPORAL_BINARIES } from '../launcher/temporal-binaries';
 
 let root: string;
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { inArray } from 'drizzle-orm';
 import { schema } from '../db';
-import { ManagedProcess, tsxNodeArgs } from '../lib/managed-process';
+import { ManagedProcess, tsxNodeArgs } from '../launcher/managed-process';
 import { PROJECT_ROOT } from '../lib/paths';
 import { buildTestApi, uniqueName, type TestApi } from './helpers/api';
 import { testMailSink } from './helpers/mail';

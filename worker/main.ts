@@ -10,8 +10,8 @@ import { loadConfig, requireDatabaseUrl, requireSmtpUrl } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { WORKFLOWS_PATH } from '../lib/paths';
 import { runMain } from '../lib/process';
-import { syncJobSchedules } from '../lib/job-schedules';
-import { syncSchedules } from '../lib/schedules';
+import { syncJobSchedules } from '../schedules/job-schedules';
+import { syncSchedules } from '../schedules/system-schedules';
 import { connectWorkerConnection, createLazyClient, loadTemporalSettings } from '../lib/temporal';
 import { startWorkerHeartbeat, type WorkerHeartbeat } from './heartbeat';
 import { createSdkLogger, installRuntime } from './runtime';
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
       identity,
     };
     if (config.workerTaskQueues.includes(TASK_QUEUES.scheduler)) {
-      // The workers that run system tasks keep their schedules as defined in lib/schedules.ts.
+      // The workers that run system tasks keep their schedules as defined in schedules/system-schedules.ts.
       const report = await syncSchedules(client, config.timezone);
       logger.info({ ...report, timezone: config.timezone }, 'system schedules in sync');
       const jobs = await syncJobSchedules(client, database.db);

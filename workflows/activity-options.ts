@@ -1,5 +1,5 @@
 import type { ActivityOptions } from '@temporalio/workflow';
-import { NON_RETRYABLE_ACTIVITY_ERRORS } from '../activities/errors';
+import { NON_RETRYABLE_DOCUMENT_ERRORS } from '../common';
 
 /**
  * Document activities are short database transactions: retried quickly and for as long as it
@@ -12,7 +12,7 @@ export const DOCUMENT_ACTIVITY_OPTIONS: ActivityOptions = {
   retry: {
     initialInterval: '1 second',
     maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: NON_RETRYABLE_ACTIVITY_ERRORS,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_DOCUMENT_ERRORS],
   },
 };
 

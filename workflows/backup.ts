@@ -1,11 +1,15 @@
 import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { performBackup, type BackupInput, type BackupOutcome } from '../common';
+import { FailureType, performBackup, type BackupInput, type BackupOutcome } from '../common';
 
 /** Quick database bookkeeping around the backup (a dead worker's attempt is retried after 10 s). */
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['BackupConfigMissing'] },
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [FailureType.BackupConfigMissing],
+  },
 });
 
 /**
@@ -20,7 +24,7 @@ const steps = proxyActivities<Activities>({
     initialInterval: '30 seconds',
     backoffCoefficient: 2,
     maximumAttempts: 3,
-    nonRetryableErrorTypes: ['PgToolMissing', 'PgToolTooOld', 'UnknownBackupRun'],
+    nonRetryableErrorTypes: [FailureType.PgToolMissing, FailureType.PgToolTooOld, FailureType.UnknownBackupRun],
   },
 });
 

@@ -16,14 +16,12 @@ import type { Activities } from '../activities';
 import type { TransitionRequest } from '../activities/documents';
 import { DAY_MS, DOCUMENT_ACTIVITY_OPTIONS } from './activity-options';
 import {
+  FailureType,
   approveUpdate,
   cancelObsolescenceUpdate,
   DEFAULT_LIFECYCLE_SETTINGS,
   DOCUMENT_SEARCH_ATTRIBUTE_KEYS as SA,
   documentWorkflowId,
-  INVALID_REQUEST,
-  INVALID_TRANSITION,
-  NOT_ASSIGNED,
   reassignTaskUpdate,
   rejectUpdate,
   reviewUpdate,
@@ -54,19 +52,25 @@ const refuse = (type: string, message: string, state: LifecycleState) =>
 
 function requireStatus(state: LifecycleState, allowed: DocumentStatus[], action: string): void {
   if (!allowed.includes(state.status)) {
-    throw refuse(INVALID_TRANSITION, `cannot ${action} document ${state.documentId}: it is ${state.status}`, state);
+    throw refuse(
+      FailureType.InvalidTransition,
+      `cannot ${action} document ${state.documentId}: it is ${state.status}`,
+      state,
+    );
   }
 }
 
 function requireInstant(value: string, field: string, state: LifecycleState): number {
   const instant = Date.parse(value);
-  if (Number.isNaN(instant)) throw refuse(INVALID_REQUEST, `${field} is not a valid instant: ${value}`, state);
+  if (Number.isNaN(instant))
+    throw refuse(FailureType.InvalidRequest, `${field} is not a valid instant: ${value}`, state);
   return instant;
 }
 
 function openTaskOf(state: LifecycleState, kind: ReviewKind, actor: string): OpenTask {
   const task = state.openTasks.find((t) => t.kind === kind && t.assignee === actor);
-  if (!task) throw refuse(NOT_ASSIGNED, `${actor} has no open ${kind} task on document ${state.documentId}`, state);
+  if (!task)
+    throw refuse(FailureType.NotAssigned, `${actor} has no open ${kind} task on document ${state.documentId}`, state);
   return task;
 }
 
@@ -286,7 +290,11 @@ export async function documentLifecycle(input: DocumentLifecycleInput): Promise<
     requireStatus(state, ['EFFECTIVE', 'SCHEDULED_FOR_OBSOLESCENCE'], 'schedule the obsolescence of');
     const instant = requireInstant(obsoleteAt, 'obsolete_at', state);
     if (state.effectiveAt && instant <= Date.parse(state.effectiveAt)) {
-      throw refuse(INVALID_REQUEST, `obsolete_at must be after the effective instant ${state.effectiveAt}`, state);
+      throw refuse(
+        FailureType.InvalidRequest,
+        `obsolete_at must be after the effective instant ${state.effectiveAt}`,
+        state,
+      );
     }
   };
 
@@ -330,7 +338,8 @@ export async function documentLifecycle(input: DocumentLifecycleInput): Promise<
     ({ actor, taskId, assignee }) =>
       exclusive(async () => {
         const task = state.openTasks.find((t) => t.taskId === taskId);
-        if (!task) throw refuse(INVALID_REQUEST, `task ${taskId} is not open on document ${state.documentId}`, state);
+        if (!task)
+          throw refuse(FailureType.InvalidRequest, `task ${taskId} is not open on document ${state.documentId}`, state);
         const dueAt = new Date(Date.now() + state.settings.reviewDueDays * DAY_MS).toISOString();
         const reassigned = await activities.reassignTask({ taskId, assignee, dueAt, actor });
         Object.assign(task, { assignee: reassigned.assignee, dueAt: reassigned.dueAt });
@@ -344,7 +353,7 @@ export async function documentLifecycle(input: DocumentLifecycleInput): Promise<
     {
       validator: ({ taskId }) => {
         if (!state.openTasks.some((t) => t.taskId === taskId)) {
-          throw refuse(INVALID_REQUEST, `task ${taskId} is not open on document ${state.documentId}`, state);
+          throw refuse(FailureType.InvalidRequest, `task ${taskId} is not open on document ${state.documentId}`, state);
         }
       },
     },

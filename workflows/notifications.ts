@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { NotificationDeliveryInput } from '../common';
 
 const { deliverNotification } = proxyActivities<Activities>({
   // One SMTP conversation; a relay that has not answered in 30 s is down, and the retry is the cure.
@@ -9,10 +10,6 @@ const { deliverNotification } = proxyActivities<Activities>({
   // restarting the run (same workflow id) sends it.
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes', maximumAttempts: 60 },
 });
-
-export interface NotificationDeliveryInput {
-  notificationKey: string;
-}
 
 /**
  * Delivers one outbox email, retried until the mail server takes it. Started by the activity that

@@ -1,6 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { RestoreInput } from '../common';
+import { FailureType } from '../common';
 
 // The worker heartbeats running activities every 5 s (worker/activity-liveness.ts), so a worker that
 // died mid-restore is noticed in 20 s; the transaction it held is rolled back by PostgreSQL.
@@ -11,7 +12,7 @@ const restore = proxyActivities<Activities>({
   retry: {
     initialInterval: '30 seconds',
     maximumAttempts: 2,
-    nonRetryableErrorTypes: ['UnknownBackupRun', 'NoArchive'],
+    nonRetryableErrorTypes: [FailureType.UnknownBackupRun, FailureType.NoArchive],
   },
 });
 

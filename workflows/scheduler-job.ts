@@ -20,6 +20,8 @@ import { defineSearchAttributeKey, WorkflowExecutionAlreadyStartedError } from '
 import type { Activities } from '../activities';
 import type { JobRequest, JobTemplateResult } from '../activities/jobs';
 import {
+  FailureType,
+  NON_RETRYABLE_JOB_ERRORS,
   backupWorkflowId,
   JOB_RUN_SLOT_FREED_SIGNAL,
   type BackupVerifyMode,
@@ -28,7 +30,7 @@ import {
   type JobRunPlan,
   type SchedulerJobInput,
 } from '../common';
-import { NON_RETRYABLE_JOB_ERRORS } from '../common/job-templates';
+
 import type { backup } from './backup';
 
 /** Reading and recording the run: quick database work, retried until the database answers. */
@@ -38,7 +40,7 @@ const bookkeeping = proxyActivities<Activities>({
   retry: {
     initialInterval: '1 second',
     maximumInterval: '1 minute',
-    nonRetryableErrorTypes: ['JobMissing', 'BackupConfigMissing'],
+    nonRetryableErrorTypes: [FailureType.JobMissing, FailureType.BackupConfigMissing],
   },
 });
 
@@ -107,7 +109,8 @@ function describeFailure(error: unknown): AttemptFailure {
     cause = cause.cause;
   }
   if (cause instanceof ApplicationFailure) {
-    const retryable = !cause.nonRetryable && !NON_RETRYABLE_JOB_ERRORS.includes(cause.type ?? '');
+    const retryable =
+      !cause.nonRetryable && !(NON_RETRYABLE_JOB_ERRORS as readonly string[]).includes(cause.type ?? '');
     return { status: 'failed', message: cause.message, retryable };
   }
   return { status: 'failed', message: cause instanceof Error ? cause.message : String(cause), retryable: true };
@@ -128,7 +131,8 @@ async function runTemplate(plan: JobRunPlan): Promise<JobTemplateResult> {
     retry: { maximumAttempts: 1 },
   });
   const activity = TEMPLATE_ACTIVITY[plan.templateType as keyof typeof TEMPLATE_ACTIVITY];
-  if (!activity) throw ApplicationFailure.nonRetryable(`unknown template ${plan.templateType}`, 'UnknownTemplate');
+  if (!activity)
+    throw ApplicationFailure.nonRetryable(`unknown template ${plan.templateType}`, FailureType.UnknownTemplate);
   const request: JobRequest<unknown> = {
     params: plan.parameters,
     dryRun: plan.dryRun,
@@ -144,7 +148,10 @@ async function runBackup(plan: JobRunPlan, jobWorkflowId: string): Promise<JobTe
   const params = plan.parameters as { config: string; verify?: BackupVerifyMode };
   const config = await bookkeeping.resolveBackupConfig({ config: params.config });
   if (!config.enabled) {
-    throw ApplicationFailure.nonRetryable(`backup configuration ${config.name} is disabled`, 'BackupConfigDisabled');
+    throw ApplicationFailure.nonRetryable(
+      `backup configuration ${config.name} is disabled`,
+      FailureType.BackupConfigDisabled,
+    );
   }
   const workflowId = backupWorkflowId(config.name);
   try {

@@ -12,6 +12,7 @@ import type { Activities } from '../activities';
 import type { TaskRequest } from '../activities/system-tasks';
 import type { backup } from './backup';
 import {
+  FailureType,
   backupWorkflowId,
   SYSTEM_SCHEDULER,
   SYSTEM_TASKS,
@@ -40,7 +41,11 @@ const TASK_ACTIVITY = {
 /** Recording runs is one short transaction each. */
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: ['BackupConfigMissing'] },
+  retry: {
+    initialInterval: '1 second',
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [FailureType.BackupConfigMissing],
+  },
 });
 
 /** The error an activity or a child workflow raised, without Temporal's wrappers. */
@@ -93,10 +98,11 @@ async function runBackupWorkflow(input: SystemTaskInput, executionId: string): P
  */
 export async function systemTask(input: SystemTaskInput): Promise<SystemTaskOutcome> {
   const definition = SYSTEM_TASKS[input.taskName];
-  if (!definition) throw ApplicationFailure.nonRetryable(`unknown system task ${input.taskName}`, 'UnknownTask');
+  if (!definition)
+    throw ApplicationFailure.nonRetryable(`unknown system task ${input.taskName}`, FailureType.UnknownTask);
   const dryRun = input.dryRun ?? false;
   if (dryRun && !definition.supportsDryRun) {
-    throw ApplicationFailure.nonRetryable(`${input.taskName} cannot run as a dry run`, 'DryRunUnsupported');
+    throw ApplicationFailure.nonRetryable(`${input.taskName} cannot run as a dry run`, FailureType.DryRunUnsupported);
   }
 
   const executionId = await bookkeeping.startTaskExecution({

@@ -9,6 +9,7 @@ import {
   type DatabaseCleanupParameters,
 } from '../../common/job-templates';
 import { validatedParams, type JobRequest, type JobTemplateDeps, type JobTemplateResult } from './types';
+import { FailureType } from '../../common';
 
 /**
  * A name from the allow-list constants, found by equality: the identifier that reaches SQL is always
@@ -17,7 +18,7 @@ import { validatedParams, type JobRequest, type JobTemplateDeps, type JobTemplat
 function allowed(names: readonly string[], requested: string, what: string): string {
   const name = names.find((candidate) => candidate === requested);
   if (name === undefined) {
-    throw ApplicationFailure.nonRetryable(`${requested} is not an allowed ${what}`, 'InvalidJobParameters');
+    throw ApplicationFailure.nonRetryable(`${requested} is not an allowed ${what}`, FailureType.InvalidJobParameters);
   }
   return name;
 }
@@ -68,7 +69,7 @@ export function createDatabaseCleanup({ database }: JobTemplateDeps) {
       // scheduler_job_executions is on the allow-list before its migration lands.
       throw ApplicationFailure.nonRetryable(
         `table ${tableName} does not exist in this database yet; nothing to clean up`,
-        'CleanupTableMissing',
+        FailureType.CleanupTableMissing,
       );
     }
 

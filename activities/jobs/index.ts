@@ -19,7 +19,7 @@ export {
   type PlannedJobRun,
 } from './runs';
 
-export { NON_RETRYABLE_JOB_ERRORS } from '../../common/job-templates';
+export { NON_RETRYABLE_JOB_ERRORS } from '../../common';
 
 /** Each result names the worker that produced it, for the execution row's `execution_host`. */
 function recordingHost<R>(host: string, run: (request: R) => Promise<JobTemplateResult>) {

@@ -4,6 +4,7 @@ import { schema } from '../../db';
 import type { RenderedEmail } from '../email/render';
 import { claimOutboxRow } from '../notifications';
 import type { JobTemplateDeps } from './types';
+import { FailureType } from '../../common';
 
 const { notificationOutbox } = schema;
 
@@ -69,7 +70,7 @@ export async function sendJobEmails(
       }
       throw ApplicationFailure.retryable(
         `email ${key} is being sent by another attempt; retrying later`,
-        'JobEmailBusy',
+        FailureType.JobEmailBusy,
       );
     }
     try {
@@ -91,7 +92,7 @@ export async function sendJobEmails(
         .where(eq(notificationOutbox.id, row.id));
       throw ApplicationFailure.retryable(
         `sending ${key} failed: ${(error as Error).message}`,
-        'JobEmailDeliveryFailed',
+        FailureType.JobEmailDeliveryFailed,
       );
     }
     await db

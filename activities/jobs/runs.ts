@@ -5,6 +5,7 @@ import { msToTs, tsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import {
+  FailureType,
   JOB_RUN_SLOT_FREED_SIGNAL,
   jobScheduleId,
   SYSTEM_SCHEDULER,
@@ -17,7 +18,7 @@ import {
 import { JOB_TEMPLATES, isJobTemplateId } from '../../common/job-templates';
 import { recordAudit, schema, type DatabaseHandle } from '../../db';
 import { claimJobRunSlot, releaseJobRunSlot, type SlotClaim } from '../../db/job-run-slots';
-import { temporalClosedReason } from '../../lib/run-reconciliation';
+import { temporalClosedReason } from '../../schedules/run-reconciliation';
 import type { DispatchNotifications } from '../notification-dispatch';
 
 const { schedulerJobs, schedulerJobExecutions, notificationOutbox } = schema;
@@ -129,7 +130,7 @@ export function createJobRunActivities(deps: JobRunDeps) {
         .select({ overlap: schedulerJobs.overlap })
         .from(schedulerJobs)
         .where(eq(schedulerJobs.id, jobId));
-      if (!job) throw ApplicationFailure.nonRetryable(`no scheduled job ${jobId}`, 'JobMissing');
+      if (!job) throw ApplicationFailure.nonRetryable(`no scheduled job ${jobId}`, FailureType.JobMissing);
       if (job.overlap === 'allow_all') return { claimed: true, unlimited: true };
       return db.transaction((tx) =>
         claimJobRunSlot(tx, jobId, { workflowId, runId }, { wait: job.overlap === 'buffer_one', closedReason }),
@@ -197,7 +198,7 @@ export function createJobRunActivities(deps: JobRunDeps) {
     /** Reads the job for this run, or says why the run has nothing to do. */
     async planJobRun(request: JobRunRequest): Promise<PlannedJobRun> {
       const [job] = await db.select().from(schedulerJobs).where(eq(schedulerJobs.id, request.jobId));
-      if (!job) throw ApplicationFailure.nonRetryable(`no scheduled job ${request.jobId}`, 'JobMissing');
+      if (!job) throw ApplicationFailure.nonRetryable(`no scheduled job ${request.jobId}`, FailureType.JobMissing);
       if (job.status === 'deleted') return { skipped: `job ${job.name} was deleted` };
       const trigger =
         request.trigger === 'schedule' ? await scheduleOrCli(job.id, request.scheduledAt) : request.trigger;
@@ -208,12 +209,15 @@ export function createJobRunActivities(deps: JobRunDeps) {
       if (!isJobTemplateId(job.templateType)) {
         throw ApplicationFailure.nonRetryable(
           `job ${job.name} has unknown template ${job.templateType}`,
-          'UnknownTemplate',
+          FailureType.UnknownTemplate,
         );
       }
       const dryRun = request.dryRun ?? false;
       if (dryRun && !JOB_TEMPLATES[job.templateType].supports_dry_run) {
-        throw ApplicationFailure.nonRetryable(`${job.templateType} jobs cannot run as a dry run`, 'DryRunUnsupported');
+        throw ApplicationFailure.nonRetryable(
+          `${job.templateType} jobs cannot run as a dry run`,
+          FailureType.DryRunUnsupported,
+        );
       }
       return {
         plan: {

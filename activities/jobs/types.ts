@@ -3,14 +3,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Transporter } from 'nodemailer';
 import type { JobParametersByTemplate, JobTemplateId } from '../../common/job-templates';
 import type { DatabaseHandle } from '../../db';
-import { validateJobParameters } from '../../lib/job-parameters';
-import type { OutboundPolicy } from '../../lib/outbound-http';
+import { validateJobParameters } from '../../jobs/parameters';
+import type { OutboundPolicy } from '../../lib/outbound-policy';
 import type { MailSettings } from '../notifications';
+import { FailureType } from '../../common';
 
 export interface JobTemplateSettings {
   /** Exports go here, reports under `<exportsDir>/reports/`. */
   exportsDir: string;
-  /** What a webhook_trigger job may reach (lib/outbound-http.ts). */
+  /** What a webhook_trigger job may reach (jobs/outbound-http.ts). */
   outboundPolicy: OutboundPolicy;
   /** Instants in reports are written in this zone (EDMS_TIMEZONE). */
   timezone: string;
@@ -54,7 +55,7 @@ export function validatedParams<K extends JobTemplateId>(templateId: K, params: 
     const problems = validation.errors.map((e) => `${e.field} ${e.message}`).join('; ');
     throw ApplicationFailure.nonRetryable(
       `${templateId} parameters are invalid: ${problems}`,
-      'InvalidJobParameters',
+      FailureType.InvalidJobParameters,
       validation.errors,
     );
   }

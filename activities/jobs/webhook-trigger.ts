@@ -6,14 +6,15 @@ import {
   OutboundRequestRefused,
   sendOutboundRequest,
   type OutboundRequest,
-} from '../../lib/outbound-http';
+} from '../../jobs/outbound-http';
 import { validatedParams, type JobRequest, type JobTemplateDeps, type JobTemplateResult } from './types';
+import { FailureType } from '../../common';
 
 const BODY_EXCERPT_CHARS = 500;
 
 /** The policy's refusal, as a failure Temporal does not retry: the same request would be refused again. */
 function refused(error: OutboundRequestRefused): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(error.message, 'OutboundRequestRefused', {
+  return ApplicationFailure.nonRetryable(error.message, FailureType.OutboundRequestRefused, {
     code: error.code,
     host: error.host,
   });
@@ -61,7 +62,7 @@ export function createWebhookTrigger({ settings }: JobTemplateDeps) {
       // A 5xx or an unexpected answer may be the receiver's passing trouble: Temporal retries it.
       throw ApplicationFailure.retryable(
         `${target} answered ${response.status}, expected ${expected ?? '2xx'}: ${bodyExcerpt.slice(0, 200)}`,
-        'WebhookUnexpectedStatus',
+        FailureType.WebhookUnexpectedStatus,
         { status: response.status, body_excerpt: bodyExcerpt },
       );
     }

@@ -3,9 +3,10 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { eq, ne } from 'drizzle-orm';
 import type { RestoreInput } from '../../common';
 import { schema } from '../../db';
-import { restoreArchive, type RestoreReport } from '../../lib/backup-restore';
+import { restoreArchive, type RestoreReport } from '../../backups/restore';
 import { wakeDocumentWorkflow } from './document-dates';
 import type { SystemTaskDeps } from './settings';
+import { FailureType } from '../../common';
 
 /** Restoring a backup run's archive over the application database and storage, for the API. */
 export function createBackupRestoreTasks(deps: Pick<SystemTaskDeps, 'database' | 'settings' | 'temporal'>) {
@@ -15,20 +16,23 @@ export function createBackupRestoreTasks(deps: Pick<SystemTaskDeps, 'database' |
   return {
     /**
      * Restores the run's archive (a dry run: the same restore, rolled back) keeping the audit trail
-     * and the backup catalogue: see lib/backup-restore.ts. Refuses a run that failed or whose
+     * and the backup catalogue: see backups/restore.ts. Refuses a run that failed or whose
      * archive retention removed, naming why.
      */
     async restoreFromBackup({ backupRunId, dryRun, requestedBy }: RestoreInput): Promise<RestoreReport> {
       const [run] = await db.select().from(schema.backupRuns).where(eq(schema.backupRuns.id, backupRunId));
-      if (!run) throw ApplicationFailure.nonRetryable(`no backup ${backupRunId}`, 'UnknownBackupRun');
+      if (!run) throw ApplicationFailure.nonRetryable(`no backup ${backupRunId}`, FailureType.UnknownBackupRun);
       if (run.status !== 'succeeded' || !run.path) {
         throw ApplicationFailure.nonRetryable(
           `backup ${backupRunId} is ${run.status}: nothing to restore`,
-          'NoArchive',
+          FailureType.NoArchive,
         );
       }
       if (run.deletedAt || !(await stat(run.path).catch(() => undefined))) {
-        throw ApplicationFailure.nonRetryable(`backup ${backupRunId} has no archive at ${run.path}`, 'NoArchive');
+        throw ApplicationFailure.nonRetryable(
+          `backup ${backupRunId} has no archive at ${run.path}`,
+          FailureType.NoArchive,
+        );
       }
       const context = Context.current();
       const execution = context.info.workflowExecution;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { and, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
 import { BACKUP_TYPES } from '../../common';
 import { recordAudit, schema, type BackupConfigRow } from '../../db';
-import { backupDestination, backupWorkRoot } from '../../lib/backup-paths';
+import { backupDestination, backupWorkRoot } from '../../backups/paths';
 import type { SystemTaskDeps, TaskRequest } from './settings';
 
 const { backupConfigs, backupRuns } = schema;

@@ -5,6 +5,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq, sql as sqlFragment } from 'drizzle-orm';
 import * as tar from 'tar';
 import {
+  FailureType,
   performBackup,
   type BackupInput,
   type BackupOutcome,
@@ -21,9 +22,9 @@ import {
   type ArchiveManifest,
   type BackupFile,
   type ToolRunControl,
-} from '../../lib/backup-archive';
-import { restoreIntoScratchDatabase } from '../../lib/backup-restore';
-import { backupDestination, backupWorkDir } from '../../lib/backup-paths';
+} from '../../backups/archive';
+import { restoreIntoScratchDatabase } from '../../backups/restore';
+import { backupDestination, backupWorkDir } from '../../backups/paths';
 import type { SystemTaskDeps, TaskRequest } from './settings';
 
 const { backupConfigs, backupRuns } = schema;
@@ -85,7 +86,7 @@ export function createBackupTasks({
       .from(backupRuns)
       .leftJoin(backupConfigs, eq(backupConfigs.id, backupRuns.configId))
       .where(eq(backupRuns.id, backupRunId));
-    if (!row) throw ApplicationFailure.nonRetryable(`no backup run ${backupRunId}`, 'UnknownBackupRun');
+    if (!row) throw ApplicationFailure.nonRetryable(`no backup run ${backupRunId}`, FailureType.UnknownBackupRun);
     return row;
   }
 
@@ -128,7 +129,10 @@ export function createBackupTasks({
     if (request.config) {
       const [named] = await db.select(columns).from(backupConfigs).where(eq(backupConfigs.name, request.config));
       if (!named) {
-        throw ApplicationFailure.nonRetryable(`no backup configuration named ${request.config}`, 'BackupConfigMissing');
+        throw ApplicationFailure.nonRetryable(
+          `no backup configuration named ${request.config}`,
+          FailureType.BackupConfigMissing,
+        );
       }
       return named;
     }
@@ -147,7 +151,10 @@ export function createBackupTasks({
       .orderBy(sqlFragment`${backupConfigs.scheduleId} is null`, backupConfigs.name)
       .limit(1);
     if (!ofType) {
-      throw ApplicationFailure.nonRetryable(`no enabled backup configuration of type ${type}`, 'BackupConfigMissing');
+      throw ApplicationFailure.nonRetryable(
+        `no enabled backup configuration of type ${type}`,
+        FailureType.BackupConfigMissing,
+      );
     }
     return ofType;
   }
@@ -167,7 +174,10 @@ export function createBackupTasks({
       const { workflowId, runId } = Context.current().info.workflowExecution ?? { workflowId: null, runId: null };
       const [config] = await db.select().from(backupConfigs).where(eq(backupConfigs.id, input.configId));
       if (!config) {
-        throw ApplicationFailure.nonRetryable(`no backup configuration ${input.configId}`, 'BackupConfigMissing');
+        throw ApplicationFailure.nonRetryable(
+          `no backup configuration ${input.configId}`,
+          FailureType.BackupConfigMissing,
+        );
       }
       await db.transaction((tx) =>
         recordBackupRunStart(tx, {

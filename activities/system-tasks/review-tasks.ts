@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { documentWorkflowId, SYSTEM_SCHEDULER } from '../../common';
 import { recordAudit, schema } from '../../db';
-import { reconcileAbandonedRuns } from '../../lib/run-reconciliation';
+import { reconcileAbandonedRuns } from '../../schedules/run-reconciliation';
 import type { SystemTaskDeps, TaskRequest } from './settings';
 
 const { reviewTasks, documents, users } = schema;

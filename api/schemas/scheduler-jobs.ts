@@ -13,7 +13,7 @@ import {
   MAX_JOB_TIMEOUT_SECONDS,
 } from '../../common';
 import { JOB_TEMPLATE_IDS } from '../../common/job-templates';
-import { RECURRENCE_TYPES } from '../../lib/job-recurrence';
+import { RECURRENCE_TYPES } from '../../schedules/recurrence';
 import { MultiLineText, Nullable as NullableInput, SingleLineText } from './common';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);

@@ -16,8 +16,8 @@ import {
   type RestoreInput,
 } from '../../common';
 import { recordAudit, recordBackupRunStart, schema, type BackupConfigRow, type Database } from '../../db';
-import { destinationProblem, systemDirs } from '../../lib/backup-paths';
-import { SYSTEM_SCHEDULES } from '../../lib/schedules';
+import { destinationProblem, systemDirs } from '../../backups/paths';
+import { SYSTEM_SCHEDULES } from '../../schedules/system-schedules';
 import { ApiError, badRequest, conflict, notFound } from '../errors';
 import type { CreateBackupConfigBody, UpdateBackupConfigBody } from '../schemas/backups';
 

@@ -1,10 +1,8 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import {
+  FailureType,
   documentWorkflowId,
-  INVALID_REQUEST,
-  INVALID_TRANSITION,
-  NOT_ASSIGNED,
   TASK_QUEUES,
   type DocumentFacts,
   type LifecycleSettings,
@@ -42,15 +40,15 @@ function toApiError(error: unknown): unknown {
   if (cause instanceof ActivityFailure) cause = cause.cause;
   if (cause instanceof ApplicationFailure) {
     switch (cause.type) {
-      case INVALID_TRANSITION:
+      case FailureType.InvalidTransition:
         return conflict('invalid_transition', cause.message, { current_status: statusOf(cause) });
-      case INVALID_REQUEST:
+      case FailureType.InvalidRequest:
         return badRequest('invalid_request', cause.message);
-      case NOT_ASSIGNED:
+      case FailureType.NotAssigned:
         return forbidden(cause.message);
-      case 'DocumentStateConflict':
+      case FailureType.DocumentStateConflict:
         return conflict('invalid_transition', cause.message);
-      case 'UnknownAssignee':
+      case FailureType.UnknownAssignee:
         return badRequest('unknown_user', cause.message);
     }
   }

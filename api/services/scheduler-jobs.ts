@@ -22,16 +22,17 @@ import {
   type SchedulerJobRow,
 } from '../../db';
 import { claimJobRunSlot } from '../../db/job-run-slots';
-import { validateJobParameters } from '../../lib/job-parameters';
+import { validateJobParameters } from '../../jobs/parameters';
+import { checkOutboundTarget, OutboundRequestRefused, type OutboundRequest } from '../../jobs/outbound-http';
+import type { OutboundPolicy } from '../../lib/outbound-policy';
+import { reconcileAbandonedRuns, temporalClosedReason } from '../../schedules/run-reconciliation';
+import { toScheduleSpec, type RecurrenceFieldError } from '../../schedules/recurrence';
 import {
-  checkOutboundTarget,
-  OutboundRequestRefused,
-  type OutboundPolicy,
-  type OutboundRequest,
-} from '../../lib/outbound-http';
-import { reconcileAbandonedRuns, temporalClosedReason } from '../../lib/run-reconciliation';
-import { toScheduleSpec, type RecurrenceFieldError } from '../../lib/job-recurrence';
-import { deleteJobSchedule, jobScheduleInput, jobScheduleOptions, upsertJobSchedule } from '../../lib/job-schedules';
+  deleteJobSchedule,
+  jobScheduleInput,
+  jobScheduleOptions,
+  upsertJobSchedule,
+} from '../../schedules/job-schedules';
 import { badRequest, conflict, notFound, temporalRefusal } from '../errors';
 import type { CreateJobBody, ListJobsQuery, UpdateJobBody } from '../schemas/scheduler-jobs';
 

@@ -16,8 +16,8 @@ import {
   type SystemTaskOutcome,
 } from '../../common';
 import { recordAudit, schema, type Database, type TaskExecutionRow } from '../../db';
-import { reconcileAbandonedRuns } from '../../lib/run-reconciliation';
-import { SYSTEM_SCHEDULES, type SystemSchedule } from '../../lib/schedules';
+import { reconcileAbandonedRuns } from '../../schedules/run-reconciliation';
+import { SYSTEM_SCHEDULES, type SystemSchedule } from '../../schedules/system-schedules';
 import { checkHealth } from '../health';
 import { badRequest, conflict, notFound } from '../errors';
 import type { Actor } from './users';

@@ -7,7 +7,7 @@ import { createUser } from '../../api/services/users';
 import type { UserRole } from '../../common';
 import { connectDatabase, type DatabaseHandle } from '../../db';
 import type { BackupDirectories } from '../../api/services/backups';
-import type { OutboundPolicy } from '../../lib/outbound-http';
+import type { OutboundPolicy } from '../../lib/outbound-policy';
 import { plainTemporalSettings } from '../../lib/temporal';
 import { testDatabaseUrl } from './resources';
 

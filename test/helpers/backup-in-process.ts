@@ -3,7 +3,7 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createBackupTasks, type DatabaseDump } from '../../activities/system-tasks/backups';
-import type { BackupFile } from '../../lib/backup-archive';
+import type { BackupFile } from '../../backups/archive';
 import { defaultSystemTaskSettings } from '../../activities/system-tasks';
 import { connectDatabase } from '../../db';
 

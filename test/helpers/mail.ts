@@ -1,6 +1,6 @@
 import { createTransport, type Transporter } from 'nodemailer';
 import type { MailSettings } from '../../activities/notifications';
-import { startSmtpSink, type SmtpSink } from '../../lib/smtp-sink';
+import { startSmtpSink, type SmtpSink } from '../../launcher/smtp-sink';
 
 let sink: Promise<SmtpSink> | undefined;
 let mailer: Transporter | undefined;

@@ -18,7 +18,7 @@ import {
 } from '../../common';
 import { createActivities, type Activities } from '../../activities';
 import type { JobTemplateSettings } from '../../activities/jobs';
-import { devServerSharedArgs, loadDevServerConfig } from '../../lib/dev-server-config';
+import { devServerSharedArgs, loadDevServerConfig } from '../../launcher/dev-server-config';
 import { WORKFLOWS_PATH } from '../../lib/paths';
 import { startWorkerHeartbeat } from '../../worker/heartbeat';
 import { createWorker } from '../../worker/workers';

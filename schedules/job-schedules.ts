@@ -10,7 +10,7 @@ import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { JOB_TEMPLATE_TASK_QUEUE, jobScheduleId, type JobOverlapPolicy, type SchedulerJobInput } from '../common';
 import { isJobTemplateId } from '../common/job-templates';
 import { schema, type Database, type SchedulerJobRow } from '../db';
-import { toScheduleSpec, type JobScheduleInput, type RecurrenceResult } from './job-recurrence';
+import { toScheduleSpec, type JobScheduleInput, type RecurrenceResult } from './recurrence';
 
 const { schedulerJobs } = schema;
 

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../common';
 
 /**
  * pg_restore's options for every restore, real, dry or scratch. The archive's owners, grants,
@@ -331,7 +332,7 @@ export function runRestoreTransaction(options: {
         error.code === 'ENOENT'
           ? ApplicationFailure.nonRetryable(
               `${program} was not found: install the PostgreSQL client tools (Debian: postgresql-client) matching the server, or set EDMS_PG_BIN_DIR`,
-              'PgToolMissing',
+              FailureType.PgToolMissing,
             )
           : error,
       );

@@ -1,6 +1,6 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { isInstant, isUuid } from './dates';
+import { isInstant, isUuid } from '../lib/dates';
 import {
   CLEANUP_TABLES,
   EXPORT_DATASETS,

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
-import type { Logger } from './logger';
+import type { Logger } from '../lib/logger';
 import { ManagedProcess } from './managed-process';
 
 const run = promisify(execFile);

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import * as tar from 'tar';
+import { FailureType } from '../common';
 
 /** What a long tool run reports while it works, and how it is stopped (an activity's heartbeat and cancellation). */
 export interface ToolRunControl {
@@ -58,7 +59,7 @@ export function runTool(program: string, args: string[], control: ToolRunControl
         reject(
           ApplicationFailure.nonRetryable(
             `${program} was not found: install the PostgreSQL client tools (Debian: postgresql-client) matching the server, or set EDMS_PG_BIN_DIR`,
-            'PgToolMissing',
+            FailureType.PgToolMissing,
           ),
         );
       } else reject(error);
@@ -82,7 +83,7 @@ export async function checkPgDump(program: string, serverVersionNum: number): Pr
   if (!Number.isFinite(major) || major < serverMajor) {
     throw ApplicationFailure.nonRetryable(
       `${version} is older than the PostgreSQL ${serverMajor} server: install postgresql-client-${serverMajor} or newer, or set EDMS_PG_BIN_DIR`,
-      'PgToolTooOld',
+      FailureType.PgToolTooOld,
     );
   }
   return version;

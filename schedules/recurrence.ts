@@ -7,7 +7,7 @@ import {
   MAX_JOB_INTERVAL_SECONDS,
   type DstPolicy,
 } from '../common/scheduler-jobs';
-import { MAX_INSTANT_YEAR, MIN_INSTANT_YEAR, wallClockParts } from './dates';
+import { MAX_INSTANT_YEAR, MIN_INSTANT_YEAR, wallClockParts } from '../lib/dates';
 import { applyDstPolicy, describeDstPolicy, type DstAdjustment } from './dst';
 
 /**
@@ -78,7 +78,7 @@ const CRON_MACROS = new Set(['@hourly', '@daily', '@weekly', '@monthly', '@yearl
  *
  * Calendars and cron lines are matched on the wall clock of `timezone`. Left to itself, Temporal drops
  * a local time the clocks skip (or moves it by a 30-minute gap), and runs a repeated local time once
- * or twice depending on the zone (see lib/dst.ts for what was measured). `dst_policy` decides instead:
+ * or twice depending on the zone (see schedules/dst.ts for what was measured). `dst_policy` decides instead:
  * by default a skipped time runs at the first instant after the gap and a repeated one runs once, at
  * its first occurrence; the transition days of the next years are written into the spec, so Temporal's
  * own next run times show them. A `once` job is pinned to its UTC instant with `timezone: 'UTC'`, so

@@ -1,8 +1,8 @@
 import { connectDatabase } from '../db';
 import { loadConfig, requireDatabaseUrl } from '../lib/config';
-import { syncJobSchedules } from '../lib/job-schedules';
+import { syncJobSchedules } from './job-schedules';
 import { runMain } from '../lib/process';
-import { syncSchedules } from '../lib/schedules';
+import { syncSchedules } from './system-schedules';
 import { connectClient, loadTemporalSettings } from '../lib/temporal';
 
 /**

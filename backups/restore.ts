@@ -10,7 +10,7 @@ import {
   type ArchiveManifest,
   type ArchiveVerification,
   type ToolRunControl,
-} from './backup-archive';
+} from './archive';
 import {
   PG_RESTORE_OPTIONS,
   runRestoreTransaction,

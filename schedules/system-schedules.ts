@@ -139,7 +139,7 @@ export const schedulesOfTask = (taskName: SystemTaskName) =>
  * What Temporal is asked to run for a schedule, in EDMS_TIMEZONE, with the default DST policy: a run
  * whose local time the clocks skip (02:00 `backup-daily-full` in a zone that jumps 02:00-03:00) runs
  * at the first instant after the gap, and a repeated local time runs once. `now` starts the DST
- * horizon (lib/dst.ts), so every sync renews it.
+ * horizon (schedules/dst.ts), so every sync renews it.
  */
 export function scheduleOptions(schedule: SystemSchedule, timezone: string, now: Date = new Date()): ScheduleOptions {
   const task = SYSTEM_TASKS[schedule.taskName];

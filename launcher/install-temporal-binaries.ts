@@ -1,4 +1,4 @@
-import { runMain } from './process';
+import { runMain } from '../lib/process';
 import { resolveTemporalBinary, TEMPORAL_BINARIES, type TemporalBinaryKind } from './temporal-binaries';
 
 /**

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { access, constants, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { TOOLS_DIR } from './paths';
+import { TOOLS_DIR } from '../lib/paths';
 
 const run = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig, requireDatabaseUrl } from '../lib/config';
-import { restoreArchive } from '../lib/backup-restore';
+import { restoreArchive } from './restore';
 import { runMain } from '../lib/process';
 
 /**

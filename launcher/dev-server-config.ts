@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse } from 'yaml';
-import { DEV_SERVER_CONFIG_PATH } from './paths';
+import { DEV_SERVER_CONFIG_PATH } from '../lib/paths';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 
