@@ -11,6 +11,7 @@ import { documentFacts, recordAudit, schema, type Database, type DatabaseHandle 
 import { DocumentNotFound, DocumentStateConflict, TaskNotFound, UnknownAssignee } from './errors';
 import { activityIdempotencyKey } from './idempotency';
 import type { DispatchNotifications } from './notification-dispatch';
+import { isoOrNull } from '../lib/dates';
 
 const { documents, documentAssignees, documentTransitions, reviewTasks, users, notificationOutbox } = schema;
 
@@ -53,8 +54,6 @@ export interface TaskDecision {
   actor: string;
   comment?: string;
 }
-
-const iso = (date: Date | null) => date?.toISOString() ?? null;
 
 /** undefined leaves the column alone; null clears it. */
 const toDateChange = (value: string | null | undefined) => (value == null ? value : new Date(value));
@@ -180,11 +179,11 @@ export function createDocumentActivities({ database, dispatchNotifications }: Do
         const fieldChanges: Record<string, { from: unknown; to: unknown }> = {
           status: { from: before.status, to: request.to },
         };
-        if (iso(before.effectiveAt) !== iso(updated.effectiveAt)) {
-          fieldChanges.effective_at = { from: iso(before.effectiveAt), to: iso(updated.effectiveAt) };
+        if (isoOrNull(before.effectiveAt) !== isoOrNull(updated.effectiveAt)) {
+          fieldChanges.effective_at = { from: isoOrNull(before.effectiveAt), to: isoOrNull(updated.effectiveAt) };
         }
-        if (iso(before.obsoleteAt) !== iso(updated.obsoleteAt)) {
-          fieldChanges.obsolete_at = { from: iso(before.obsoleteAt), to: iso(updated.obsoleteAt) };
+        if (isoOrNull(before.obsoleteAt) !== isoOrNull(updated.obsoleteAt)) {
+          fieldChanges.obsolete_at = { from: isoOrNull(before.obsoleteAt), to: isoOrNull(updated.obsoleteAt) };
         }
         await recordAudit(tx, {
           action: request.auditAction,
@@ -214,8 +213,8 @@ export function createDocumentActivities({ database, dispatchNotifications }: Do
                 title: updated.title,
                 version: updated.version,
                 status: updated.status,
-                effective_at: iso(updated.effectiveAt),
-                obsolete_at: iso(updated.obsoleteAt),
+                effective_at: isoOrNull(updated.effectiveAt),
+                obsolete_at: isoOrNull(updated.obsoleteAt),
                 actor: request.actor,
                 comment: request.comment ?? null,
               },

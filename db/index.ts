@@ -13,6 +13,7 @@ export type {
 } from './schema';
 export * from './audit';
 export * from './errors';
+export * from './like';
 export * from './document-facts';
 export * from './backup-runs';
 export * from './worker-heartbeats';

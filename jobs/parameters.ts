@@ -104,14 +104,12 @@ function schemaErrors(errors: ErrorObject[]): JobParameterError[] {
 
 // --- the rules JSON Schema cannot express --------------------------------------------------------
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function columnValueProblem(value: unknown, column: CleanupColumnType): string | null {
   switch (column.type) {
     case 'text':
       return typeof value === 'string' ? null : 'must be a string';
     case 'uuid':
-      return typeof value === 'string' && UUID.test(value) ? null : 'must be a UUID';
+      return typeof value === 'string' && isUuid(value) ? null : 'must be a UUID';
     case 'boolean':
       return typeof value === 'boolean' ? null : 'must be true or false';
     case 'enum':

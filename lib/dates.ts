@@ -73,5 +73,8 @@ export function isInstant(value: string): boolean {
   return Number.isFinite(instant) && year >= MIN_INSTANT_YEAR && year <= MAX_INSTANT_YEAR;
 }
 
+/** A timestamp column as the ISO 8601 text the API and activity results carry, `null` kept. */
+export const isoOrNull = (date: Date | null): string | null => date?.toISOString() ?? null;
+
 /** The canonical text form of a UUID, the only one PostgreSQL's uuid type and Temporal's run ids share. */
 export const isUuid = (value: string): boolean => CANONICAL_UUID.test(value);

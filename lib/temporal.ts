@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
@@ -58,3 +59,6 @@ export async function connectClient(settings: TemporalSettings): Promise<Client>
 export function connectWorkerConnection(settings: TemporalSettings): Promise<NativeConnection> {
   return NativeConnection.connect(settings.connectionOptions);
 }
+
+/** `<pid>@<host>`: Temporal's own default identity, used for the worker, its heartbeat row and its slot claims. */
+export const processIdentity = (): string => `${process.pid}@${os.hostname()}`;

@@ -1,5 +1,6 @@
 import { DAYS_OF_WEEK, MONTHS, type CalendarSpec, type IntervalSpec, type ScheduleSpec } from '@temporalio/client';
 import type { DstPolicy } from '../common';
+import { DAY_MS } from '../common';
 
 /**
  * Daylight saving for calendar schedules, done so that no run is silently dropped or doubled.
@@ -33,7 +34,6 @@ export const DST_HORIZON_YEARS = 10;
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
-const DAY = 86_400_000;
 
 /** One change of a zone's UTC offset, with the offsets (minutes east of UTC) before and after it. */
 export interface ZoneTransition {
@@ -389,8 +389,8 @@ export function applyDstPolicy(
   const sets = specFieldSets(spec);
   if (sets.length === 0) return { spec, adjustments: [] };
   // From the start of the day, so that transitions (and the cache) do not depend on the millisecond.
-  const start = Math.floor(from.getTime() / DAY) * DAY;
-  const end = Math.min(start + DST_HORIZON_YEARS * 365.25 * DAY, Date.UTC(MAX_YEAR, 0, 1));
+  const start = Math.floor(from.getTime() / DAY_MS) * DAY_MS;
+  const end = Math.min(start + DST_HORIZON_YEARS * 365.25 * DAY_MS, Date.UTC(MAX_YEAR, 0, 1));
   const adjustments = dstAdjustments(sets, zone, policy, start, end);
   if (adjustments.length === 0) return { spec, adjustments };
   const hoursByDay = new Map<string, number[]>();

@@ -11,10 +11,9 @@ import { JOB_TEMPLATE_TASK_QUEUE, jobScheduleId, type JobOverlapPolicy, type Sch
 import { isJobTemplateId } from '../common/job-templates';
 import { schema, type Database, type SchedulerJobRow } from '../db';
 import { toScheduleSpec, type JobScheduleInput, type RecurrenceResult } from './recurrence';
+import { isUuid } from '../lib/dates';
 
 const { schedulerJobs } = schema;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const OVERLAP: Record<JobOverlapPolicy, ScheduleOverlapPolicy> = {
   skip: ScheduleOverlapPolicy.SKIP,
@@ -164,7 +163,7 @@ export async function syncJobSchedules(client: Client, db: Database, now = new D
     if (!schedule.scheduleId.startsWith('job-') || wanted.has(schedule.scheduleId)) continue;
     const jobId = schedule.scheduleId.slice('job-'.length);
     // Read again: the API may have created this job since the list above was read.
-    const [job] = UUID.test(jobId)
+    const [job] = isUuid(jobId)
       ? await db.select({ status: schedulerJobs.status }).from(schedulerJobs).where(eq(schedulerJobs.id, jobId))
       : [];
     if (job && (job.status === 'active' || job.status === 'paused')) continue;

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { DEFAULT_BACKUP_RETENTION } from '../activities/system-tasks';
@@ -12,7 +11,7 @@ import { WORKFLOWS_PATH } from '../lib/paths';
 import { runMain } from '../lib/process';
 import { syncJobSchedules } from '../schedules/job-schedules';
 import { syncSchedules } from '../schedules/system-schedules';
-import { connectWorkerConnection, createLazyClient, loadTemporalSettings } from '../lib/temporal';
+import { connectWorkerConnection, createLazyClient, loadTemporalSettings, processIdentity } from '../lib/temporal';
 import { startWorkerHeartbeat, type WorkerHeartbeat } from './heartbeat';
 import { createSdkLogger, installRuntime } from './runtime';
 import { createWorker } from './workers';
@@ -36,7 +35,7 @@ async function main(): Promise<void> {
       workflowsPath: WORKFLOWS_PATH,
       logger: createSdkLogger(logger, 'WARN'),
     });
-    const identity = `${process.pid}@${os.hostname()}`;
+    const identity = processIdentity();
     const setup = {
       connection,
       namespace: temporalSettings.namespace,

@@ -15,5 +15,3 @@ export const DOCUMENT_ACTIVITY_OPTIONS: ActivityOptions = {
     nonRetryableErrorTypes: [...NON_RETRYABLE_DOCUMENT_ERRORS],
   },
 };
-
-export const DAY_MS = 24 * 60 * 60 * 1000;

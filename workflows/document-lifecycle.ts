@@ -14,11 +14,12 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { TransitionRequest } from '../activities/documents';
-import { DAY_MS, DOCUMENT_ACTIVITY_OPTIONS } from './activity-options';
+import { DOCUMENT_ACTIVITY_OPTIONS } from './activity-options';
 import {
   FailureType,
   approveUpdate,
   cancelObsolescenceUpdate,
+  DAY_MS,
   DEFAULT_LIFECYCLE_SETTINGS,
   DOCUMENT_SEARCH_ATTRIBUTE_KEYS as SA,
   documentWorkflowId,

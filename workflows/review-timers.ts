@@ -1,7 +1,8 @@
 import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { DAY_MS, DOCUMENT_ACTIVITY_OPTIONS } from './activity-options';
+import { DOCUMENT_ACTIVITY_OPTIONS } from './activity-options';
 import {
+  DAY_MS,
   taskClosedSignal,
   taskReassignedSignal,
   type LifecycleSettings,

@@ -2,9 +2,9 @@ import { createDataExport } from './data-export';
 import { createDatabaseCleanup } from './database-cleanup';
 import { createEmailNotification } from './email-notification';
 import { createReportGeneration } from './report-generation';
-import { defaultWorkerIdentity } from './runs';
 import type { JobTemplateDeps, JobTemplateResult } from './types';
 import { createWebhookTrigger } from './webhook-trigger';
+import { processIdentity } from '../../lib/temporal';
 
 export type { JobRequest, JobTemplateDeps, JobTemplateResult, JobTemplateSettings } from './types';
 export { EXPORT_COLUMNS } from './data-export';
@@ -28,7 +28,7 @@ function recordingHost<R>(host: string, run: (request: R) => Promise<JobTemplate
 
 /** One activity per job template (the backup template runs the existing backup workflow instead). */
 export function createJobTemplateActivities(deps: JobTemplateDeps & { workerIdentity?: string }) {
-  const host = deps.workerIdentity ?? defaultWorkerIdentity();
+  const host = deps.workerIdentity ?? processIdentity();
   return {
     runDatabaseCleanup: recordingHost(host, createDatabaseCleanup(deps)),
     runDataExport: recordingHost(host, createDataExport(deps)),

@@ -1,4 +1,3 @@
-import os from 'node:os';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type Client } from '@temporalio/client';
 import { msToTs, tsToMs } from '@temporalio/common/lib/time';
@@ -20,6 +19,7 @@ import { recordAudit, schema, type DatabaseHandle } from '../../db';
 import { claimJobRunSlot, releaseJobRunSlot, type SlotClaim } from '../../db/job-run-slots';
 import { temporalClosedReason } from '../../schedules/run-reconciliation';
 import type { DispatchNotifications } from '../notification-dispatch';
+import { processIdentity } from '../../lib/temporal';
 
 const { schedulerJobs, schedulerJobExecutions, notificationOutbox } = schema;
 
@@ -62,8 +62,6 @@ const currentRun = () => {
   return workflowExecution;
 };
 
-export const defaultWorkerIdentity = () => `${process.pid}@${os.hostname()}`;
-
 /**
  * The bookkeeping around each run of a scheduled job: what the run is to do (read from the job row
  * when it starts, so edits apply to the next run), one execution row per attempt, and the end of the
@@ -74,7 +72,7 @@ const ATTEMPT_KEY = [schedulerJobExecutions.workflowId, schedulerJobExecutions.r
 
 export function createJobRunActivities(deps: JobRunDeps) {
   const { db } = deps.database;
-  const host = deps.workerIdentity ?? defaultWorkerIdentity();
+  const host = deps.workerIdentity ?? processIdentity();
   /** The row of one attempt of this run, as every execution row of it starts. */
   const attemptOf = (plan: JobRunPlan, attempt: number) => {
     const { workflowId, runId } = currentRun();

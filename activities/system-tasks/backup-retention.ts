@@ -1,7 +1,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { and, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
-import { BACKUP_TYPES } from '../../common';
+import { BACKUP_TYPES, DAY_MS } from '../../common';
 import { recordAudit, schema, type BackupConfigRow } from '../../db';
 import { backupDestination, backupWorkRoot } from '../../backups/paths';
 import type { SystemTaskDeps, TaskRequest } from './settings';
@@ -10,7 +10,6 @@ const { backupConfigs, backupRuns } = schema;
 
 /** Scratch files of a backup whose run is still open are left alone this long (a terminated run never closes). */
 const STALE_WORK_MS = 6 * 60 * 60 * 1000;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The run a leftover belongs to: `.work/<run id>` or `.backup_<run id>.tar.gz.partial`. */
 const LEFTOVER_RUN = /^(?:\.backup_)?([0-9a-f-]{36})(?:\.tar\.gz\.partial)?$/;

@@ -1,13 +1,12 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq, lt, sql } from 'drizzle-orm';
-import { documentWorkflowId, SYSTEM_SCHEDULER } from '../../common';
+import { documentWorkflowId, SYSTEM_SCHEDULER, DAY_MS } from '../../common';
 import { recordAudit, schema } from '../../db';
 import { reconcileAbandonedRuns } from '../../schedules/run-reconciliation';
 import type { SystemTaskDeps, TaskRequest } from './settings';
 
 const { reviewTasks, documents, users } = schema;
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** A task overdue this long whose workflow is gone will never be decided through it. */
 const EXPIRY_DAYS = 90;
 

@@ -20,6 +20,7 @@ import { destinationProblem, systemDirs } from '../../backups/paths';
 import { SYSTEM_SCHEDULES } from '../../schedules/system-schedules';
 import { ApiError, badRequest, conflict, notFound } from '../errors';
 import type { CreateBackupConfigBody, UpdateBackupConfigBody } from '../schemas/backups';
+import { isUuid } from '../../lib/dates';
 
 const { backupConfigs, backupRuns } = schema;
 
@@ -44,8 +45,6 @@ const BACKUP_SCHEDULE_IDS = SYSTEM_SCHEDULES.filter((s) => s.taskName === 'run_s
   (s) => s.scheduleId,
 );
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function configView(row: BackupConfigRow) {
   return {
     id: row.id,
@@ -64,7 +63,7 @@ export function configView(row: BackupConfigRow) {
 }
 
 export async function findConfig(db: Database, reference: string): Promise<BackupConfigRow> {
-  const match: SQL = UUID.test(reference)
+  const match: SQL = isUuid(reference)
     ? or(eq(backupConfigs.id, reference), eq(backupConfigs.name, reference))!
     : eq(backupConfigs.name, reference);
   const [row] = await db.select().from(backupConfigs).where(match);

@@ -1,8 +1,9 @@
 import { and, asc, count, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { documentWorkflowId, type DocumentStatus } from '../../common';
-import { recordAudit, schema, type Database } from '../../db';
+import { recordAudit, schema, type Database, containsPattern } from '../../db';
 import { badRequest, notFound } from '../errors';
 import type { Actor } from './users';
+import { isoOrNull } from '../../lib/dates';
 
 const { documents, documentAssignees, documentTransitions, users, auditTrail, reviewTasks } = schema;
 
@@ -113,8 +114,6 @@ export async function insertDocument(
   return id;
 }
 
-const iso = (date: Date | null) => date?.toISOString() ?? null;
-
 /** The facts a document workflow starts from. */
 export { documentFacts } from '../../db';
 
@@ -148,8 +147,8 @@ export async function getDocument(db: Database, id: string): Promise<DocumentVie
     author: row.author,
     reviewers: assignees.filter((a) => a.kind === 'review').map((a) => a.username),
     approvers: assignees.filter((a) => a.kind === 'approval').map((a) => a.username),
-    effective_at: iso(document.effectiveAt),
-    obsolete_at: iso(document.obsoleteAt),
+    effective_at: isoOrNull(document.effectiveAt),
+    obsolete_at: isoOrNull(document.obsoleteAt),
     obsolescence_reason: document.obsolescenceReason,
     supersedes_id: document.supersedesId,
     workflow_id: document.workflowId,
@@ -176,7 +175,7 @@ export async function listDocuments(db: Database, filter: DocumentFilter) {
   const conditions: SQL[] = [];
   if (filter.status) conditions.push(eq(documents.status, filter.status));
   if (filter.q) {
-    const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const pattern = containsPattern(filter.q);
     conditions.push(or(ilike(documents.title, pattern), ilike(documents.documentNumber, pattern))!);
   }
   const where = conditions.length > 0 ? and(...conditions) : undefined;

@@ -20,6 +20,7 @@ import {
   type Database,
   type SchedulerJobExecutionRow,
   type SchedulerJobRow,
+  containsPattern,
 } from '../../db';
 import { claimJobRunSlot } from '../../db/job-run-slots';
 import { validateJobParameters } from '../../jobs/parameters';
@@ -524,7 +525,7 @@ export async function listJobs(deps: JobServiceDeps, query: ListJobsQuery) {
   else filters.push(ne(schedulerJobs.status, 'deleted'));
   if (query.template) filters.push(eq(schedulerJobs.templateType, query.template));
   if (query.search) {
-    const pattern = `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const pattern = containsPattern(query.search);
     filters.push(or(ilike(schedulerJobs.name, pattern), ilike(schedulerJobs.description, pattern))!);
   }
   const where = and(...filters);
