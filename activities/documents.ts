@@ -4,6 +4,7 @@ import {
   assignmentNotificationKey,
   type DocumentFacts,
   type DocumentStatus,
+  type NotificationKind,
   type OpenTask,
   type ReviewKind,
 } from '../common';
@@ -16,19 +17,6 @@ import { isoOrNull } from '../lib/dates';
 const { documents, documentAssignees, documentTransitions, reviewTasks, users, notificationOutbox } = schema;
 
 type Executor = Pick<Database, 'select' | 'insert' | 'update'>;
-
-export type NotificationKind =
-  | 'review_assigned'
-  | 'review_reminder'
-  | 'review_escalated'
-  | 'document_approved'
-  | 'document_effective'
-  | 'document_obsolete'
-  | 'document_superseded'
-  | 'daily_summary'
-  | 'backup_failed'
-  | 'job_succeeded'
-  | 'job_failed';
 
 export interface TransitionRequest {
   documentId: string;

@@ -1,7 +1,7 @@
 import { and, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Transporter } from 'nodemailer';
 import { schema, type DatabaseHandle } from '../db';
-import type { NotificationKind } from './documents';
+import type { NotificationKind } from '../common';
 import { renderEmail } from './email/render';
 import { activityIdempotencyKey } from './idempotency';
 import { FailureType } from '../common';

@@ -2,6 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { BACKUP_VERIFY_MODES } from './backups';
 import { DOCUMENT_STATUSES } from './document-status';
 import { JOB_EXECUTION_STATUSES } from './scheduler-jobs';
+import { EMAIL_TEMPLATE_KINDS, NOTIFICATION_STATUSES } from './notifications';
 
 /**
  * The job templates an administrator builds scheduled jobs from: each names what a job does and the
@@ -57,26 +58,7 @@ const Recipients = (description: string) =>
 // that they still match the schema.
 export const TASK_EXECUTION_STATUSES = ['running', 'succeeded', 'failed'] as const;
 export const TASK_TRIGGERS = ['schedule', 'manual', 'cli'] as const;
-export const NOTIFICATION_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
 export const HEALTH_STATUSES = ['HEALTHY', 'UNHEALTHY', 'CRITICAL'] as const;
-
-/**
- * The MJML templates of activities/email/templates.ts, by kind. Listed here because workflow code
- * may not import activities; the tests check the two lists match.
- */
-export const EMAIL_TEMPLATE_KINDS = [
-  'review_assigned',
-  'review_reminder',
-  'review_escalated',
-  'document_approved',
-  'document_effective',
-  'document_obsolete',
-  'document_superseded',
-  'daily_summary',
-  'backup_failed',
-] as const;
-
-export type EmailTemplateKind = (typeof EMAIL_TEMPLATE_KINDS)[number];
 
 // --- database_cleanup --------------------------------------------------------------------------
 

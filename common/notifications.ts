@@ -11,3 +11,32 @@ export const notificationDeliveryWorkflowId = (notificationKey: string) =>
 export interface NotificationDeliveryInput {
   notificationKey: string;
 }
+
+/** Every kind of email the system sends; the outbox row's `kind`. */
+export const NOTIFICATION_KINDS = [
+  'review_assigned',
+  'review_reminder',
+  'review_escalated',
+  'document_approved',
+  'document_effective',
+  'document_obsolete',
+  'document_superseded',
+  'daily_summary',
+  'backup_failed',
+  'job_succeeded',
+  'job_failed',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+/**
+ * The kinds an admin's `email_notification` job may send with its own variables: all but the job
+ * outcome emails, which only a job's own run composes.
+ */
+export const EMAIL_TEMPLATE_KINDS = NOTIFICATION_KINDS.filter(
+  (kind): kind is Exclude<NotificationKind, 'job_succeeded' | 'job_failed'> =>
+    kind !== 'job_succeeded' && kind !== 'job_failed',
+);
+export type EmailTemplateKind = (typeof EMAIL_TEMPLATE_KINDS)[number];
+
+export const NOTIFICATION_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];

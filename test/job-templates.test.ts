@@ -1,16 +1,14 @@
 import { getTableColumns, getTableName, is, Table } from 'drizzle-orm';
 import { EMAIL_TEMPLATES } from '../activities/email/templates';
 import { JOB_OUTCOME_KIND } from '../activities/jobs';
-import { JOB_EXECUTION_STATUSES } from '../common';
+import { EMAIL_TEMPLATE_KINDS, JOB_EXECUTION_STATUSES, NOTIFICATION_STATUSES } from '../common';
 import {
   CLEANUP_TABLE_NAMES,
   CLEANUP_TABLES,
-  EMAIL_TEMPLATE_KINDS,
   HEALTH_STATUSES,
   isJobTemplateId,
   JOB_TEMPLATE_IDS,
   JOB_TEMPLATES,
-  NOTIFICATION_STATUSES,
   TASK_EXECUTION_STATUSES,
   TASK_TRIGGERS,
   type JobTemplateId,

@@ -5,7 +5,7 @@ import { eq, sql } from 'drizzle-orm';
 import { createTransport } from 'nodemailer';
 import { createNotificationActivities, NotificationDeliveryFailed } from '../activities/notifications';
 import { renderEmail } from '../activities/email/render';
-import type { NotificationKind } from '../activities/documents';
+import type { NotificationKind } from '../common';
 import { connectDatabase, schema, type DatabaseHandle } from '../db';
 import { startSmtpSink, type SmtpSink } from '../launcher/smtp-sink';
 import { seedDocument, type SeededDocument } from './helpers/documents';

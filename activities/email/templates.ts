@@ -1,4 +1,4 @@
-import type { NotificationKind } from '../documents';
+import type { NotificationKind } from '../../common';
 
 type Variables = Record<string, unknown>;
 

@@ -1,9 +1,5 @@
-import {
-  EMAIL_TEMPLATE_KINDS,
-  type EmailNotificationParameters,
-  type EmailTemplateKind,
-} from '../../common/job-templates';
-import type { NotificationKind } from '../documents';
+import type { EmailNotificationParameters } from '../../common/job-templates';
+import { EMAIL_TEMPLATE_KINDS, type EmailTemplateKind, type NotificationKind } from '../../common';
 import { renderEmail, type RenderedEmail } from '../email/render';
 import { sendJobEmails, type JobEmail } from './outbox-mail';
 import { validatedParams, type JobRequest, type JobTemplateDeps, type JobTemplateResult } from './types';
