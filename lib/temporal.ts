@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 
@@ -62,3 +62,17 @@ export function connectWorkerConnection(settings: TemporalSettings): Promise<Nat
 
 /** `<pid>@<host>`: Temporal's own default identity, used for the worker, its heartbeat row and its slot claims. */
 export const processIdentity = (): string => `${process.pid}@${os.hostname()}`;
+
+/**
+ * Whether the workflow with this id has a run that is still RUNNING. A workflow Temporal no longer
+ * knows (never started, or past its namespace's retention) is not running; other errors propagate.
+ */
+export async function isWorkflowRunning(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    return description.status.name === 'RUNNING';
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}
