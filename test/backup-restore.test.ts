@@ -100,7 +100,7 @@ async function freshDatabase(label: string): Promise<{ url: string; database: Da
 
 /** `npm run restore -- <archive> [--dry-run]`, as an operator runs it. */
 function restoreCli(args: string[], env: Record<string, string>) {
-  return run(process.execPath, [...tsxNodeArgs(path.join(PROJECT_ROOT, 'db', 'restore-cli.ts')), ...args], {
+  return run(process.execPath, [...tsxNodeArgs(path.join(PROJECT_ROOT, 'backups', 'restore-cli.ts')), ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
   });
@@ -154,7 +154,7 @@ test('a backup restores into a fresh database with every table identical; a corr
   const corrupt = path.join(workDir, 'corrupt.tar.gz');
   await tar.create({ gzip: true, file: corrupt, cwd: unpacked }, ['manifest.json', 'database.dump', 'storage.tar.gz']);
   const restoredStorage = path.join(workDir, 'restored-storage');
-  const refused = run(process.execPath, [...tsxNodeArgs(path.join(PROJECT_ROOT, 'db', 'restore-cli.ts')), corrupt], {
+  const refused = run(process.execPath, [...tsxNodeArgs(path.join(PROJECT_ROOT, 'backups', 'restore-cli.ts')), corrupt], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, DATABASE_URL: restoredUrl, EDMS_STORAGE_DIR: restoredStorage },
   });

@@ -1,36 +1,26 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import { TASK_QUEUES } from '../common';
 import { schema } from '../db';
-import { buildTestApi, uniqueName, type TestApi } from './helpers/api';
-import { createDevServerEnv, withWorker } from './helpers/temporal';
+import { uniqueName } from './helpers/api';
+import { useDevServerApi } from './helpers/suite';
+import { withWorker } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 
 /**
  * Real time on the dev server: the timer fires at the instant, the worker can go away while a
  * document sleeps, and operators find documents by state with a visibility query.
  */
-let env: TestWorkflowEnvironment;
-let api: TestApi;
-
-beforeAll(async () => {
-  env = await createDevServerEnv();
-  api = await buildTestApi({ temporalAddress: env.address, namespace: 'edms' });
-});
-afterAll(async () => {
-  await api?.close();
-  await env?.teardown();
-});
+const suite = useDevServerApi();
 
 const worker = <T>(body: () => Promise<T>) =>
-  withWorker(env, { taskQueue: TASK_QUEUES.documents, database: api.database }, body);
+  withWorker(suite.env, { taskQueue: TASK_QUEUES.documents, database: suite.api.database }, body);
 
 test('approved with effective_at 3 s ahead, a document is EFFECTIVE within 1 s of that instant, even across a worker restart', async () => {
-  const author = await api.as('author');
-  const reviewer = await api.as('reviewer');
-  const approver = await api.as('approver');
+  const author = await suite.api.as('author');
+  const reviewer = await suite.api.as('reviewer');
+  const approver = await suite.api.as('approver');
   const post = (url: string, who: { authorization: string }, payload: object = {}) =>
-    api.app.inject({ method: 'POST', url, headers: { authorization: who.authorization }, payload });
+    suite.api.app.inject({ method: 'POST', url, headers: { authorization: who.authorization }, payload });
 
   let documentId = '';
   let effectiveAt = 0;
@@ -50,14 +40,14 @@ test('approved with effective_at 3 s ahead, a document is EFFECTIVE within 1 s o
   });
   // The worker that armed the timer is gone; a new one picks the workflow up from its history.
   const status = async () =>
-    (await api.database.db.select().from(schema.documents).where(eq(schema.documents.id, documentId)))[0]?.status;
+    (await suite.api.database.db.select().from(schema.documents).where(eq(schema.documents.id, documentId)))[0]?.status;
   expect(await status()).toBe('APPROVED_PENDING_EFFECTIVE');
 
   await worker(async () => {
     const seenAt = await waitFor(async () => ((await status()) === 'EFFECTIVE' ? Date.now() : undefined), 10_000);
     expect(seenAt).toBeGreaterThanOrEqual(effectiveAt);
     expect(seenAt - effectiveAt).toBeLessThan(1000);
-    const [transition] = await api.database.db
+    const [transition] = await suite.api.database.db
       .select()
       .from(schema.documentTransitions)
       .where(eq(schema.documentTransitions.documentId, documentId))
@@ -68,7 +58,7 @@ test('approved with effective_at 3 s ahead, a document is EFFECTIVE within 1 s o
 
     // Operators find it by state, as with `temporal workflow list --query "DocumentStatus='EFFECTIVE'"`.
     const found = await waitFor(async () => {
-      for await (const execution of env.client.workflow.list({
+      for await (const execution of suite.env.client.workflow.list({
         query: `DocumentStatus = 'EFFECTIVE' AND WorkflowId = 'document-${documentId}'`,
       })) {
         return execution;

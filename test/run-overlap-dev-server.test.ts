@@ -4,14 +4,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { and, eq } from 'drizzle-orm';
 import { jobScheduleId } from '../common';
 import { schema } from '../db';
 import { SYSTEM_SCHEDULES, syncSchedules } from '../schedules/system-schedules';
-import { buildTestApi, type TestApi } from './helpers/api';
+import { useDevServerApi } from './helpers/suite';
 import { TEST_ENV } from './helpers/resources';
-import { createDevServerEnv, TEST_JOB_SETTINGS, withQueueWorkers } from './helpers/temporal';
+import { TEST_JOB_SETTINGS, withQueueWorkers } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 
 const run = promisify(execFile);
@@ -22,8 +21,6 @@ const { schedulerJobExecutions, schedulerJobRunSlots, backupRuns, auditTrail } =
  * one manual run of a system task at a time, one backup of a configuration at a time, and runs left
  * `running` by terminated workflows reconciled. Schedules need the dev server.
  */
-let env: TestWorkflowEnvironment;
-let api: TestApi;
 let admin: { authorization: string; username: string };
 
 /**
@@ -49,15 +46,11 @@ const endpoint = {
   },
 };
 
+// Its webhook jobs call a loopback server, as TEST_JOB_SETTINGS lets the workers do.
+const suite = useDevServerApi({ outboundPolicy: TEST_JOB_SETTINGS.outboundPolicy });
+
 beforeAll(async () => {
-  env = await createDevServerEnv();
-  // Its webhook jobs call a loopback server, as TEST_JOB_SETTINGS lets the workers do.
-  api = await buildTestApi({
-    temporalAddress: env.address,
-    namespace: 'edms',
-    outboundPolicy: TEST_JOB_SETTINGS.outboundPolicy,
-  });
-  admin = await api.as('admin');
+  admin = await suite.api.as('admin');
   endpoint.server.on('request', (_request: http.IncomingMessage, response: http.ServerResponse) => {
     endpoint.received++;
     endpoint.held.push(response);
@@ -75,13 +68,11 @@ afterAll(async () => {
   endpoint.release();
   endpoint.server.closeAllConnections();
   await new Promise((resolve) => endpoint.server.close(resolve));
-  await api?.close();
-  await env?.teardown();
 });
 
 type Method = 'GET' | 'POST' | 'DELETE';
 const call = (method: Method, url: string, payload?: unknown) =>
-  api.app.inject({
+  suite.api.app.inject({
     method,
     url: `/api/v1${url}`,
     headers: { authorization: admin.authorization },
@@ -121,7 +112,7 @@ test.each(['skip', 'buffer_one'])(
   'two run-nows at once on an idle %s job: one 202, the other 409 job_running, and only one run',
   async (overlap) => {
     const job = await createJob({ overlap });
-    await withQueueWorkers(env, { database: api.database }, async () => {
+    await withQueueWorkers(suite.env, { database: suite.api.database }, async () => {
       const answers = await Promise.all([
         call('POST', `/scheduler-jobs/${job.id}/run`, {}),
         call('POST', `/scheduler-jobs/${job.id}/run`, {}),
@@ -134,7 +125,7 @@ test.each(['skip', 'buffer_one'])(
         details: { overlap, running_workflow_id: started.workflow_id },
       });
       await heldRequests(1);
-      const [slot] = await api.database.db
+      const [slot] = await suite.api.database.db
         .select()
         .from(schedulerJobRunSlots)
         .where(eq(schedulerJobRunSlots.jobId, job.id));
@@ -152,7 +143,7 @@ test.each(['skip', 'buffer_one'])(
       expect(endpoint.received).toBe(1);
       // The run gave its slot back: the job is free for the next run.
       await waitFor(async () => {
-        const rows = await api.database.db
+        const rows = await suite.api.database.db
           .select()
           .from(schedulerJobRunSlots)
           .where(eq(schedulerJobRunSlots.jobId, job.id));
@@ -166,7 +157,7 @@ test('a run-now still working when its skip job is due: the scheduled run is rec
   // The job fires every minute; start early enough in a minute that the run-now comes first.
   if (new Date().getUTCSeconds() > 50) await new Promise((resolve) => setTimeout(resolve, 11_000));
   const job = await createJob({ overlap: 'skip', schedule: { cron: '* * * * *' } });
-  await withQueueWorkers(env, { database: api.database }, async () => {
+  await withQueueWorkers(suite.env, { database: suite.api.database }, async () => {
     const started = await call('POST', `/scheduler-jobs/${job.id}/run`, {});
     expect(started.statusCode).toBe(202);
     const manualId = started.json().workflow_id as string;
@@ -193,7 +184,7 @@ test('a run-now still working when its skip job is due: the scheduled run is rec
       (await executionsOf(job.id)).find((row) => row.workflow_id === manualId && row.status === 'completed'),
     );
     expect(manual.triggered_by).toBe(`manual:${admin.username}`);
-    const audit = await api.database.db
+    const audit = await suite.api.database.db
       .select({ action: auditTrail.action, details: auditTrail.details })
       .from(auditTrail)
       .where(and(eq(auditTrail.entityId, job.id), eq(auditTrail.action, 'JOB_EXECUTION_SKIPPED')));
@@ -209,7 +200,7 @@ test('a run-now still working when its skip job is due: the scheduled run is rec
 
 test('under buffer_one a cli trigger during a run-now waits for it and runs after; a second one meanwhile is skipped', async () => {
   const job = await createJob({ overlap: 'buffer_one' });
-  await withQueueWorkers(env, { database: api.database }, async () => {
+  await withQueueWorkers(suite.env, { database: suite.api.database }, async () => {
     const started = await call('POST', `/scheduler-jobs/${job.id}/run`, {});
     expect(started.statusCode).toBe(202);
     await heldRequests(1);
@@ -218,14 +209,14 @@ test('under buffer_one a cli trigger during a run-now waits for it and runs afte
       'schedule',
       'trigger',
       '--address',
-      env.address,
+      suite.env.address,
       '--namespace',
       'edms',
       '--schedule-id',
       jobScheduleId(job.id),
     ]);
     const waiting = await waitFor(async () => {
-      const [slot] = await api.database.db
+      const [slot] = await suite.api.database.db
         .select()
         .from(schedulerJobRunSlots)
         .where(eq(schedulerJobRunSlots.jobId, job.id));
@@ -233,7 +224,7 @@ test('under buffer_one a cli trigger during a run-now waits for it and runs afte
     });
     expect(waiting.workflowId).toBe(started.json().workflow_id);
     // The slot records the waiter as the claim returns; the run says so once it has taken the answer.
-    const waiter = env.client.workflow.getHandle(waiting.waitingWorkflowId!);
+    const waiter = suite.env.client.workflow.getHandle(waiting.waitingWorkflowId!);
     const state = await waitFor(async () => {
       const now = await waiter.query<{ status: string }>('jobRunState');
       return now.status === 'planning' ? undefined : now;
@@ -243,7 +234,7 @@ test('under buffer_one a cli trigger during a run-now waits for it and runs afte
     // A schedule names its runs by the second they start in: trigger again in a later second.
     await new Promise((resolve) => setTimeout(resolve, 1100));
     // Temporal's own overlap policy would drop this trigger; ALLOW_ALL lets it reach the job's rule.
-    await env.client.schedule.getHandle(jobScheduleId(job.id)).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+    await suite.env.client.schedule.getHandle(jobScheduleId(job.id)).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
     const skipped = await waitFor(async () => (await executionsOf(job.id)).find((row) => row.status === 'skipped'));
     expect(skipped).toMatchObject({ triggered_by: 'cli', result: { skipped: true } });
     expect(endpoint.received).toBe(1);
@@ -282,13 +273,13 @@ test('two manual triggers of one system task at once: one runs, the other is a 4
     code: 'task_running',
     details: { task_name: 'check_workflow_timeouts', workflow_id: 'manual-check-workflow-timeouts' },
   });
-  await env.client.workflow.getHandle('manual-check-workflow-timeouts').terminate('test: no worker');
+  await suite.env.client.workflow.getHandle('manual-check-workflow-timeouts').terminate('test: no worker');
   const answered = await Promise.all([first, second]);
   expect(answered.map((answer) => answer.statusCode).sort()).toEqual([200, 409]);
   expect(answered.find((answer) => answer.statusCode === 200)!.json()).toMatchObject({ success: false });
 
   // Once that run is over the task may be triggered again.
-  await withQueueWorkers(env, { database: api.database }, async () => {
+  await withQueueWorkers(suite.env, { database: suite.api.database }, async () => {
     const again = await trigger();
     expect(again.statusCode).toBe(200);
     expect(again.json()).toMatchObject({ success: true, workflow_id: 'manual-check-workflow-timeouts' });
@@ -307,18 +298,18 @@ test('two backups of one configuration at once: one 202, the other 409 backup_in
     details: { workflow_id: 'backup-on-demand-full' },
   });
   // No worker polls maintenance here: end the backup that was started.
-  await env.client.workflow.getHandle('backup-on-demand-full').terminate('test: no worker');
+  await suite.env.client.workflow.getHandle('backup-on-demand-full').terminate('test: no worker');
 });
 
 /** A workflow nobody works on (no worker polls its queue), open until terminated. */
 const stuckWorkflow = (type: string, workflowId: string, args: unknown[]) =>
-  env.client.workflow.start(type, { taskQueue: `nobody-${randomUUID()}`, workflowId, args });
+  suite.env.client.workflow.start(type, { taskQueue: `nobody-${randomUUID()}`, workflowId, args });
 
 async function stuckJobExecution(job: { id: string; name: string }) {
   const handle = await stuckWorkflow('schedulerJob', `job-${job.id}-stuck-${randomUUID().slice(0, 8)}`, [
     { jobId: job.id, trigger: 'manual', triggeredBy: 'test' },
   ]);
-  const [row] = await api.database.db
+  const [row] = await suite.api.database.db
     .insert(schedulerJobExecutions)
     .values({
       jobId: job.id,
@@ -338,7 +329,7 @@ test('a job execution and a backup run whose workflow was terminated by hand are
   const job = await createJob({ overlap: 'allow_all' });
   const { handle: jobRun, row: execution } = await stuckJobExecution(job);
   const backupRun = await stuckWorkflow('backup', `backup-reconcile-${randomUUID().slice(0, 8)}`, [{}]);
-  const [backup] = await api.database.db
+  const [backup] = await suite.api.database.db
     .insert(backupRuns)
     .values({
       backupType: 'full',
@@ -351,7 +342,7 @@ test('a job execution and a backup run whose workflow was terminated by hand are
   // While the workflows are open the rows are runs in progress.
   const before = (await call('GET', '/scheduler-jobs/stats')).json();
   expect(before.running_now).toBeGreaterThanOrEqual(1);
-  const [stillRunning] = await api.database.db
+  const [stillRunning] = await suite.api.database.db
     .select()
     .from(schedulerJobExecutions)
     .where(eq(schedulerJobExecutions.id, execution.id));
@@ -362,7 +353,7 @@ test('a job execution and a backup run whose workflow was terminated by hand are
 
   const after = (await call('GET', '/scheduler-jobs/stats')).json();
   expect(after.running_now).toBe(before.running_now - 1);
-  const [failed] = await api.database.db
+  const [failed] = await suite.api.database.db
     .select()
     .from(schedulerJobExecutions)
     .where(eq(schedulerJobExecutions.id, execution.id));
@@ -372,9 +363,9 @@ test('a job execution and a backup run whose workflow was terminated by hand are
   expect(executions[0]).toMatchObject({ status: 'failed', error: 'workflow terminated: operator gave up on it' });
 
   expect((await call('GET', '/scheduler/monitoring/status/')).statusCode).toBe(200);
-  const [backupAfter] = await api.database.db.select().from(backupRuns).where(eq(backupRuns.id, backup!.id));
+  const [backupAfter] = await suite.api.database.db.select().from(backupRuns).where(eq(backupRuns.id, backup!.id));
   expect(backupAfter).toMatchObject({ status: 'failed', error: 'workflow terminated: disk full, killed by ops' });
-  const audit = await api.database.db
+  const audit = await suite.api.database.db
     .select({ action: auditTrail.action, details: auditTrail.details })
     .from(auditTrail)
     .where(eq(auditTrail.entityId, backup!.id));
@@ -392,12 +383,12 @@ test('cleanup_workflow_tasks reconciles runs left by terminated workflows; its d
   await handle.terminate('stuck on a dead host');
   const statusOf = async () =>
     (
-      await api.database.db
+      await suite.api.database.db
         .select({ status: schedulerJobExecutions.status, error: schedulerJobExecutions.error })
         .from(schedulerJobExecutions)
         .where(eq(schedulerJobExecutions.id, row.id))
     )[0];
-  await withQueueWorkers(env, { database: api.database }, async () => {
+  await withQueueWorkers(suite.env, { database: suite.api.database }, async () => {
     const trigger = (dryRun: boolean) =>
       call('POST', '/scheduler/monitoring/manual-trigger/', { task_name: 'cleanup_workflow_tasks', dry_run: dryRun });
     const dry = await trigger(true);
@@ -424,7 +415,7 @@ test('a run-now takes over the slot of a run that was terminated without giving 
   const job = await createJob({ overlap: 'skip' });
   const { handle } = await stuckJobExecution(job);
   // The stuck run holds the slot as a real run would.
-  await api.database.db
+  await suite.api.database.db
     .insert(schedulerJobRunSlots)
     .values({ jobId: job.id, workflowId: handle.workflowId, runId: handle.firstExecutionRunId });
   const refused = await call('POST', `/scheduler-jobs/${job.id}/run`, {});
@@ -432,7 +423,7 @@ test('a run-now takes over the slot of a run that was terminated without giving 
   expect(refused.json().error.code).toBe('job_running');
 
   await handle.terminate('operator gave up on it');
-  await withQueueWorkers(env, { database: api.database }, async () => {
+  await withQueueWorkers(suite.env, { database: suite.api.database }, async () => {
     const started = await call('POST', `/scheduler-jobs/${job.id}/run`, {});
     expect(started.statusCode).toBe(202);
     await heldRequests(1);
@@ -446,8 +437,8 @@ test('a run-now takes over the slot of a run that was terminated without giving 
 });
 
 test('the monitoring status lists all 13 schedules, the three backup schedules included, with next runs and pause state', async () => {
-  await syncSchedules(env.client, 'UTC');
-  await env.client.schedule.getHandle('backup-weekly-export').pause('paused by qa: storage migration');
+  await syncSchedules(suite.env.client, 'UTC');
+  await suite.env.client.schedule.getHandle('backup-weekly-export').pause('paused by qa: storage migration');
   try {
     const response = await call('GET', '/scheduler/monitoring/status/');
     expect(response.statusCode).toBe(200);
@@ -483,10 +474,10 @@ test('the monitoring status lists all 13 schedules, the three backup schedules i
     }
     expect(byId['backup-daily-full']).toMatchObject({ task_name: 'run_scheduled_backup', paused: false });
   } finally {
-    await env.client.schedule.getHandle('backup-weekly-export').unpause();
+    await suite.env.client.schedule.getHandle('backup-weekly-export').unpause();
   }
   // The OpenAPI document tells clients about both.
-  const docs = (await api.app.inject({ url: '/docs/json' })).json();
+  const docs = (await suite.api.app.inject({ url: '/docs/json' })).json();
   expect(Object.keys(docs.paths['/api/v1/scheduler/monitoring/manual-trigger/'].post.responses)).toContain('409');
   expect(JSON.stringify(docs)).toContain('"next_run_times"');
   const statusSchema = JSON.stringify(docs.paths['/api/v1/scheduler/monitoring/status/'].get.responses['200']);

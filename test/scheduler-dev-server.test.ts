@@ -2,14 +2,13 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { and, eq, inArray } from 'drizzle-orm';
 import { SYSTEM_TASK_NAMES } from '../common';
 import { schema } from '../db';
 import { SYSTEM_SCHEDULES, syncSchedules } from '../schedules/system-schedules';
-import { buildTestApi, type TestApi } from './helpers/api';
+import { useDevServerApi } from './helpers/suite';
 import { TEST_ENV } from './helpers/resources';
-import { createDevServerEnv, systemTasksWithoutDatabase, TEST_BACKUP_DIR, withQueueWorkers } from './helpers/temporal';
+import { systemTasksWithoutDatabase, TEST_BACKUP_DIR, withQueueWorkers } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 
 const run = promisify(execFile);
@@ -18,30 +17,21 @@ const run = promisify(execFile);
  * Schedules need the dev server (the time-skipping server has no Schedule API): the real CLI binary
  * triggers them, and runs land in the database like any other.
  */
-let env: TestWorkflowEnvironment;
-let api: TestApi;
+const suite = useDevServerApi();
 const TIMEZONE = 'Europe/Berlin';
 
-beforeAll(async () => {
-  env = await createDevServerEnv();
-  api = await buildTestApi({ temporalAddress: env.address, namespace: 'edms' });
-});
-afterAll(async () => {
-  await rm(TEST_BACKUP_DIR, { recursive: true, force: true });
-  await api?.close();
-  await env?.teardown();
-});
+afterAll(() => rm(TEST_BACKUP_DIR, { recursive: true, force: true }));
 
 async function systemScheduleIds(): Promise<string[]> {
   const ids: string[] = [];
-  for await (const schedule of env.client.schedule.list()) ids.push(schedule.scheduleId);
+  for await (const schedule of suite.env.client.schedule.list()) ids.push(schedule.scheduleId);
   return ids.filter((id) => SYSTEM_SCHEDULES.some((s) => s.scheduleId === id)).sort();
 }
 
 test('schedule sync creates every system schedule once, keeps it on a second run, and repairs a changed spec', async () => {
-  const first = await syncSchedules(env.client, TIMEZONE);
+  const first = await syncSchedules(suite.env.client, TIMEZONE);
   expect(first.created.sort()).toEqual(SYSTEM_SCHEDULES.map((s) => s.scheduleId).sort());
-  const second = await syncSchedules(env.client, TIMEZONE);
+  const second = await syncSchedules(suite.env.client, TIMEZONE);
   expect(second).toEqual({ created: [], updated: SYSTEM_SCHEDULES.map((s) => s.scheduleId) });
   // Listing is eventually consistent: wait until every schedule shows, then check none is doubled.
   const ids = await waitFor(async () => {
@@ -50,7 +40,7 @@ test('schedule sync creates every system schedule once, keeps it on a second run
   });
   expect(ids).toEqual(SYSTEM_SCHEDULES.map((s) => s.scheduleId).sort());
 
-  const effective = await env.client.schedule.getHandle('process-document-effective-dates').describe();
+  const effective = await suite.env.client.schedule.getHandle('process-document-effective-dates').describe();
   expect(effective.spec.timezone).toBe(TIMEZONE);
   // The first calendar is the plain hourly one; the others leave DST transition days to exact instants.
   expect(effective.spec.calendars?.[0]).toEqual(
@@ -69,20 +59,20 @@ test('schedule sync creates every system schedule once, keeps it on a second run
     ],
   });
   expect(effective.policies).toMatchObject({ overlap: 'SKIP', catchupWindow: 3_600_000 });
-  const obsoletion = await env.client.schedule.getHandle('process-document-obsoletion-dates').describe();
+  const obsoletion = await suite.env.client.schedule.getHandle('process-document-obsoletion-dates').describe();
   expect(obsoletion.spec.calendars?.[0]).toMatchObject({ minute: [{ start: 15, end: 15, step: 1 }] });
-  const weekly = await env.client.schedule.getHandle('weekly-comprehensive-cleanup').describe();
+  const weekly = await suite.env.client.schedule.getHandle('weekly-comprehensive-cleanup').describe();
   expect(weekly.spec.calendars?.[0]).toMatchObject({
     hour: [{ start: 2, end: 2, step: 1 }],
     dayOfWeek: [{ start: 'SUNDAY', end: 'SUNDAY', step: 1 }],
   });
   expect(weekly.action).toMatchObject({ taskQueue: 'maintenance' });
-  const queue = await env.client.schedule.getHandle('process-notification-queue').describe();
+  const queue = await suite.env.client.schedule.getHandle('process-notification-queue').describe();
   expect(queue.spec.intervals).toMatchObject([{ every: 300_000 }]);
-  const health = await env.client.schedule.getHandle('perform-system-health-check').describe();
+  const health = await suite.env.client.schedule.getHandle('perform-system-health-check').describe();
   expect(health.spec.intervals).toMatchObject([{ every: 1_800_000 }]);
 
-  const monthly = await env.client.schedule.getHandle('backup-monthly-archive').describe();
+  const monthly = await suite.env.client.schedule.getHandle('backup-monthly-archive').describe();
   expect(monthly.spec.calendars?.[0]).toMatchObject({
     dayOfMonth: [{ start: 1, end: 1, step: 1 }],
     hour: [{ start: 4, end: 4, step: 1 }],
@@ -96,7 +86,7 @@ test('schedule sync creates every system schedule once, keeps it on a second run
   expect(SYSTEM_SCHEDULES).toHaveLength(13);
 
   // Someone edits a schedule by hand and pauses it: sync restores the spec and keeps the pause.
-  const handle = env.client.schedule.getHandle('cleanup-execution-history');
+  const handle = suite.env.client.schedule.getHandle('cleanup-execution-history');
   await handle.update((previous) => ({ ...previous, spec: { cronExpressions: ['7 7 * * *'], timezone: 'UTC' } }));
   // A schedule applies an update and a pause as requests to its own workflow, a moment later and not
   // always in the order sent: each is seen applied before the next is made, so the edit cannot undo
@@ -104,7 +94,7 @@ test('schedule sync creates every system schedule once, keeps it on a second run
   await waitFor(async () => ((await handle.describe()).spec.calendars?.[0]?.hour?.[0]?.start === 7 ? true : undefined));
   await handle.pause('paused for the audit');
   await waitFor(async () => ((await handle.describe()).state.paused ? true : undefined));
-  await syncSchedules(env.client, TIMEZONE);
+  await syncSchedules(suite.env.client, TIMEZONE);
   const repaired = await handle.describe();
   expect(repaired.spec.timezone).toBe(TIMEZONE);
   expect(repaired.spec.calendars?.[0]).toMatchObject({
@@ -116,9 +106,9 @@ test('schedule sync creates every system schedule once, keeps it on a second run
 });
 
 test('`temporal schedule trigger` runs the health check, recorded like any run and listed by the API', async () => {
-  await syncSchedules(env.client, TIMEZONE);
-  const admin = await api.as('admin');
-  await withQueueWorkers(env, { database: api.database }, async () => {
+  await syncSchedules(suite.env.client, TIMEZONE);
+  const admin = await suite.api.as('admin');
+  await withQueueWorkers(suite.env, { database: suite.api.database }, async () => {
     const since = new Date();
     await run(process.env[TEST_ENV.cli]!, [
       'schedule',
@@ -126,12 +116,12 @@ test('`temporal schedule trigger` runs the health check, recorded like any run a
       '--schedule-id',
       'perform-system-health-check',
       '--address',
-      env.address,
+      suite.env.address,
       '--namespace',
       'edms',
     ]);
     const recorded = await waitFor(async () => {
-      const [row] = await api.database.db
+      const [row] = await suite.api.database.db
         .select()
         .from(schema.taskExecutions)
         .where(
@@ -146,7 +136,7 @@ test('`temporal schedule trigger` runs the health check, recorded like any run a
     expect(['schedule', 'cli']).toContain(recorded.trigger);
     expect(recorded.workflowId).toMatch(/^perform-system-health-check-/);
 
-    const listed = await api.app.inject({
+    const listed = await suite.api.app.inject({
       url: '/api/v1/scheduler/tasks/perform_system_health_check/executions?limit=5',
       headers: { authorization: admin.authorization },
     });
@@ -160,16 +150,16 @@ test('`temporal schedule trigger` runs the health check, recorded like any run a
 });
 
 test('manual trigger over HTTP answers the documented body and audits start and end; bad requests change nothing', async () => {
-  const admin = await api.as('admin');
-  const author = await api.as('author');
+  const admin = await suite.api.as('admin');
+  const author = await suite.api.as('author');
   const trigger = (who: { authorization: string }, body: unknown) =>
-    api.app.inject({
+    suite.api.app.inject({
       method: 'POST',
       url: '/api/v1/scheduler/monitoring/manual-trigger/',
       headers: { authorization: who.authorization },
       payload: body as object,
     });
-  await withQueueWorkers(env, { database: api.database }, async () => {
+  await withQueueWorkers(suite.env, { database: suite.api.database }, async () => {
     expect((await trigger(author, { task_name: 'perform_system_health_check' })).statusCode).toBe(403);
     const unknown = await trigger(admin, { task_name: 'reboot_everything' });
     expect(unknown.statusCode).toBe(400);
@@ -194,7 +184,7 @@ test('manual trigger over HTTP answers the documented body and audits start and 
       executed_by: admin.username,
       result: { status: expect.stringMatching(/^(HEALTHY|UNHEALTHY|CRITICAL)$/), checks: expect.any(Object) },
     });
-    const audit = await api.database.db
+    const audit = await suite.api.database.db
       .select()
       .from(schema.auditTrail)
       .where(
@@ -212,7 +202,7 @@ test('manual trigger over HTTP answers the documented body and audits start and 
       ['TASK_EXECUTION_STARTED', admin.username],
       ['TASK_EXECUTION_COMPLETED', admin.username],
     ]);
-    const [verdict] = await api.database.db
+    const [verdict] = await suite.api.database.db
       .select()
       .from(schema.systemHealthChecks)
       .where(eq(schema.systemHealthChecks.executionId, body.execution_id));
@@ -224,15 +214,15 @@ test('manual trigger over HTTP answers the documented body and audits start and 
 });
 
 test('the status endpoint shows a failed task and a paused schedule as alerts, and every task', async () => {
-  await syncSchedules(env.client, TIMEZONE);
-  const admin = await api.as('admin');
-  const broken = await systemTasksWithoutDatabase(env);
+  await syncSchedules(suite.env.client, TIMEZONE);
+  const admin = await suite.api.as('admin');
+  const broken = await systemTasksWithoutDatabase(suite.env);
   const post = (url: string, payload?: object) =>
-    api.app.inject({ method: 'POST', url, headers: { authorization: admin.authorization }, payload });
+    suite.api.app.inject({ method: 'POST', url, headers: { authorization: admin.authorization }, payload });
 
   await withQueueWorkers(
-    env,
-    { database: api.database, activities: { checkWorkflowTimeouts: broken.checkWorkflowTimeouts } },
+    suite.env,
+    { database: suite.api.database, activities: { checkWorkflowTimeouts: broken.checkWorkflowTimeouts } },
     async () => {
       const failed = await post('/api/v1/scheduler/monitoring/manual-trigger/', {
         task_name: 'check_workflow_timeouts',
@@ -247,7 +237,7 @@ test('the status endpoint shows a failed task and a paused schedule as alerts, a
       expect(paused.json()).toMatchObject({ paused: true, note: `paused by ${admin.username}: mail server migration` });
       expect((await post('/api/v1/scheduler/schedules/no-such-schedule/pause', {})).statusCode).toBe(404);
 
-      const status = await api.app.inject({
+      const status = await suite.api.app.inject({
         url: '/api/v1/scheduler/monitoring/status/',
         headers: { authorization: admin.authorization },
       });
@@ -283,7 +273,7 @@ test('the status endpoint shows a failed task and a paused schedule as alerts, a
 
       const unpaused = await post('/api/v1/scheduler/schedules/send-daily-summary/unpause', { note: 'done' });
       expect(unpaused.json()).toMatchObject({ paused: false });
-      const audit = await api.database.db
+      const audit = await suite.api.database.db
         .select()
         .from(schema.auditTrail)
         .where(eq(schema.auditTrail.entityId, 'send-daily-summary'))
@@ -297,11 +287,12 @@ test('the status endpoint shows a failed task and a paused schedule as alerts, a
 });
 
 test('a backup run now over HTTP is listed, described with its manifest and downloadable', async () => {
-  const admin = await api.as('admin');
-  const author = await api.as('author');
-  const get = (url: string, who = admin) => api.app.inject({ url, headers: { authorization: who.authorization } });
-  await withQueueWorkers(env, { database: api.database }, async () => {
-    const run = await api.app.inject({
+  const admin = await suite.api.as('admin');
+  const author = await suite.api.as('author');
+  const get = (url: string, who = admin) =>
+    suite.api.app.inject({ url, headers: { authorization: who.authorization } });
+  await withQueueWorkers(suite.env, { database: suite.api.database }, async () => {
+    const run = await suite.api.app.inject({
       method: 'POST',
       url: '/api/v1/scheduler/monitoring/manual-trigger/',
       headers: { authorization: admin.authorization },
