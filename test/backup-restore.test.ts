@@ -154,10 +154,14 @@ test('a backup restores into a fresh database with every table identical; a corr
   const corrupt = path.join(workDir, 'corrupt.tar.gz');
   await tar.create({ gzip: true, file: corrupt, cwd: unpacked }, ['manifest.json', 'database.dump', 'storage.tar.gz']);
   const restoredStorage = path.join(workDir, 'restored-storage');
-  const refused = run(process.execPath, [...tsxNodeArgs(path.join(PROJECT_ROOT, 'backups', 'restore-cli.ts')), corrupt], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, DATABASE_URL: restoredUrl, EDMS_STORAGE_DIR: restoredStorage },
-  });
+  const refused = run(
+    process.execPath,
+    [...tsxNodeArgs(path.join(PROJECT_ROOT, 'backups', 'restore-cli.ts')), corrupt],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, DATABASE_URL: restoredUrl, EDMS_STORAGE_DIR: restoredStorage },
+    },
+  );
   await expect(refused).rejects.toMatchObject({
     code: 1,
     stderr: expect.stringContaining('database.dump does not match its checksum'),
