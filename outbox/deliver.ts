@@ -38,7 +38,7 @@ export type DeliveryResult =
  * together; a lease older than CLAIM_LEASE is taken over (its sender died). Undefined when the row
  * is missing, already sent, or held by another live sender.
  */
-export async function claimOutboxRow(
+async function claimOutboxRow(
   database: DatabaseHandle,
   notificationKey: string,
   claimant: string,
