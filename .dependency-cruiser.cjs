@@ -3,7 +3,8 @@
  *
  *   launcher, worker, api          processes and their entry points
  *   workflows, activities          Temporal code (workflows see activities only as types)
- *   schedules, jobs, backups       domain logic and its command-line tools
+ *   schedules, jobs, backups,      domain logic and its command-line tools (outbox: emails written,
+ *   outbox                         rendered and sent once each)
  *   db                             schema, client, small query helpers
  *   lib                            process infrastructure: config, logger, Temporal connection
  *   common                         names shared by everything, workflow code included
@@ -12,8 +13,8 @@
  * is a declared production dependency.
  * @type {import('dependency-cruiser').IConfiguration}
  */
-const SHIPPED = '^(common|lib|db|schedules|jobs|backups|activities|workflows|api|worker|launcher)/';
-const DOMAIN = '^(schedules|jobs|backups)/';
+const SHIPPED = '^(common|lib|db|schedules|jobs|backups|outbox|activities|workflows|api|worker|launcher)/';
+const DOMAIN = '^(schedules|jobs|backups|outbox)/';
 
 /** A rule forbidding `from` to import any of the listed folders. */
 const layer = (name, from, forbidden, comment) => ({
@@ -36,19 +37,19 @@ module.exports = {
     layer(
       'common-imports-only-common',
       '^common/',
-      ['lib', 'db', 'schedules', 'jobs', 'backups', 'activities', 'workflows', 'api', 'worker', 'launcher'],
+      ['lib', 'db', 'schedules', 'jobs', 'backups', 'outbox', 'activities', 'workflows', 'api', 'worker', 'launcher'],
       'common/ is imported by workflow code, which must stay deterministic and bundle-small.',
     ),
     layer(
       'lib-is-infrastructure',
       '^lib/',
-      ['db', 'schedules', 'jobs', 'backups', 'activities', 'workflows', 'api', 'worker', 'launcher'],
+      ['db', 'schedules', 'jobs', 'backups', 'outbox', 'activities', 'workflows', 'api', 'worker', 'launcher'],
       'lib/ is plain process infrastructure; domain logic lives in its own folder.',
     ),
     layer(
       'db-below-domain',
       '^db/',
-      ['schedules', 'jobs', 'backups', 'activities', 'workflows', 'api', 'worker', 'launcher'],
+      ['schedules', 'jobs', 'backups', 'outbox', 'activities', 'workflows', 'api', 'worker', 'launcher'],
       'db/ holds the schema and small query helpers that everything above shares.',
     ),
     layer(
@@ -60,7 +61,7 @@ module.exports = {
     layer(
       'workflows-import-common-only',
       '^workflows/',
-      ['lib', 'db', 'schedules', 'jobs', 'backups', 'api', 'worker', 'launcher'],
+      ['lib', 'db', 'schedules', 'jobs', 'backups', 'outbox', 'api', 'worker', 'launcher'],
       'Workflow code is replayed: it may import common/ and other workflows, nothing that does I/O.',
     ),
     {

@@ -1,20 +1,21 @@
 import { createHash } from 'node:crypto';
-import { and, eq, inArray, like } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import {
-  assignmentNotificationKey,
   type DocumentFacts,
   type DocumentStatus,
   type NotificationKind,
   type OpenTask,
   type ReviewKind,
 } from '../common';
-import { documentFacts, recordAudit, schema, type Database, type DatabaseHandle } from '../db';
-import { DocumentNotFound, DocumentStateConflict, TaskNotFound, UnknownAssignee } from './errors';
-import { activityIdempotencyKey } from './idempotency';
-import type { DispatchNotifications } from './notification-dispatch';
+import { documentFacts, recordAudit, schema, type Database } from '../db';
 import { isoOrNull } from '../lib/dates';
+import { assignmentEmail, assignmentKeys, enqueueEmails } from '../outbox';
+import { authorEmailWritten, createDocumentNotificationActivities, notifyAuthor } from './document-notifications';
+import { DocumentNotFound, DocumentStateConflict, TaskNotFound, UnknownAssignee } from './errors';
+import { activityIdempotencyKey, auditIfChanged } from './idempotency';
+import { commitThenDispatch, type EmailWriterDeps } from './notification-dispatch';
 
-const { documents, documentAssignees, documentTransitions, reviewTasks, users, notificationOutbox } = schema;
+const { documents, documentAssignees, documentTransitions, reviewTasks, users } = schema;
 
 type Executor = Pick<Database, 'select' | 'insert' | 'update'>;
 
@@ -52,28 +53,6 @@ function taskId(documentId: string, round: number, kind: ReviewKind, userId: str
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-async function enqueueNotification(
-  executor: Executor,
-  notification: {
-    key: string;
-    kind: NotificationKind;
-    recipient: string;
-    documentId: string;
-    variables: Record<string, unknown>;
-  },
-): Promise<void> {
-  await executor
-    .insert(notificationOutbox)
-    .values({
-      idempotencyKey: notification.key,
-      kind: notification.kind,
-      recipient: notification.recipient,
-      documentId: notification.documentId,
-      variables: notification.variables,
-    })
-    .onConflictDoNothing({ target: notificationOutbox.idempotencyKey });
-}
-
 async function findDocument(executor: Executor, documentId: string) {
   const [row] = await executor.select().from(documents).where(eq(documents.id, documentId));
   if (!row) throw new DocumentNotFound(documentId);
@@ -89,34 +68,16 @@ async function activeUser(executor: Executor, username: string) {
   return user;
 }
 
-/** Escalations go to the assignee's manager, or to every active admin when there is none. */
-async function escalationRecipients(executor: Executor, assigneeManagerId: string | null): Promise<string[]> {
-  if (assigneeManagerId) {
-    const [manager] = await executor.select().from(users).where(eq(users.id, assigneeManagerId));
-    if (manager?.active) return [manager.email];
-  }
-  const admins = await executor
-    .select({ email: users.email })
-    .from(users)
-    .where(and(eq(users.role, 'admin'), eq(users.active, true)));
-  return admins.map((admin) => admin.email);
-}
-
-export interface DocumentActivityDeps {
-  database: DatabaseHandle;
-  dispatchNotifications: DispatchNotifications;
-}
-
-export function createDocumentActivities({ database, dispatchNotifications }: DocumentActivityDeps) {
-  const { db } = database;
-
-  /** Emails are dispatched only once the transaction that wrote them has committed. */
-  async function thenDeliver<T>(result: T, notificationKeys: readonly string[]): Promise<T> {
-    await dispatchNotifications(notificationKeys);
-    return result;
-  }
+/**
+ * The document workflows' activities: transitions and review tasks here, each writing its emails in
+ * its own transaction; the overdue-task emails in document-notifications.ts.
+ */
+export function createDocumentActivities(deps: EmailWriterDeps) {
+  const { db } = deps.database;
 
   return {
+    ...createDocumentNotificationActivities(deps),
+
     async loadDocument(documentId: string): Promise<DocumentFacts> {
       return documentFacts(await findDocument(db, documentId));
     },
@@ -128,18 +89,12 @@ export function createDocumentActivities({ database, dispatchNotifications }: Do
      */
     async transitionDocument(request: TransitionRequest): Promise<TransitionResult> {
       const key = activityIdempotencyKey();
-      const result = await db.transaction(async (tx): Promise<TransitionResult> => {
+      const write = async (tx: Executor): Promise<TransitionResult> => {
         const [done] = await tx
           .select({ to: documentTransitions.toStatus })
           .from(documentTransitions)
           .where(eq(documentTransitions.idempotencyKey, key));
-        if (done) {
-          const sent = await tx
-            .select({ key: notificationOutbox.idempotencyKey })
-            .from(notificationOutbox)
-            .where(eq(notificationOutbox.idempotencyKey, `${key}:notify`));
-          return { status: done.to, notificationKeys: sent.map((row) => row.key) };
-        }
+        if (done) return { status: done.to, notificationKeys: await authorEmailWritten(tx, key) };
 
         const before = await findDocument(tx, request.documentId);
         const changes = request.changes ?? {};
@@ -186,32 +141,12 @@ export function createDocumentActivities({ database, dispatchNotifications }: Do
             changes: fieldChanges,
           },
         });
-        const notificationKeys: string[] = [];
-        if (request.notifyAuthor) {
-          const [author] = await tx.select().from(users).where(eq(users.id, updated.authorId));
-          if (author?.active) {
-            notificationKeys.push(`${key}:notify`);
-            await enqueueNotification(tx, {
-              key: `${key}:notify`,
-              kind: request.notifyAuthor,
-              recipient: author.email,
-              documentId: updated.id,
-              variables: {
-                document_number: updated.documentNumber,
-                title: updated.title,
-                version: updated.version,
-                status: updated.status,
-                effective_at: isoOrNull(updated.effectiveAt),
-                obsolete_at: isoOrNull(updated.obsoleteAt),
-                actor: request.actor,
-                comment: request.comment ?? null,
-              },
-            });
-          }
-        }
+        const notificationKeys = request.notifyAuthor
+          ? await notifyAuthor(tx, key, request.notifyAuthor, updated, request)
+          : [];
         return { status: updated.status, notificationKeys };
-      });
-      return thenDeliver(result, result.notificationKeys);
+      };
+      return commitThenDispatch(deps, write, (result) => result.notificationKeys);
     },
 
     /** Opens one task per assigned reviewer (or approver), each with a review-assigned email. */
@@ -221,7 +156,7 @@ export function createDocumentActivities({ database, dispatchNotifications }: Do
       kind: ReviewKind;
       dueAt: string;
     }): Promise<OpenTask[]> {
-      const tasks = await db.transaction(async (tx) => {
+      const write = async (tx: Executor) => {
         const document = await findDocument(tx, request.documentId);
         const assignees = await tx
           .select({ id: users.id, username: users.username, email: users.email })
@@ -242,57 +177,46 @@ export function createDocumentActivities({ database, dispatchNotifications }: Do
               dueAt: new Date(request.dueAt),
             })
             .onConflictDoNothing({ target: reviewTasks.id });
-          await enqueueNotification(tx, {
-            key: assignmentNotificationKey(id, assignee.username),
-            kind: 'review_assigned',
-            recipient: assignee.email,
-            documentId: request.documentId,
-            variables: {
-              document_number: document.documentNumber,
-              title: document.title,
-              kind: request.kind,
-              due_at: request.dueAt,
-              assignee: assignee.username,
-            },
-          });
+          await enqueueEmails(tx, [
+            assignmentEmail(document, { id, kind: request.kind, dueAt: request.dueAt }, assignee),
+          ]);
           tasks.push({ taskId: id, kind: request.kind, assignee: assignee.username, dueAt: request.dueAt });
         }
         return tasks;
-      });
-      return thenDeliver(
-        tasks,
-        tasks.map((task) => assignmentNotificationKey(task.taskId, task.assignee)),
-      );
+      };
+      return commitThenDispatch(deps, write, assignmentKeys);
     },
 
     /** Closes a pending task with its decision; a task already closed is left as it is. */
     async closeTask(decision: TaskDecision): Promise<void> {
-      await db.transaction(async (tx) => {
-        const [task] = await tx
-          .update(reviewTasks)
-          .set({ status: decision.status, decidedAt: new Date(), comment: decision.comment ?? null })
-          .where(and(eq(reviewTasks.id, decision.taskId), eq(reviewTasks.status, 'pending')))
-          .returning();
-        if (!task) return;
-        await recordAudit(tx, {
-          action: decision.status === 'cancelled' ? 'REVIEW_TASK_CANCELLED' : 'REVIEW_TASK_DECIDED',
-          actor: decision.actor,
-          entityType: 'review_task',
-          entityId: task.id,
-          details: {
-            document_id: task.documentId,
-            kind: task.kind,
-            round: task.round,
-            decision: decision.status,
-            comment: decision.comment ?? null,
-          },
-        });
-      });
+      await db.transaction((tx) =>
+        auditIfChanged(
+          tx,
+          tx
+            .update(reviewTasks)
+            .set({ status: decision.status, decidedAt: new Date(), comment: decision.comment ?? null })
+            .where(and(eq(reviewTasks.id, decision.taskId), eq(reviewTasks.status, 'pending')))
+            .returning(),
+          (task) => ({
+            action: decision.status === 'cancelled' ? 'REVIEW_TASK_CANCELLED' : 'REVIEW_TASK_DECIDED',
+            actor: decision.actor,
+            entityType: 'review_task',
+            entityId: task.id,
+            details: {
+              document_id: task.documentId,
+              kind: task.kind,
+              round: task.round,
+              decision: decision.status,
+              comment: decision.comment ?? null,
+            },
+          }),
+        ),
+      );
     },
 
     /** Hands a pending task to another user with a new due instant, and tells the new assignee. */
     async reassignTask(request: { taskId: string; assignee: string; dueAt: string; actor: string }): Promise<OpenTask> {
-      const task = await db.transaction(async (tx): Promise<OpenTask> => {
+      const write = async (tx: Executor): Promise<OpenTask> => {
         const [task] = await tx.select().from(reviewTasks).where(eq(reviewTasks.id, request.taskId));
         if (!task) throw new TaskNotFound(request.taskId);
         const assignee = await activeUser(tx, request.assignee);
@@ -315,81 +239,12 @@ export function createDocumentActivities({ database, dispatchNotifications }: Do
             },
           });
         }
-        await enqueueNotification(tx, {
-          key: assignmentNotificationKey(task.id, assignee.username),
-          kind: 'review_assigned',
-          recipient: assignee.email,
-          documentId: task.documentId,
-          variables: {
-            document_number: document.documentNumber,
-            title: document.title,
-            kind: task.kind,
-            due_at: request.dueAt,
-            assignee: assignee.username,
-          },
-        });
+        await enqueueEmails(tx, [
+          assignmentEmail(document, { id: task.id, kind: task.kind, dueAt: request.dueAt }, assignee),
+        ]);
         return { taskId: task.id, kind: task.kind, assignee: assignee.username, dueAt: request.dueAt };
-      });
-      return thenDeliver(task, [assignmentNotificationKey(task.taskId, task.assignee)]);
-    },
-
-    /**
-     * A reminder to the assignee, or an escalation to their manager (or the admins), for a task
-     * still pending. `at` is the workflow's clock, so the email says when it was due to be sent.
-     */
-    async notifyOverdueTask(request: {
-      taskId: string;
-      kind: 'review_reminder' | 'review_escalated';
-      at: string;
-    }): Promise<{ notificationKeys: string[] }> {
-      const key = activityIdempotencyKey();
-      const result = await db.transaction(async (tx) => {
-        // A retry after the commit finds its emails written and counts nothing twice.
-        const written = await tx
-          .select({ key: notificationOutbox.idempotencyKey })
-          .from(notificationOutbox)
-          .where(like(notificationOutbox.idempotencyKey, `${key}:%`));
-        if (written.length > 0) return { notificationKeys: written.map((row) => row.key) };
-        const [row] = await tx
-          .select({ task: reviewTasks, assignee: users, document: documents })
-          .from(reviewTasks)
-          .innerJoin(users, eq(users.id, reviewTasks.assigneeId))
-          .innerJoin(documents, eq(documents.id, reviewTasks.documentId))
-          .where(eq(reviewTasks.id, request.taskId));
-        if (!row) throw new TaskNotFound(request.taskId);
-        if (row.task.status !== 'pending') return { notificationKeys: [] };
-        const recipients =
-          request.kind === 'review_reminder'
-            ? [row.assignee.email]
-            : await escalationRecipients(tx, row.assignee.managerId);
-        const notificationKeys = recipients.map((recipient) => `${key}:${recipient}`);
-        for (const recipient of recipients) {
-          await enqueueNotification(tx, {
-            key: `${key}:${recipient}`,
-            kind: request.kind,
-            recipient,
-            documentId: row.document.id,
-            variables: {
-              document_number: row.document.documentNumber,
-              title: row.document.title,
-              kind: row.task.kind,
-              assignee: row.assignee.username,
-              due_at: row.task.dueAt.toISOString(),
-              sent_for: request.at,
-            },
-          });
-        }
-        await tx
-          .update(reviewTasks)
-          .set(
-            request.kind === 'review_reminder'
-              ? { remindersSent: row.task.remindersSent + 1 }
-              : { escalatedAt: new Date(request.at) },
-          )
-          .where(eq(reviewTasks.id, request.taskId));
-        return { notificationKeys };
-      });
-      return thenDeliver(result, result.notificationKeys);
+      };
+      return commitThenDispatch(deps, write, (task) => assignmentKeys([task]));
     },
   };
 }

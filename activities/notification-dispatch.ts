@@ -5,9 +5,16 @@ import {
   notificationDeliveryWorkflowId,
   type NotificationDeliveryInput,
 } from '../common';
+import type { Database, DatabaseHandle } from '../db';
 
 /** Starts the delivery of outbox emails that an activity has just committed. */
 export type DispatchNotifications = (notificationKeys: readonly string[]) => Promise<void>;
+
+/** What activities that write emails need: the database, and a way to start the emails' delivery. */
+export interface EmailWriterDeps {
+  database: DatabaseHandle;
+  dispatchNotifications: DispatchNotifications;
+}
 
 /**
  * Dispatch through Temporal: one `notificationDelivery` workflow per email, on the task queue of
@@ -32,4 +39,22 @@ export function dispatchThroughTemporal(client: Client): DispatchNotifications {
       }),
     );
   };
+}
+
+type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/**
+ * Runs `write` as one transaction, then dispatches the emails it wrote (`keysOf` its result). Only
+ * once the change has committed: a delivery started earlier could find no row, or send an email
+ * about a change that was rolled back. A retried activity returns the keys its first attempt wrote,
+ * so a dispatch lost after a commit is made good.
+ */
+export async function commitThenDispatch<T>(
+  { database, dispatchNotifications }: EmailWriterDeps,
+  write: (tx: Transaction) => Promise<T>,
+  keysOf: (result: T) => readonly string[],
+): Promise<T> {
+  const result = await database.db.transaction(write);
+  await dispatchNotifications(keysOf(result));
+  return result;
 }

@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { and, eq, sql } from 'drizzle-orm';
 import { SYSTEM_SCHEDULER, type SystemTaskName, type TaskResult, type TaskTrigger } from '../common';
 import { recordAudit, schema, type DatabaseHandle } from '../db';
+import { auditIfChanged } from './idempotency';
 
 const { taskExecutions } = schema;
 
@@ -75,34 +76,36 @@ export function createTaskExecutionActivities({ database }: { database: Database
 
     /** Closes the execution with its result or error; a second call finds it closed and does nothing. */
     async finishTaskExecution(end: TaskExecutionEnd): Promise<void> {
-      await db.transaction(async (tx) => {
-        const [finished] = await tx
-          .update(taskExecutions)
-          .set({
-            status: end.status,
-            finishedAt: sql`now()`,
-            durationSeconds: sql`extract(epoch from now() - ${taskExecutions.startedAt})`,
-            result: end.status === 'succeeded' ? end.result : null,
-            error: end.status === 'failed' ? end.error.slice(0, 4000) : null,
-          })
-          .where(and(eq(taskExecutions.id, end.executionId), eq(taskExecutions.status, 'running')))
-          .returning();
-        if (!finished) return;
-        await recordAudit(tx, {
-          action: end.status === 'succeeded' ? 'TASK_EXECUTION_COMPLETED' : 'TASK_EXECUTION_FAILED',
-          actor: finished.triggeredBy,
-          entityType: 'task_execution',
-          entityId: finished.id,
-          idempotencyKey: `task-execution:${finished.id}:finished`,
-          details: {
-            task_name: finished.taskName,
-            trigger: finished.trigger,
-            dry_run: finished.dryRun,
-            duration_seconds: finished.durationSeconds,
-            ...(end.status === 'failed' ? { error: end.error } : {}),
-          },
-        });
-      });
+      await db.transaction((tx) =>
+        auditIfChanged(
+          tx,
+          tx
+            .update(taskExecutions)
+            .set({
+              status: end.status,
+              finishedAt: sql`now()`,
+              durationSeconds: sql`extract(epoch from now() - ${taskExecutions.startedAt})`,
+              result: end.status === 'succeeded' ? end.result : null,
+              error: end.status === 'failed' ? end.error.slice(0, 4000) : null,
+            })
+            .where(and(eq(taskExecutions.id, end.executionId), eq(taskExecutions.status, 'running')))
+            .returning(),
+          (finished) => ({
+            action: end.status === 'succeeded' ? 'TASK_EXECUTION_COMPLETED' : 'TASK_EXECUTION_FAILED',
+            actor: finished.triggeredBy,
+            entityType: 'task_execution',
+            entityId: finished.id,
+            idempotencyKey: `task-execution:${finished.id}:finished`,
+            details: {
+              task_name: finished.taskName,
+              trigger: finished.trigger,
+              dry_run: finished.dryRun,
+              duration_seconds: finished.durationSeconds,
+              ...(end.status === 'failed' ? { error: end.error } : {}),
+            },
+          }),
+        ),
+      );
     },
   };
 }

@@ -40,3 +40,11 @@ export type EmailTemplateKind = (typeof EMAIL_TEMPLATE_KINDS)[number];
 
 export const NOTIFICATION_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+
+/**
+ * Kinds of email a job composes itself (a plain message, a report): no template renders them, so only
+ * the job that wrote one sends it (retried by the job's policy), never a `notificationDelivery` run.
+ */
+export const JOB_MESSAGE_KIND = 'job_message';
+export const JOB_REPORT_KIND = 'job_report';
+export const JOB_COMPOSED_KINDS = [JOB_MESSAGE_KIND, JOB_REPORT_KIND] as const;

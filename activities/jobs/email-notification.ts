@@ -1,11 +1,10 @@
 import type { EmailNotificationParameters } from '../../common/job-templates';
-import { EMAIL_TEMPLATE_KINDS, type EmailTemplateKind, type NotificationKind } from '../../common';
-import { renderEmail, type RenderedEmail } from '../email/render';
+import { EMAIL_TEMPLATE_KINDS, JOB_MESSAGE_KIND, type EmailTemplateKind } from '../../common';
+import { renderEmail, type RenderedEmail } from '../../outbox';
 import { sendJobEmails, type JobEmail } from './outbox-mail';
 import { validatedParams, type JobRequest, type JobTemplateDeps, type JobTemplateResult } from './types';
 
-/** Outbox kind of a plain-text message a job composed (no MJML template). */
-export const JOB_MESSAGE_KIND = 'job_message';
+export { JOB_MESSAGE_KIND };
 
 const isTemplateKind = (kind: string): kind is EmailTemplateKind =>
   (EMAIL_TEMPLATE_KINDS as readonly string[]).includes(kind);
@@ -16,10 +15,7 @@ export function createEmailNotification(deps: JobTemplateDeps) {
   /** Renders a stored row: an EDMS template (MJML) with its variables, or the job's plain message. */
   async function render({ kind, variables }: Pick<JobEmail, 'kind' | 'variables'>): Promise<RenderedEmail> {
     if (isTemplateKind(kind)) {
-      const email = await renderEmail(kind as NotificationKind, variables, {
-        publicUrl: mail.publicUrl,
-        timezone: mail.timezone,
-      });
+      const email = await renderEmail(kind, variables, mail);
       const subject = typeof variables.subject_override === 'string' ? variables.subject_override : email.subject;
       return { ...email, subject };
     }

@@ -1,16 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { eq } from 'drizzle-orm';
-import { schema } from '../../db';
-import type { RenderedEmail } from '../email/render';
-import { claimOutboxRow } from '../notifications';
-import type { JobTemplateDeps } from './types';
 import { FailureType } from '../../common';
-
-const { notificationOutbox } = schema;
+import { deliverOutboxEmail, enqueueEmails, type RenderedEmail } from '../../outbox';
+import type { JobTemplateDeps } from './types';
 
 export interface JobEmail {
   recipient: string;
-  /** An EMAIL_TEMPLATES kind, or `job_message` / `job_report` for what a job composed itself. */
+  /** An EMAIL_TEMPLATES kind, or one of JOB_COMPOSED_KINDS for what a job composed itself. */
   kind: string;
   variables: Record<string, unknown>;
 }
@@ -32,74 +27,42 @@ export interface JobEmailOutcome {
  * run with the same execution key, finds the row `sent` and sends nothing. Delivery happens here
  * rather than in a `notificationDelivery` workflow because `deliverNotification` can only render the
  * kinds of EMAIL_TEMPLATES, and a job's plain message or report is none of them; it also lets the
- * job's result say what was actually sent.
+ * job's result say what was actually sent. Both refusals are retryable under the job's own policy.
  */
 export async function sendJobEmails(
-  { database, mailer, mail }: JobTemplateDeps,
+  deps: JobTemplateDeps,
   executionKey: string,
   emails: JobEmail[],
   render: (email: JobEmail) => Promise<RenderedEmail>,
 ): Promise<JobEmailOutcome[]> {
-  const { db } = database;
-  if (emails.length === 0) return [];
   const claimant = `job:${executionKey}`;
-  await db
-    .insert(notificationOutbox)
-    .values(
-      emails.map((email) => ({
-        idempotencyKey: jobEmailKey(executionKey, email.recipient),
-        kind: email.kind,
-        recipient: email.recipient,
-        variables: email.variables,
-      })),
-    )
-    .onConflictDoNothing({ target: notificationOutbox.idempotencyKey });
-
+  await enqueueEmails(
+    deps.database.db,
+    emails.map((email) => ({ key: jobEmailKey(executionKey, email.recipient), ...email })),
+  );
   const outcomes: JobEmailOutcome[] = [];
-  for (const email of emails) {
-    const key = jobEmailKey(executionKey, email.recipient);
-    const row = await claimOutboxRow(database, key, claimant);
-    if (!row) {
-      const [current] = await db
-        .select({ status: notificationOutbox.status })
-        .from(notificationOutbox)
-        .where(eq(notificationOutbox.idempotencyKey, key));
-      if (current?.status === 'sent') {
-        outcomes.push({ recipient: email.recipient, key, outcome: 'already_sent' });
-        continue;
-      }
-      throw ApplicationFailure.retryable(
-        `email ${key} is being sent by another attempt; retrying later`,
-        FailureType.JobEmailBusy,
-      );
+  for (const { recipient } of emails) {
+    const key = jobEmailKey(executionKey, recipient);
+    const delivery = await deliverOutboxEmail(deps, key, claimant, (row) =>
+      render({ recipient: row.recipient, kind: row.kind, variables: row.variables }),
+    );
+    switch (delivery.outcome) {
+      case 'sent':
+      case 'already_sent':
+        outcomes.push({ recipient, key, outcome: delivery.outcome });
+        break;
+      case 'missing':
+      case 'busy':
+        throw ApplicationFailure.retryable(
+          `email ${key} is being sent by another attempt; retrying later`,
+          FailureType.JobEmailBusy,
+        );
+      case 'failed':
+        throw ApplicationFailure.retryable(
+          `sending ${key} failed: ${delivery.error}`,
+          FailureType.JobEmailDeliveryFailed,
+        );
     }
-    try {
-      // Rendered from the stored row, so every attempt sends what the first one recorded.
-      const rendered = await render({ recipient: row.recipient, kind: row.kind, variables: row.variables });
-      await mailer.sendMail({
-        from: mail.from,
-        to: row.recipient,
-        subject: rendered.subject,
-        html: rendered.html || undefined,
-        text: rendered.text,
-        messageId: row.messageId ?? undefined,
-        headers: { 'X-EDMS-Notification': `${row.kind}; id=${row.id}` },
-      });
-    } catch (error) {
-      await db
-        .update(notificationOutbox)
-        .set({ status: 'failed', lastError: String((error as Error).message ?? error).slice(0, 2000), claimedBy: null })
-        .where(eq(notificationOutbox.id, row.id));
-      throw ApplicationFailure.retryable(
-        `sending ${key} failed: ${(error as Error).message}`,
-        FailureType.JobEmailDeliveryFailed,
-      );
-    }
-    await db
-      .update(notificationOutbox)
-      .set({ status: 'sent', sentAt: new Date(), lastError: null })
-      .where(eq(notificationOutbox.id, row.id));
-    outcomes.push({ recipient: email.recipient, key, outcome: 'sent' });
   }
   return outcomes;
 }

@@ -1,5 +1,5 @@
 import mjml2html from 'mjml';
-import type { NotificationKind } from '../../common';
+import type { NotificationKind } from '../common';
 import { EMAIL_TEMPLATES, type EmailContent, type TemplateContext } from './templates';
 
 export interface RenderedEmail {
