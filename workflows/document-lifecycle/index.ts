@@ -17,6 +17,14 @@ const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
  * One controlled document, from DRAFT to OBSOLETE. People act through updates (each refused with
  * the current state when it does not apply); the workflow sleeps until the effective and
  * obsolescence instants and makes those changes itself, to the second, as `system_scheduler`.
+ *
+ *   DRAFT ─submit→ PENDING_REVIEW → UNDER_REVIEW ─last review→ REVIEWED → PENDING_APPROVAL
+ *     ─last approval→ APPROVED_PENDING_EFFECTIVE ─effective instant→ EFFECTIVE
+ *     ─scheduleObsolescence→ SCHEDULED_FOR_OBSOLESCENCE ─obsolescence instant→ OBSOLETE
+ *   a rejection (review or approval) → DRAFT; setEffectiveDate and scheduleObsolescence move an
+ *   instant; cancelObsolescence → EFFECTIVE; a newer version becoming EFFECTIVE (superseded) → OBSOLETE.
+ *
+ * Updates: ./updates.ts; review rounds: ./reviews.ts; the instants: ./timers.ts.
  */
 export async function documentLifecycle(input: DocumentLifecycleInput): Promise<LifecycleState> {
   const document = new Document(input.state ?? initialState(input));

@@ -25,7 +25,7 @@ export function openTaskOf(state: LifecycleState, kind: ReviewKind, actor: strin
   return task;
 }
 
-/** A review task is due `reviewDueDays` after it is given, to its first assignee or a new one. */
+/** When a task given now is due (ISO instant): `reviewDueDays` later, for its first assignee or a new one. */
 export const reviewDueAt = (state: LifecycleState) =>
   new Date(Date.now() + state.settings.reviewDueDays * DAY_MS).toISOString();
 
@@ -85,7 +85,12 @@ export async function startApproval(document: Document): Promise<void> {
 }
 
 /** A rejection sends the document back to its author; the next submission starts a new round. */
-export async function returnToDraft(document: Document, kind: ReviewKind, actor: string, comment: string) {
+export async function returnToDraft(
+  document: Document,
+  kind: ReviewKind,
+  actor: string,
+  comment: string,
+): Promise<void> {
   await closeTasks(document, document.state.openTasks, 'cancelled', actor, `round closed by ${actor}'s rejection`);
   await document.transition({
     from: [kind === 'review' ? 'UNDER_REVIEW' : 'PENDING_APPROVAL'],
