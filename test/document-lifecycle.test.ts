@@ -1,5 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import { eq } from 'drizzle-orm';
 import {
   approveUpdate,
   cancelObsolescenceUpdate,
@@ -13,7 +14,7 @@ import {
   submitUpdate,
   type DocumentStatus,
 } from '../common';
-import { connectDatabase, type DatabaseHandle } from '../db';
+import { connectDatabase, schema, type DatabaseHandle } from '../db';
 import { documentLifecycle } from '../workflows';
 import {
   documentFacts,
@@ -23,6 +24,7 @@ import {
   seedUser,
   transitionsOf,
   type SeededDocument,
+  type SeededUser,
 } from './helpers/documents';
 import { testDatabaseUrl } from './helpers/resources';
 import { recordHistories } from './helpers/histories';
@@ -442,6 +444,45 @@ test('continue-as-new keeps the state: a long-lived document still becomes effec
       document.id,
       'EFFECTIVE',
     );
+  });
+});
+
+test('of two decisions sent together, the one that waited for its turn is checked again: a rejection closed its round', async () => {
+  const document = await seedDocument(database, { reviewers: 2, approvers: 1 });
+  await inWorker(async () => {
+    const handle = await start(document);
+    await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
+    const [first, second] = document.reviewers as [SeededUser, SeededUser];
+    const rejection = await handle.startUpdate(reviewUpdate, {
+      args: [{ actor: first.username, decision: 'reject', comment: 'wrong template' }],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    });
+    // Validated while the rejection is still closing the round (or refused by its validator if it came after).
+    const late = await refusal(
+      handle.executeUpdate(reviewUpdate, { args: [{ actor: second.username, decision: 'approve' }] }),
+    );
+    expect(late).toMatchObject({ type: 'InvalidTransition', message: expect.stringContaining('it is DRAFT') });
+    expect(await rejection.result()).toMatchObject({ status: 'DRAFT', openTasks: [] });
+    const decided = await database.db
+      .select()
+      .from(schema.reviewTasks)
+      .where(eq(schema.reviewTasks.documentId, document.id));
+    expect(decided.map((task) => task.status).sort()).toEqual(['cancelled', 'rejected']);
+    expect((await transitionsOf(database, document.id)).at(-1)).toMatchObject({ toStatus: 'DRAFT' });
+  });
+});
+
+test('a timed transition the database refuses (the document changed outside its workflow) reloads the document', async () => {
+  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  await inWorker(async () => {
+    const handle = await start(document);
+    await reviewAndApprove(handle, document, new Date((await env.currentTimeMs()) + 10 * DAY));
+    // A repair made it EFFECTIVE by hand and told no workflow.
+    await database.db.update(schema.documents).set({ status: 'EFFECTIVE' }).where(eq(schema.documents.id, document.id));
+    const before = await transitionsOf(database, document.id);
+    await env.sleep(10 * DAY + 1000);
+    await statusBecomes(handle, document.id, 'EFFECTIVE');
+    expect(await transitionsOf(database, document.id)).toHaveLength(before.length);
   });
 });
 

@@ -1,4 +1,4 @@
-import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import { proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { DOCUMENT_ACTIVITY_OPTIONS } from './activity-options';
 import {
@@ -9,13 +9,14 @@ import {
   type OpenTask,
   type ReviewTimersInput,
 } from '../common';
+import { RearmableDeadline } from './deadline';
 
 const { notifyOverdueTask } = proxyActivities<Activities>(DOCUMENT_ACTIVITY_OPTIONS);
 
 interface WatchedTask extends OpenTask {
   closed: boolean;
-  /** Bumped by a reassignment, which re-arms the task's timers from its new due instant. */
-  revision: number;
+  /** Re-armed by a reassignment (timers restart from the new due instant) and by the task's closing. */
+  deadline: RearmableDeadline;
 }
 
 /** When an overdue task next gets a reminder, and when it is escalated. */
@@ -29,16 +30,14 @@ function overdueSchedule(dueAt: string, settings: LifecycleSettings) {
  * `reminderIntervalDays` after, and one escalation to their manager `escalationDays` after it was due.
  */
 async function watchTask(task: WatchedTask, settings: LifecycleSettings): Promise<void> {
-  let seen = task.revision;
   let schedule = overdueSchedule(task.dueAt, settings);
   while (!task.closed) {
     const nextAt = schedule.escalated
       ? schedule.nextReminderAt
       : Math.min(schedule.nextReminderAt, schedule.escalateAt);
-    const interrupted = await condition(() => task.closed || task.revision !== seen, Math.max(nextAt - Date.now(), 1));
+    const reached = await task.deadline.sleepUntil(nextAt);
     if (task.closed) return;
-    if (interrupted) {
-      seen = task.revision;
+    if (!reached) {
       schedule = overdueSchedule(task.dueAt, settings);
       continue;
     }
@@ -61,15 +60,20 @@ async function watchTask(task: WatchedTask, settings: LifecycleSettings): Promis
  * parent has closed every task (decided, cancelled by a rejection, or the round finished).
  */
 export async function reviewTimers(input: ReviewTimersInput): Promise<void> {
-  const tasks = new Map(input.tasks.map((task) => [task.taskId, { ...task, closed: false, revision: 0 }]));
+  const tasks = new Map(
+    input.tasks.map((task) => [task.taskId, { ...task, closed: false, deadline: new RearmableDeadline() }]),
+  );
   setHandler(taskClosedSignal, ({ taskId }) => {
     const task = tasks.get(taskId);
-    if (task) task.closed = true;
+    if (!task) return;
+    task.closed = true;
+    task.deadline.rearm();
   });
   setHandler(taskReassignedSignal, ({ taskId, assignee, dueAt }) => {
     const task = tasks.get(taskId);
     if (!task || task.closed) return;
-    Object.assign(task, { assignee, dueAt, revision: task.revision + 1 });
+    Object.assign(task, { assignee, dueAt });
+    task.deadline.rearm();
   });
   await Promise.all([...tasks.values()].map((task) => watchTask(task, input.settings)));
 }
