@@ -1,30 +1,26 @@
 import { DefaultLogger } from '@temporalio/worker';
-import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { createDocumentActivities, type TransitionRequest } from '../activities/documents';
 import { DocumentStateConflict } from '../activities/errors';
 import { dispatchThroughTemporal } from '../activities/notification-dispatch';
 import { notificationDeliveryWorkflowId } from '../common';
-import { connectDatabase, schema, type DatabaseHandle } from '../db';
+import { schema } from '../db';
 import { documentRow, notificationsOf, seedDocument, seedUser, transitionsOf } from './helpers/documents';
-import { testDatabaseUrl } from './helpers/resources';
-import { createTimeSkippingEnv, uniqueTaskQueue } from './helpers/temporal';
+import { useTimeSkipping } from './helpers/suite';
+import { uniqueTaskQueue } from './helpers/temporal';
 
-let env: TestWorkflowEnvironment;
-let database: DatabaseHandle;
-let activities: ReturnType<typeof createDocumentActivities>;
 // No worker polls this queue: the delivery workflows the activities start stay queued for inspection.
+const suite = useTimeSkipping({ keepOpenWorkflows: true });
 const taskQueue = uniqueTaskQueue('activities');
+let activities: ReturnType<typeof createDocumentActivities>;
 
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  database = connectDatabase(testDatabaseUrl());
-  activities = createDocumentActivities({ database, dispatchNotifications: dispatchThroughTemporal(env.client) });
-});
-afterAll(async () => {
-  await database?.close();
-  await env?.teardown();
+beforeAll(() => {
+  activities = createDocumentActivities({
+    database: suite.database,
+    dispatchNotifications: dispatchThroughTemporal(suite.env.client),
+  });
 });
 
 // Expected failures are asserted, not logged.
@@ -55,7 +51,7 @@ function run<A extends unknown[], R>(
 async function deliveryRuns(notificationKeys: string[]): Promise<string[]> {
   return Promise.all(
     notificationKeys.map(async (key) => {
-      const description = await env.client.workflow.getHandle(notificationDeliveryWorkflowId(key)).describe();
+      const description = await suite.env.client.workflow.getHandle(notificationDeliveryWorkflowId(key)).describe();
       expect(description.type).toBe('notificationDelivery');
       expect(description.taskQueue).toBe(taskQueue);
       return description.runId;
@@ -64,11 +60,11 @@ async function deliveryRuns(notificationKeys: string[]): Promise<string[]> {
 }
 
 const auditFor = (documentId: string) =>
-  database.db.select().from(schema.auditTrail).where(eq(schema.auditTrail.entityId, documentId));
+  suite.database.db.select().from(schema.auditTrail).where(eq(schema.auditTrail.entityId, documentId));
 
 test('a retried transition activity writes its transition, audit entry and email once', async () => {
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
-  await database.db
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
+  await suite.database.db
     .update(schema.documents)
     .set({ status: 'APPROVED_PENDING_EFFECTIVE' })
     .where(eq(schema.documents.id, document.id));
@@ -90,17 +86,19 @@ test('a retried transition activity writes its transition, audit entry and email
   // The retry found the delivery already started and started no second one.
   expect(await deliveryRuns(retry.notificationKeys)).toEqual(deliveries);
 
-  const transitions = (await transitionsOf(database, document.id)).filter((t) => t.toStatus === 'EFFECTIVE');
+  const transitions = (await transitionsOf(suite.database, document.id)).filter((t) => t.toStatus === 'EFFECTIVE');
   expect(transitions).toHaveLength(1);
   expect((await auditFor(document.id)).filter((a) => a.action === 'DOC_EFFECTIVE_PROCESSED')).toHaveLength(1);
-  expect((await notificationsOf(database, document.id)).filter((n) => n.kind === 'document_effective')).toHaveLength(1);
+  expect(
+    (await notificationsOf(suite.database, document.id)).filter((n) => n.kind === 'document_effective'),
+  ).toHaveLength(1);
 });
 
 test('a transition from an unexpected state fails without retry and changes nothing', async () => {
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   const before = {
-    row: await documentRow(database, document.id),
-    transitions: await transitionsOf(database, document.id),
+    row: await documentRow(suite.database, document.id),
+    transitions: await transitionsOf(suite.database, document.id),
     audit: await auditFor(document.id),
   };
   const request: TransitionRequest = {
@@ -115,14 +113,14 @@ test('a transition from an unexpected state fails without retry and changes noth
   const attempt = execution().run(activities.transitionDocument, request);
   await expect(attempt).rejects.toThrow(DocumentStateConflict);
   await expect(attempt).rejects.toThrow(`document ${document.id} is DRAFT, expected SCHEDULED_FOR_OBSOLESCENCE`);
-  expect(await documentRow(database, document.id)).toEqual(before.row);
-  expect(await transitionsOf(database, document.id)).toEqual(before.transitions);
+  expect(await documentRow(suite.database, document.id)).toEqual(before.row);
+  expect(await transitionsOf(suite.database, document.id)).toEqual(before.transitions);
   expect(await auditFor(document.id)).toEqual(before.audit);
-  expect(await notificationsOf(database, document.id)).toHaveLength(0);
+  expect(await notificationsOf(suite.database, document.id)).toHaveLength(0);
 });
 
 test('opening a review round twice (a retry) creates each task and assignment email once', async () => {
-  const document = await seedDocument(database, { reviewers: 2, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 2, approvers: 1 });
   const request = {
     documentId: document.id,
     round: 1,
@@ -132,19 +130,25 @@ test('opening a review round twice (a retry) creates each task and assignment em
   const first = await run(execution(), activities.openReviewRound, request);
   const again = await run(execution(), activities.openReviewRound, request);
   expect(again).toEqual(first);
-  const assignments = (await notificationsOf(database, document.id)).map((n) => n.idempotencyKey);
+  const assignments = (await notificationsOf(suite.database, document.id)).map((n) => n.idempotencyKey);
   expect(await deliveryRuns(assignments)).toHaveLength(2);
-  const tasks = await database.db
+  const tasks = await suite.database.db
     .select()
     .from(schema.reviewTasks)
     .where(eq(schema.reviewTasks.documentId, document.id));
   expect(tasks).toHaveLength(2);
-  expect((await notificationsOf(database, document.id)).filter((n) => n.kind === 'review_assigned')).toHaveLength(2);
+  expect((await notificationsOf(suite.database, document.id)).filter((n) => n.kind === 'review_assigned')).toHaveLength(
+    2,
+  );
 });
 
 test('a retried overdue notice writes its emails and counts its reminder once', async () => {
-  const manager = await seedUser(database, 'admin');
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1, reviewerManager: manager.username });
+  const manager = await seedUser(suite.database, 'admin');
+  const document = await seedDocument(suite.database, {
+    reviewers: 1,
+    approvers: 1,
+    reviewerManager: manager.username,
+  });
   const [task] = await run(execution(), activities.openReviewRound, {
     documentId: document.id,
     round: 1,
@@ -158,18 +162,21 @@ test('a retried overdue notice writes its emails and counts its reminder once', 
   expect(retry).toEqual(first);
   const escalation = await run(execution(), activities.notifyOverdueTask, { ...request, kind: 'review_escalated' });
 
-  const emails = await notificationsOf(database, document.id);
+  const emails = await notificationsOf(suite.database, document.id);
   expect(emails.filter((e) => e.kind === 'review_reminder').map((e) => e.recipient)).toEqual([
     document.reviewers[0]!.email,
   ]);
   expect(emails.filter((e) => e.kind === 'review_escalated').map((e) => e.recipient)).toEqual([manager.email]);
   await deliveryRuns([...first.notificationKeys, ...escalation.notificationKeys]);
-  const [row] = await database.db.select().from(schema.reviewTasks).where(eq(schema.reviewTasks.id, task!.taskId));
+  const [row] = await suite.database.db
+    .select()
+    .from(schema.reviewTasks)
+    .where(eq(schema.reviewTasks.id, task!.taskId));
   expect(row).toMatchObject({ remindersSent: 1, escalatedAt: new Date(request.at) });
 });
 
 test('an overdue notice for a task already closed sends nothing', async () => {
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   const [task] = await run(execution(), activities.openReviewRound, {
     documentId: document.id,
     round: 1,
@@ -183,5 +190,5 @@ test('an overdue notice for a task already closed sends nothing', async () => {
     at: new Date().toISOString(),
   });
   expect(result).toEqual({ notificationKeys: [] });
-  expect((await notificationsOf(database, document.id)).map((e) => e.kind)).toEqual(['review_assigned']);
+  expect((await notificationsOf(suite.database, document.id)).map((e) => e.kind)).toEqual(['review_assigned']);
 });

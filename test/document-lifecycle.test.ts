@@ -1,4 +1,3 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import {
@@ -14,7 +13,7 @@ import {
   submitUpdate,
   type DocumentStatus,
 } from '../common';
-import { connectDatabase, schema, type DatabaseHandle } from '../db';
+import { schema } from '../db';
 import { documentLifecycle } from '../workflows';
 import {
   documentFacts,
@@ -26,48 +25,27 @@ import {
   type SeededDocument,
   type SeededUser,
 } from './helpers/documents';
-import { testDatabaseUrl } from './helpers/resources';
 import { recordHistories } from './helpers/histories';
 import { testMailSink } from './helpers/mail';
-import {
-  createTimeSkippingEnv,
-  deliveriesSettled,
-  terminateOpenWorkflows,
-  uniqueTaskQueue,
-  withWorker,
-} from './helpers/temporal';
+import { useTimeSkipping } from './helpers/suite';
+import { deliveriesSettled, withWorker } from './helpers/temporal';
 
 const DAY = 24 * 60 * 60 * 1000;
 
-let env: TestWorkflowEnvironment;
-let database: DatabaseHandle;
-let taskQueue: string;
-
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  database = connectDatabase(testDatabaseUrl());
-});
-afterAll(async () => {
-  await database?.close();
-  await env?.teardown();
-});
-beforeEach(() => {
-  taskQueue = uniqueTaskQueue('lifecycle');
-});
-afterEach(() => terminateOpenWorkflows(env));
+const suite = useTimeSkipping({ taskQueuePrefix: 'lifecycle' });
 
 /** Runs `body` with a worker, which stays until the emails it started are delivered. */
 const inWorker = <T>(body: () => Promise<T>) =>
-  withWorker(env, { taskQueue, database }, async () => {
+  withWorker(suite.env, { taskQueue: suite.taskQueue, database: suite.database }, async () => {
     const result = await body();
-    await deliveriesSettled(env);
+    await deliveriesSettled(suite.env);
     return result;
   });
 
 async function start(document: SeededDocument, extra: { continueAsNewAfterEvents?: number } = {}) {
-  const row = await documentRow(database, document.id);
-  return env.client.workflow.start(documentLifecycle, {
-    taskQueue,
+  const row = await documentRow(suite.database, document.id);
+  return suite.env.client.workflow.start(documentLifecycle, {
+    taskQueue: suite.taskQueue,
     workflowId: documentWorkflowId(document.id),
     args: [{ documentId: document.id, document: documentFacts(row), ...extra }],
   });
@@ -78,7 +56,7 @@ type Handle = Awaited<ReturnType<typeof start>>;
 /** Timers fire during `env.sleep`; the activities they start finish a moment later in real time. */
 async function statusBecomes(handle: Handle, documentId: string, status: DocumentStatus): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const [state, row] = await Promise.all([handle.query(stateQuery), documentRow(database, documentId)]);
+    const [state, row] = await Promise.all([handle.query(stateQuery), documentRow(suite.database, documentId)]);
     if (state.status === status && row.status === status) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -109,10 +87,10 @@ async function refusal(promise: Promise<unknown>): Promise<{ type?: string; mess
 }
 
 test('a reviewed and approved document becomes EFFECTIVE at its instant months ahead, then OBSOLETE a year later', async () => {
-  const document = await seedDocument(database, { reviewers: 2, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 2, approvers: 1 });
   await inWorker(async () => {
     const handle = await start(document);
-    const now = await env.currentTimeMs();
+    const now = await suite.env.currentTimeMs();
 
     await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
     let state = await handle.query(stateQuery);
@@ -136,13 +114,13 @@ test('a reviewed and approved document becomes EFFECTIVE at its instant months a
       args: [{ actor: document.approvers[0]!.username, effectiveAt: effectiveAt.toISOString() }],
     });
     expect(state).toMatchObject({ status: 'APPROVED_PENDING_EFFECTIVE', effectiveAt: effectiveAt.toISOString() });
-    expect((await documentRow(database, document.id)).effectiveAt?.toISOString()).toBe(effectiveAt.toISOString());
+    expect((await documentRow(suite.database, document.id)).effectiveAt?.toISOString()).toBe(effectiveAt.toISOString());
 
     // One second before the instant nothing has happened; one second after, it has.
-    await env.sleep(effectiveAt.getTime() - (await env.currentTimeMs()) - 1000);
+    await suite.env.sleep(effectiveAt.getTime() - (await suite.env.currentTimeMs()) - 1000);
     expect((await handle.query(stateQuery)).status).toBe('APPROVED_PENDING_EFFECTIVE');
-    expect((await documentRow(database, document.id)).status).toBe('APPROVED_PENDING_EFFECTIVE');
-    await env.sleep(2000);
+    expect((await documentRow(suite.database, document.id)).status).toBe('APPROVED_PENDING_EFFECTIVE');
+    await suite.env.sleep(2000);
     await statusBecomes(handle, document.id, 'EFFECTIVE');
 
     const obsoleteAt = new Date(effectiveAt.getTime() + 365 * DAY);
@@ -151,13 +129,13 @@ test('a reviewed and approved document becomes EFFECTIVE at its instant months a
         { actor: document.author.username, obsoleteAt: obsoleteAt.toISOString(), reason: 'replaced by process change' },
       ],
     });
-    await env.sleep(obsoleteAt.getTime() - (await env.currentTimeMs()) - 1000);
-    expect((await documentRow(database, document.id)).status).toBe('SCHEDULED_FOR_OBSOLESCENCE');
+    await suite.env.sleep(obsoleteAt.getTime() - (await suite.env.currentTimeMs()) - 1000);
+    expect((await documentRow(suite.database, document.id)).status).toBe('SCHEDULED_FOR_OBSOLESCENCE');
     const final = await handle.result();
     expect(final.status).toBe('OBSOLETE');
-    expect(await env.currentTimeMs()).toBeGreaterThanOrEqual(obsoleteAt.getTime());
+    expect(await suite.env.currentTimeMs()).toBeGreaterThanOrEqual(obsoleteAt.getTime());
 
-    const transitions = await transitionsOf(database, document.id);
+    const transitions = await transitionsOf(suite.database, document.id);
     expect(transitions.map((t) => [t.fromStatus, t.toStatus, t.actor])).toEqual([
       [null, 'DRAFT', document.author.username],
       ['DRAFT', 'PENDING_REVIEW', document.author.username],
@@ -169,7 +147,7 @@ test('a reviewed and approved document becomes EFFECTIVE at its instant months a
       ['EFFECTIVE', 'SCHEDULED_FOR_OBSOLESCENCE', document.author.username],
       ['SCHEDULED_FOR_OBSOLESCENCE', 'OBSOLETE', 'system_scheduler'],
     ]);
-    const emails = await notificationsOf(database, document.id);
+    const emails = await notificationsOf(suite.database, document.id);
     expect(emails.filter((e) => e.kind === 'review_assigned')).toHaveLength(3);
     expect(emails.filter((e) => e.recipient === document.author.email).map((e) => e.kind)).toEqual([
       'document_approved',
@@ -181,7 +159,7 @@ test('a reviewed and approved document becomes EFFECTIVE at its instant months a
     // Every outbox email reaches the mail server once, rendered from its MJML template.
     const sink = await testMailSink();
     await eventually(async () => {
-      const rows = await notificationsOf(database, document.id);
+      const rows = await notificationsOf(suite.database, document.id);
       expect(rows.map((row) => row.status)).toEqual(rows.map(() => 'sent'));
     });
     const received = sink.messages.filter((mail) =>
@@ -202,7 +180,7 @@ test('a reviewed and approved document becomes EFFECTIVE at its instant months a
     expect(effectiveMail.messageId).toMatch(/@edms-temporal>$/);
     expect(new Set(received.map((mail) => mail.messageId)).size).toBe(received.length);
 
-    await recordHistories(env, {
+    await recordHistories(suite.env, {
       'document-lifecycle-full': handle.workflowId,
       'review-timers-review-round': `${handle.workflowId}-review-1`,
     });
@@ -210,18 +188,18 @@ test('a reviewed and approved document becomes EFFECTIVE at its instant months a
 });
 
 test('a changed effective date re-arms the timer; a past instant makes the document effective at once', async () => {
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   await inWorker(async () => {
     const handle = await start(document);
-    const now = await env.currentTimeMs();
+    const now = await suite.env.currentTimeMs();
     await reviewAndApprove(handle, document, new Date(now + 30 * DAY));
     const later = new Date(now + 60 * DAY);
     await handle.executeUpdate(setEffectiveDateUpdate, {
       args: [{ actor: document.author.username, effectiveAt: later.toISOString() }],
     });
-    await env.sleep(31 * DAY);
+    await suite.env.sleep(31 * DAY);
     expect((await handle.query(stateQuery)).status).toBe('APPROVED_PENDING_EFFECTIVE');
-    const past = new Date((await env.currentTimeMs()) - DAY);
+    const past = new Date((await suite.env.currentTimeMs()) - DAY);
     await handle.executeUpdate(setEffectiveDateUpdate, {
       args: [{ actor: document.author.username, effectiveAt: past.toISOString() }],
     });
@@ -230,7 +208,7 @@ test('a changed effective date re-arms the timer; a past instant makes the docum
 });
 
 test('rejection in review or approval returns the document to DRAFT with the comment; resubmission opens a new round', async () => {
-  const document = await seedDocument(database, { reviewers: 2, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 2, approvers: 1 });
   await inWorker(async () => {
     const handle = await start(document);
     await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
@@ -238,7 +216,7 @@ test('rejection in review or approval returns the document to DRAFT with the com
       args: [{ actor: document.reviewers[0]!.username, decision: 'reject', comment: 'section 4 contradicts SOP-12' }],
     });
     expect(state).toMatchObject({ status: 'DRAFT', openTasks: [] });
-    const rejection = (await transitionsOf(database, document.id)).at(-1);
+    const rejection = (await transitionsOf(suite.database, document.id)).at(-1);
     expect(rejection).toMatchObject({
       fromStatus: 'UNDER_REVIEW',
       toStatus: 'DRAFT',
@@ -254,15 +232,15 @@ test('rejection in review or approval returns the document to DRAFT with the com
       args: [{ actor: document.approvers[0]!.username, comment: 'not yet' }],
     });
     expect(rejected.status).toBe('DRAFT');
-    expect((await documentRow(database, document.id)).status).toBe('DRAFT');
+    expect((await documentRow(suite.database, document.id)).status).toBe('DRAFT');
   });
 });
 
 test('a transition not allowed from the current state is refused with that state, and nothing changes', async () => {
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   await inWorker(async () => {
     const handle = await start(document);
-    const before = await transitionsOf(database, document.id);
+    const before = await transitionsOf(suite.database, document.id);
     const refused = await refusal(
       handle.executeUpdate(approveUpdate, {
         args: [{ actor: document.approvers[0]!.username, effectiveAt: new Date().toISOString() }],
@@ -271,22 +249,22 @@ test('a transition not allowed from the current state is refused with that state
     expect(refused.type).toBe('InvalidTransition');
     expect(refused.message).toContain('it is DRAFT');
     await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
-    const stranger = await seedUser(database, 'reviewer');
+    const stranger = await seedUser(suite.database, 'reviewer');
     const notAssigned = await refusal(
       handle.executeUpdate(reviewUpdate, { args: [{ actor: stranger.username, decision: 'approve' }] }),
     );
     expect(notAssigned.type).toBe('NotAssigned');
-    expect((await transitionsOf(database, document.id)).length).toBe(before.length + 2);
+    expect((await transitionsOf(suite.database, document.id)).length).toBe(before.length + 2);
   });
 });
 
 test('cancelling a scheduled obsolescence returns to EFFECTIVE and the old instant passes without effect', async () => {
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   await inWorker(async () => {
     const handle = await start(document);
-    await reviewAndApprove(handle, document, new Date((await env.currentTimeMs()) - 1000));
+    await reviewAndApprove(handle, document, new Date((await suite.env.currentTimeMs()) - 1000));
     await statusBecomes(handle, document.id, 'EFFECTIVE');
-    const obsoleteAt = new Date((await env.currentTimeMs()) + 10 * DAY);
+    const obsoleteAt = new Date((await suite.env.currentTimeMs()) + 10 * DAY);
     await handle.executeUpdate(scheduleObsolescenceUpdate, {
       args: [{ actor: document.author.username, obsoleteAt: obsoleteAt.toISOString(), reason: 'retire' }],
     });
@@ -294,9 +272,9 @@ test('cancelling a scheduled obsolescence returns to EFFECTIVE and the old insta
       args: [{ actor: document.author.username }],
     });
     expect(cancelled).toMatchObject({ status: 'EFFECTIVE', obsoleteAt: null });
-    await env.sleep(11 * DAY);
+    await suite.env.sleep(11 * DAY);
     expect((await handle.query(stateQuery)).status).toBe('EFFECTIVE');
-    expect((await documentRow(database, document.id)).obsoleteAt).toBeNull();
+    expect((await documentRow(suite.database, document.id)).obsoleteAt).toBeNull();
     const early = await refusal(
       handle.executeUpdate(scheduleObsolescenceUpdate, {
         args: [{ actor: document.author.username, obsoleteAt: new Date(0).toISOString(), reason: 'x' }],
@@ -310,39 +288,43 @@ test('cancelling a scheduled obsolescence returns to EFFECTIVE and the old insta
 });
 
 test('an overdue review gets a reminder at its due instant, daily reminders, and one escalation to the manager after 7 days', async () => {
-  const manager = await seedUser(database, 'approver');
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1, reviewerManager: manager.username });
+  const manager = await seedUser(suite.database, 'approver');
+  const document = await seedDocument(suite.database, {
+    reviewers: 1,
+    approvers: 1,
+    reviewerManager: manager.username,
+  });
   const reviewer = document.reviewers[0]!;
   await inWorker(async () => {
     const handle = await start(document);
     await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
     const due = Date.parse((await handle.query(stateQuery)).openTasks[0]!.dueAt);
     const reminders = async () =>
-      (await notificationsOf(database, document.id)).filter((e) => e.kind === 'review_reminder');
+      (await notificationsOf(suite.database, document.id)).filter((e) => e.kind === 'review_reminder');
     const escalations = async () =>
-      (await notificationsOf(database, document.id)).filter((e) => e.kind === 'review_escalated');
+      (await notificationsOf(suite.database, document.id)).filter((e) => e.kind === 'review_escalated');
 
-    await env.sleep(due - (await env.currentTimeMs()) - 60_000);
+    await suite.env.sleep(due - (await suite.env.currentTimeMs()) - 60_000);
     expect(await reminders()).toHaveLength(0);
-    await env.sleep(120_000);
+    await suite.env.sleep(120_000);
     await eventually(async () => expect(await reminders()).toHaveLength(1));
     expect((await reminders())[0]).toMatchObject({
       recipient: reviewer.email,
       variables: expect.objectContaining({ sent_for: new Date(due).toISOString() }),
     });
 
-    await env.sleep(3 * DAY);
+    await suite.env.sleep(3 * DAY);
     await eventually(async () => expect(await reminders()).toHaveLength(4));
     expect(await escalations()).toHaveLength(0);
 
-    await env.sleep(4 * DAY);
+    await suite.env.sleep(4 * DAY);
     await eventually(async () => expect(await escalations()).toHaveLength(1));
     expect((await escalations())[0]).toMatchObject({ recipient: manager.email });
 
     // They reached the mail server: by the escalation 7 days after the due instant the reviewer has
     // had 8 reminders (at the due instant, then daily), the manager one escalation.
-    await deliveriesSettled(env);
-    const { documentNumber } = await documentRow(database, document.id);
+    await deliveriesSettled(suite.env);
+    const { documentNumber } = await documentRow(suite.database, document.id);
     const received = (await testMailSink()).messages.filter((mail) => mail.subject.includes(`${documentNumber} "`));
     const reminderMails = received.filter((mail) => mail.subject.startsWith('[EDMS] Reminder'));
     expect(await reminders()).toHaveLength(8);
@@ -356,13 +338,13 @@ test('an overdue review gets a reminder at its due instant, daily reminders, and
     await handle.executeUpdate(reviewUpdate, { args: [{ actor: reviewer.username, decision: 'approve' }] });
     const toReviewer = async () => (await reminders()).filter((e) => e.recipient === reviewer.email);
     const count = (await toReviewer()).length;
-    await env.sleep(6 * DAY);
+    await suite.env.sleep(6 * DAY);
     expect(await toReviewer()).toHaveLength(count);
     expect(await escalations()).toHaveLength(1);
     await eventually(async () =>
       expect((await reminders()).filter((e) => e.recipient === document.approvers[0]!.email)).toHaveLength(2),
     );
-    await recordHistories(env, {
+    await recordHistories(suite.env, {
       'document-lifecycle-overdue': handle.workflowId,
       'review-timers-overdue-escalated': `${handle.workflowId}-review-1`,
     });
@@ -370,19 +352,19 @@ test('an overdue review gets a reminder at its due instant, daily reminders, and
 });
 
 test('reassigning an overdue task re-arms its timers: the new assignee is reminded from a new due instant', async () => {
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   const original = document.reviewers[0]!;
-  const substitute = await seedUser(database, 'reviewer');
+  const substitute = await seedUser(suite.database, 'reviewer');
   await inWorker(async () => {
     const handle = await start(document);
     await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
     const task = (await handle.query(stateQuery)).openTasks[0]!;
     const remindersTo = async (user: { email: string }) =>
-      (await notificationsOf(database, document.id)).filter(
+      (await notificationsOf(suite.database, document.id)).filter(
         (e) => e.kind === 'review_reminder' && e.recipient === user.email,
       );
 
-    await env.sleep(Date.parse(task.dueAt) - (await env.currentTimeMs()) + 1000);
+    await suite.env.sleep(Date.parse(task.dueAt) - (await suite.env.currentTimeMs()) + 1000);
     await eventually(async () => expect(await remindersTo(original)).toHaveLength(1));
 
     const state = await handle.executeUpdate(reassignTaskUpdate, {
@@ -390,57 +372,57 @@ test('reassigning an overdue task re-arms its timers: the new assignee is remind
     });
     const newDue = Date.parse(state.openTasks[0]!.dueAt);
     expect(state.openTasks[0]).toMatchObject({ taskId: task.taskId, assignee: substitute.username });
-    expect(newDue - (await env.currentTimeMs())).toBeGreaterThan(4 * DAY);
+    expect(newDue - (await suite.env.currentTimeMs())).toBeGreaterThan(4 * DAY);
 
     // The old assignee's daily reminders stop; the new one is not nagged before the new due instant.
-    await env.sleep(newDue - (await env.currentTimeMs()) - 60_000);
+    await suite.env.sleep(newDue - (await suite.env.currentTimeMs()) - 60_000);
     expect(await remindersTo(original)).toHaveLength(1);
     expect(await remindersTo(substitute)).toHaveLength(0);
-    await env.sleep(120_000);
+    await suite.env.sleep(120_000);
     await eventually(async () => expect(await remindersTo(substitute)).toHaveLength(1));
     expect((await remindersTo(substitute))[0]!.variables).toMatchObject({ sent_for: new Date(newDue).toISOString() });
-    const assigned = (await notificationsOf(database, document.id)).filter((e) => e.kind === 'review_assigned');
+    const assigned = (await notificationsOf(suite.database, document.id)).filter((e) => e.kind === 'review_assigned');
     expect(assigned.map((e) => e.recipient).sort()).toEqual([original.email, substitute.email].sort());
     expect(await escalationsOf(document.id)).toHaveLength(0);
   });
 });
 
 test('when a new version becomes EFFECTIVE the version it supersedes becomes OBSOLETE', async () => {
-  const first = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const first = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   await inWorker(async () => {
     const firstHandle = await start(first);
-    await reviewAndApprove(firstHandle, first, new Date((await env.currentTimeMs()) - 1000));
+    await reviewAndApprove(firstHandle, first, new Date((await suite.env.currentTimeMs()) - 1000));
     await statusBecomes(firstHandle, first.id, 'EFFECTIVE');
 
-    const second = await seedDocument(database, { reviewers: 1, approvers: 1, supersedes: first.id });
+    const second = await seedDocument(suite.database, { reviewers: 1, approvers: 1, supersedes: first.id });
     const secondHandle = await start(second);
-    await reviewAndApprove(secondHandle, second, new Date((await env.currentTimeMs()) + 7 * DAY));
-    await env.sleep(7 * DAY + 1000);
+    await reviewAndApprove(secondHandle, second, new Date((await suite.env.currentTimeMs()) + 7 * DAY));
+    await suite.env.sleep(7 * DAY + 1000);
     await statusBecomes(secondHandle, second.id, 'EFFECTIVE');
     await statusBecomes(firstHandle, first.id, 'OBSOLETE');
-    await recordHistories(env, { 'document-lifecycle-superseded': firstHandle.workflowId });
-    expect(await documentRow(database, first.id)).toMatchObject({ obsolescenceReason: 'superseded' });
-    const emails = await notificationsOf(database, first.id);
+    await recordHistories(suite.env, { 'document-lifecycle-superseded': firstHandle.workflowId });
+    expect(await documentRow(suite.database, first.id)).toMatchObject({ obsolescenceReason: 'superseded' });
+    const emails = await notificationsOf(suite.database, first.id);
     expect(emails.map((e) => e.kind)).toContain('document_superseded');
   });
 });
 
 test('continue-as-new keeps the state: a long-lived document still becomes effective on time', async () => {
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   await inWorker(async () => {
     const handle = await start(document, { continueAsNewAfterEvents: 20 });
-    const effectiveAt = new Date((await env.currentTimeMs()) + 10 * DAY);
+    const effectiveAt = new Date((await suite.env.currentTimeMs()) + 10 * DAY);
     await reviewAndApprove(handle, document, effectiveAt);
     await eventually(async () => expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId));
-    const carried = await env.client.workflow.getHandle(documentWorkflowId(document.id)).query(stateQuery);
+    const carried = await suite.env.client.workflow.getHandle(documentWorkflowId(document.id)).query(stateQuery);
     expect(carried).toMatchObject({
       status: 'APPROVED_PENDING_EFFECTIVE',
       effectiveAt: effectiveAt.toISOString(),
       round: 1,
     });
-    await env.sleep(10 * DAY + 1000);
+    await suite.env.sleep(10 * DAY + 1000);
     await statusBecomes(
-      env.client.workflow.getHandle(documentWorkflowId(document.id)) as Handle,
+      suite.env.client.workflow.getHandle(documentWorkflowId(document.id)) as Handle,
       document.id,
       'EFFECTIVE',
     );
@@ -448,7 +430,7 @@ test('continue-as-new keeps the state: a long-lived document still becomes effec
 });
 
 test('of two decisions sent together, the one that waited for its turn is checked again: a rejection closed its round', async () => {
-  const document = await seedDocument(database, { reviewers: 2, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 2, approvers: 1 });
   await inWorker(async () => {
     const handle = await start(document);
     await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
@@ -463,31 +445,34 @@ test('of two decisions sent together, the one that waited for its turn is checke
     );
     expect(late).toMatchObject({ type: 'InvalidTransition', message: expect.stringContaining('it is DRAFT') });
     expect(await rejection.result()).toMatchObject({ status: 'DRAFT', openTasks: [] });
-    const decided = await database.db
+    const decided = await suite.database.db
       .select()
       .from(schema.reviewTasks)
       .where(eq(schema.reviewTasks.documentId, document.id));
     expect(decided.map((task) => task.status).sort()).toEqual(['cancelled', 'rejected']);
-    expect((await transitionsOf(database, document.id)).at(-1)).toMatchObject({ toStatus: 'DRAFT' });
+    expect((await transitionsOf(suite.database, document.id)).at(-1)).toMatchObject({ toStatus: 'DRAFT' });
   });
 });
 
 test('a timed transition the database refuses (the document changed outside its workflow) reloads the document', async () => {
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   await inWorker(async () => {
     const handle = await start(document);
-    await reviewAndApprove(handle, document, new Date((await env.currentTimeMs()) + 10 * DAY));
+    await reviewAndApprove(handle, document, new Date((await suite.env.currentTimeMs()) + 10 * DAY));
     // A repair made it EFFECTIVE by hand and told no workflow.
-    await database.db.update(schema.documents).set({ status: 'EFFECTIVE' }).where(eq(schema.documents.id, document.id));
-    const before = await transitionsOf(database, document.id);
-    await env.sleep(10 * DAY + 1000);
+    await suite.database.db
+      .update(schema.documents)
+      .set({ status: 'EFFECTIVE' })
+      .where(eq(schema.documents.id, document.id));
+    const before = await transitionsOf(suite.database, document.id);
+    await suite.env.sleep(10 * DAY + 1000);
     await statusBecomes(handle, document.id, 'EFFECTIVE');
-    expect(await transitionsOf(database, document.id)).toHaveLength(before.length);
+    expect(await transitionsOf(suite.database, document.id)).toHaveLength(before.length);
   });
 });
 
 async function escalationsOf(documentId: string) {
-  return (await notificationsOf(database, documentId)).filter((e) => e.kind === 'review_escalated');
+  return (await notificationsOf(suite.database, documentId)).filter((e) => e.kind === 'review_escalated');
 }
 
 async function eventually(assertion: () => Promise<void>): Promise<void> {

@@ -1,39 +1,28 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { createTransport } from 'nodemailer';
 import { createNotificationActivities } from '../activities/notifications';
 import { notificationDeliveryWorkflowId } from '../common';
-import { connectDatabase, schema, type DatabaseHandle } from '../db';
+import { schema } from '../db';
 import { startSmtpSink, type SmtpSink } from '../launcher/smtp-sink';
 import { notificationDelivery } from '../workflows';
 import { seedDocument } from './helpers/documents';
 import { recordHistories } from './helpers/histories';
 import { TEST_MAIL_SETTINGS } from './helpers/mail';
 import { freePort } from './helpers/ports';
-import { testDatabaseUrl } from './helpers/resources';
-import { createTimeSkippingEnv, terminateOpenWorkflows, uniqueTaskQueue, withWorker } from './helpers/temporal';
+import { useTimeSkipping } from './helpers/suite';
+import { uniqueTaskQueue, withWorker } from './helpers/temporal';
 
-let env: TestWorkflowEnvironment;
-let database: DatabaseHandle;
+const suite = useTimeSkipping();
 let sink: SmtpSink | undefined;
 
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  database = connectDatabase(testDatabaseUrl());
-});
 afterEach(async () => {
-  await terminateOpenWorkflows(env);
   await sink?.close();
   sink = undefined;
 });
-afterAll(async () => {
-  await database?.close();
-  await env?.teardown();
-});
 
 async function outboxRow(key: string) {
-  const [row] = await database.db
+  const [row] = await suite.database.db
     .select()
     .from(schema.notificationOutbox)
     .where(eq(schema.notificationOutbox.idempotencyKey, key));
@@ -49,9 +38,9 @@ async function until(predicate: () => Promise<boolean>, what: string): Promise<v
 }
 
 test('an email the mail server refuses is retried by its delivery workflow until it is sent, once', async () => {
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   const key = `test:${randomUUID()}`;
-  await database.db.insert(schema.notificationOutbox).values({
+  await suite.database.db.insert(schema.notificationOutbox).values({
     idempotencyKey: key,
     kind: 'document_obsolete',
     recipient: document.author.email,
@@ -62,10 +51,10 @@ test('an email the mail server refuses is retried by its delivery workflow until
   const smtpPort = await freePort();
   const mailer = createTransport({ host: '127.0.0.1', port: smtpPort, connectionTimeout: 2000 });
   const taskQueue = uniqueTaskQueue('delivery');
-  const activities = createNotificationActivities({ database, mailer, mail: TEST_MAIL_SETTINGS });
+  const activities = createNotificationActivities({ database: suite.database, mailer, mail: TEST_MAIL_SETTINGS });
 
-  await withWorker(env, { taskQueue, database, activities }, async () => {
-    const handle = await env.client.workflow.start(notificationDelivery, {
+  await withWorker(suite.env, { taskQueue, database: suite.database, activities }, async () => {
+    const handle = await suite.env.client.workflow.start(notificationDelivery, {
       taskQueue,
       workflowId: notificationDeliveryWorkflowId(key),
       args: [{ notificationKey: key }],
@@ -80,6 +69,6 @@ test('an email the mail server refuses is retried by its delivery workflow until
     expect(sink.messages.map((mail) => [mail.to, mail.subject])).toEqual([
       [[document.author.email], '[EDMS] Obsolete: DOC-RETRY "Gowning"'],
     ]);
-    await recordHistories(env, { 'notification-delivery-retried': handle.workflowId });
+    await recordHistories(suite.env, { 'notification-delivery-retried': handle.workflowId });
   });
 });
