@@ -18,7 +18,7 @@ import {
 import { recordAudit, schema, type Database, type TaskExecutionRow } from '../../db';
 import { reconcileAbandonedRuns } from '../../schedules/run-reconciliation';
 import { SYSTEM_SCHEDULES, type SystemSchedule } from '../../schedules/system-schedules';
-import { checkHealth } from '../health';
+import { checkHealth } from './health';
 import { badRequest, conflict, notFound } from '../errors';
 import type { Actor } from './users';
 
