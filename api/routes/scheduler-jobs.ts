@@ -17,19 +17,11 @@ import {
   StartedRun,
   UpdateJobBody,
 } from '../schemas/scheduler-jobs';
-import {
-  createJob,
-  deleteJob,
-  describeJob,
-  jobStats,
-  listExecutions,
-  listJobs,
-  runJobNow,
-  setPaused,
-  templateList,
-  updateJob,
-  type JobServiceDeps,
-} from '../services/scheduler-jobs';
+import type { JobServiceDeps } from '../services/scheduler-jobs/deps';
+import { createJob, deleteJob, setPaused, updateJob } from '../services/scheduler-jobs/jobs';
+import { runJobNow } from '../services/scheduler-jobs/runs';
+import { jobStats } from '../services/scheduler-jobs/stats';
+import { describeJob, listExecutions, listJobs, templateList } from '../services/scheduler-jobs/views';
 
 export interface SchedulerJobRouteDeps extends JobServiceDeps {
   authorize: Authorize;
