@@ -14,39 +14,22 @@ import {
   TaskExecution,
   TaskNameParams,
 } from '../schemas/scheduler';
+import { monitoringStatus, type MonitoringDeps } from '../services/monitoring/status';
 import {
   controlSchedule,
-  monitoringStatus,
   recentExecutions,
   requireTaskName,
   triggerTask,
   type SchedulerDeps,
 } from '../services/scheduler';
 
-/** One system schedule as the status shows it: every one of them, even two that share a task. */
-const ScheduleOverview = Type.Object({
-  schedule_id: Type.String(),
-  task_name: Type.String(),
-  schedule: Type.String({ description: 'When it runs, in words (EDMS_TIMEZONE)' }),
-  exists: Type.Union([Type.Boolean(), Type.Null()], { description: 'null when Temporal could not be asked' }),
-  paused: Type.Union([Type.Boolean(), Type.Null()]),
-  note: Type.Union([Type.String(), Type.Null()], { description: 'Who paused it and why' }),
-  next_run_times: Type.Array(Type.String({ format: 'date-time' })),
-});
-
-/** The monitoring status with its list of every schedule. */
-const MonitoringStatusWithSchedules = Type.Composite(
-  [MonitoringStatus, Type.Object({ schedules: Type.Array(ScheduleOverview) })],
-  { $id: 'MonitoringStatus' },
-);
-
-export interface SchedulerRouteDeps extends SchedulerDeps {
+export interface SchedulerRouteDeps extends SchedulerDeps, MonitoringDeps {
   authorize: Authorize;
 }
 
 /** System tasks: run now (with dry run), schedules, run history, and the monitoring overview. Admins only. */
 export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRouteDeps> = async (app, deps) => {
-  for (const schema of [ManualTriggerResult, ScheduleState, TaskExecution, MonitoringStatusWithSchedules]) {
+  for (const schema of [ManualTriggerResult, ScheduleState, TaskExecution, MonitoringStatus]) {
     app.addSchema(schema);
   }
   const admin = deps.authorize('admin');
@@ -115,7 +98,7 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRouteDeps> = as
       schema: {
         ...common,
         summary: 'Overall status, health score, workers, schedules, statistics, alerts and every task',
-        response: { 200: Type.Ref(MonitoringStatusWithSchedules), ...errorResponses(401, 403) },
+        response: { 200: Type.Ref(MonitoringStatus), ...errorResponses(401, 403) },
       },
     },
     async () => monitoringStatus(deps),
