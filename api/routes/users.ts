@@ -4,7 +4,8 @@ import type { Database } from '../../db';
 import { actingUser, type Authorize } from '../plugins/auth';
 import { bearerAuth, errorResponses } from '../schemas/common';
 import { CreateUserBody, NoContent, UpdateUserBody, User, UsernameParams } from '../schemas/users';
-import { createUser, getUser, listUsers, revokeSessions, updateUser } from '../services/users';
+import { revokeSessions } from '../services/sessions';
+import { createUser, getUser, listUsers, updateUser } from '../services/users';
 
 export interface UserRouteDeps {
   db: Database;
