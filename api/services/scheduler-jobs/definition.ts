@@ -13,7 +13,7 @@ import type { OutboundPolicy } from '../../../lib/outbound-policy';
 import { jobScheduleOptions, upsertJobSchedule } from '../../../schedules/job-schedules';
 import { toScheduleSpec, type RecurrenceFieldError } from '../../../schedules/recurrence';
 import { badRequest, temporalRefusal } from '../../errors';
-import type { CreateJobBody } from '../../schemas/scheduler-jobs';
+import type { CreateJobBody } from '../../schemas/job-definition';
 import type { JobServiceDeps } from './deps';
 
 const { backupConfigs } = schema;

@@ -11,7 +11,7 @@ import {
 } from '../../../schedules/job-schedules';
 import { toScheduleSpec } from '../../../schedules/recurrence';
 import { conflict } from '../../errors';
-import type { CreateJobBody, UpdateJobBody } from '../../schemas/scheduler-jobs';
+import type { CreateJobBody, UpdateJobBody } from '../../schemas/job-definition';
 import { checkedDefinition, saveSchedule } from './definition';
 import type { JobServiceDeps } from './deps';
 import { describeJob, findJob, jobView } from './views';
