@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { LifecycleSettings } from '../../common';
-import { actingUser } from '../plugins/auth';
+import { actingUser, requestActor } from '../plugins/auth';
 import { bearerAuth, errorResponses } from '../schemas/common';
 import {
   CreateDocumentBody,
@@ -28,10 +28,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRouteDeps> = asyn
   const { db, authorize } = deps;
   const common = { tags: ['documents'], security: bearerAuth };
   const withId = { ...common, params: DocumentIdParams };
-  const author = (request: FastifyRequest) => {
-    const user = actingUser(request);
-    return { id: user.id, username: user.username, requestId: request.id };
-  };
+  const author = (request: FastifyRequest) => ({ id: actingUser(request).id, ...requestActor(request) });
 
   app.post(
     '',

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { BackupType } from '../../common';
-import { actingUser, type Authorize } from '../plugins/auth';
+import { requestActor, type Authorize } from '../plugins/auth';
 import { bearerAuth, errorResponses } from '../schemas/common';
 import {
   ExecutionsQuery,
@@ -48,14 +48,13 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRouteDeps> = as
       },
     },
     async (request) => {
-      const user = actingUser(request);
       const taskName = requireTaskName(request.body.task_name);
       const backupType = request.body.backup_type as BackupType | undefined;
       return triggerTask(
         deps,
         taskName,
         request.body.dry_run ?? false,
-        { username: user.username, requestId: request.id },
+        requestActor(request),
         backupType ? { backupType } : undefined,
       );
     },
@@ -78,16 +77,7 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRouteDeps> = as
           response: { 200: Type.Ref(ScheduleState), ...errorResponses(400, 401, 403, 404) },
         },
       },
-      async (request) => {
-        const user = actingUser(request);
-        return controlSchedule(
-          deps,
-          request.params.id,
-          action,
-          { username: user.username, requestId: request.id },
-          request.body?.note,
-        );
-      },
+      async (request) => controlSchedule(deps, request.params.id, action, requestActor(request), request.body?.note),
     );
   }
 
