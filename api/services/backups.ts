@@ -11,6 +11,7 @@ import type { CreateBackupConfigBody, UpdateBackupConfigBody } from '../schemas/
 
 const { backupConfigs } = schema;
 
+/** What the backup services need: the configurations here, runs (./backup-runs) and restores (./restores). */
 export interface BackupServiceDeps {
   db: Database;
   temporal: Client;
