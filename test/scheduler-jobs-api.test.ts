@@ -262,9 +262,12 @@ test('run now starts a run that lands in the executions; temporal schedule trigg
     avg_duration_seconds: expect.any(Number),
   });
   expect(stats.total_runs).toBeGreaterThanOrEqual(2);
-  expect(stats.top_jobs_by_runs).toEqual(
-    expect.arrayContaining([expect.objectContaining({ job_id: job.id, job_name: job.name, runs: 2 })]),
-  );
+  // The five jobs with the most runs in the whole database, which other suites share: this job's two
+  // runs are listed unless five jobs with as many runs or more fill the list.
+  const top = stats.top_jobs_by_runs as { job_id: string; job_name: string; runs: number }[];
+  const listed = top.find((entry) => entry.job_id === job.id);
+  if (listed) expect(listed).toEqual({ job_id: job.id, job_name: job.name, runs: 2 });
+  else expect(top.filter((entry) => entry.runs >= 2)).toHaveLength(5);
 });
 
 test('an update based on the current version changes the schedule in place; a stale version is a 409 that changes nothing', async () => {

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { USER_ROLES, type UserRole } from '../../common';
 import type { Database, UserRow } from '../../db';
 import { forbidden, unauthorized } from '../errors';
-import { findUserById } from '../services/users';
+import { findUserById, type Actor } from '../services/users';
 
 /**
  * What every token we issue carries. A correctly signed token whose claims have another shape (a
@@ -99,4 +99,9 @@ export function installAuth(app: FastifyInstance, options: AuthOptions) {
 export function actingUser(request: FastifyRequest): UserRow {
   if (!request.currentUser) throw unauthorized();
   return request.currentUser;
+}
+
+/** The acting user as the audit trail names them: username and the request's id. */
+export function requestActor(request: FastifyRequest): Actor {
+  return { username: actingUser(request).username, requestId: request.id };
 }

@@ -4,7 +4,7 @@ import { actingUser, type Authorize, type IssueToken } from '../plugins/auth';
 import { unauthorized } from '../errors';
 import { bearerAuth, errorResponses } from '../schemas/common';
 import { LoginBody, NoContent, TokenResponse } from '../schemas/users';
-import { authenticate, logout } from '../services/users';
+import { authenticate, logout } from '../services/sessions';
 
 export interface AuthRouteDeps {
   db: Database;

@@ -1,62 +1,36 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { and, desc, eq, type SQL } from 'drizzle-orm';
-import { BACKUP_TYPES } from '../../common';
-import { schema, type BackupRunRow } from '../../db';
-import { notFound } from '../errors';
-import { isUuid } from '../../lib/dates';
 import { actingUser, type Authorize } from '../plugins/auth';
 import {
   BackupConfig,
   BackupRun,
+  ConfigParams,
   CreateBackupConfigBody,
   IdParams,
+  ListBackupsQuery,
   RestoreBody,
+  RestoreIdParams,
   RestoreState,
   StartBackupBody,
   StartedBackup,
   UpdateBackupConfigBody,
 } from '../schemas/backups';
+import { bearerAuth, errorResponses } from '../schemas/common';
+import { describeRun, downloadableArchive, listRuns, startBackup } from '../services/backup-runs';
 import {
   createConfig,
   configView,
   findConfig,
-  restoreState,
-  startBackup,
-  startRestore,
+  listConfigs,
   updateConfig,
   type BackupServiceDeps,
 } from '../services/backups';
-import { bearerAuth, errorResponses } from '../schemas/common';
-
-const { backupConfigs, backupRuns } = schema;
+import { restoreState, startRestore } from '../services/restores';
 
 export interface BackupRouteDeps extends BackupServiceDeps {
   authorize: Authorize;
-}
-
-function runView(row: BackupRunRow, config: string | null) {
-  return {
-    id: row.id,
-    config_id: row.configId,
-    config,
-    backup_type: row.backupType,
-    status: row.status,
-    started_at: row.startedAt.toISOString(),
-    finished_at: row.finishedAt?.toISOString() ?? null,
-    duration_seconds: row.durationSeconds,
-    size_bytes: row.sizeBytes,
-    path: row.path,
-    sha256: row.sha256,
-    verification: row.verification ?? null,
-    error: row.error,
-    triggered_by: row.triggeredBy,
-    workflow_id: row.workflowId,
-    deleted_at: row.deletedAt?.toISOString() ?? null,
-  };
 }
 
 /**
@@ -69,18 +43,6 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (a
   const admin = deps.authorize('admin');
   const common = { tags: ['backups'], security: bearerAuth };
 
-  const withConfig = () =>
-    deps.db
-      .select({ run: backupRuns, config: backupConfigs.name })
-      .from(backupRuns)
-      .leftJoin(backupConfigs, eq(backupConfigs.id, backupRuns.configId));
-
-  async function findRun(id: string) {
-    const [row] = await withConfig().where(eq(backupRuns.id, id));
-    if (!row) throw notFound(`No backup ${id}`);
-    return row;
-  }
-
   app.get(
     '',
     {
@@ -88,24 +50,11 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (a
       schema: {
         ...common,
         summary: 'Backup runs, newest first',
-        querystring: Type.Object({
-          status: Type.Optional(Type.String({ enum: ['running', 'succeeded', 'failed'] })),
-          type: Type.Optional(Type.String({ enum: [...BACKUP_TYPES] })),
-          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-        }),
+        querystring: ListBackupsQuery,
         response: { 200: Type.Object({ backups: Type.Array(Type.Ref(BackupRun)) }), ...errorResponses(400, 401, 403) },
       },
     },
-    async (request) => {
-      const filters: SQL[] = [];
-      if (request.query.status) filters.push(eq(backupRuns.status, request.query.status as BackupRunRow['status']));
-      if (request.query.type) filters.push(eq(backupRuns.backupType, request.query.type as BackupRunRow['backupType']));
-      const rows = await withConfig()
-        .where(and(...filters))
-        .orderBy(desc(backupRuns.startedAt))
-        .limit(request.query.limit);
-      return { backups: rows.map((row) => runView(row.run, row.config)) };
-    },
+    async (request) => listRuns(deps.db, request.query),
   );
 
   app.get(
@@ -122,10 +71,7 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (a
         },
       },
     },
-    async (request) => {
-      const { run, config } = await findRun(request.params.id);
-      return { ...runView(run, config), manifest: run.manifest ?? null };
-    },
+    async (request) => describeRun(deps.db, request.params.id),
   );
 
   app.get(
@@ -140,23 +86,13 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (a
       },
     },
     async (request, reply) => {
-      const { run: row } = await findRun(request.params.id);
-      const archive = row.status === 'succeeded' && row.path && !row.deletedAt ? row.path : undefined;
-      const size = archive
-        ? await stat(archive).then(
-            (info) => info.size,
-            () => undefined,
-          )
-        : undefined;
-      if (!archive || size === undefined) {
-        throw notFound(`Backup ${row.id} has no archive on disk (status ${row.status})`);
-      }
+      const archive = await downloadableArchive(deps.db, request.params.id);
       return reply
         .type('application/gzip')
-        .header('content-length', size)
-        .header('content-disposition', `attachment; filename="${path.basename(archive)}"`)
-        .header('x-checksum-sha256', row.sha256 ?? '')
-        .send(createReadStream(archive));
+        .header('content-length', archive.sizeBytes)
+        .header('content-disposition', `attachment; filename="${path.basename(archive.path)}"`)
+        .header('x-checksum-sha256', archive.sha256 ?? '')
+        .send(createReadStream(archive.path));
     },
   );
 
@@ -206,40 +142,24 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (a
       schema: {
         ...common,
         summary: 'A restore: running, its report, or why it failed',
-        params: Type.Object({
-          restore_id: Type.String({
-            minLength: 1,
-            maxLength: 100,
-            description: 'The restore workflow run id (a UUID)',
-          }),
-        }),
+        params: RestoreIdParams,
         response: { 200: RestoreState, ...errorResponses(401, 403, 404) },
       },
     },
-    async (request) => {
-      // Any other text names no restore: Temporal would refuse it as a malformed run id.
-      if (!isUuid(request.params.restore_id)) throw notFound(`No restore ${request.params.restore_id}`);
-      return restoreState(deps, request.params.restore_id);
-    },
+    async (request) => restoreState(deps, request.params.restore_id),
   );
-
-  const configCommon = { tags: ['backups'], security: bearerAuth };
-  const ConfigParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100, description: 'Id or name' }) });
 
   app.get(
     '/configs',
     {
       onRequest: admin,
       schema: {
-        ...configCommon,
+        ...common,
         summary: 'Backup configurations',
         response: { 200: Type.Object({ configs: Type.Array(Type.Ref(BackupConfig)) }), ...errorResponses(401, 403) },
       },
     },
-    async () => {
-      const rows = await deps.db.select().from(backupConfigs).orderBy(backupConfigs.name);
-      return { configs: rows.map(configView) };
-    },
+    async () => listConfigs(deps.db),
   );
 
   app.post(
@@ -247,7 +167,7 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (a
     {
       onRequest: admin,
       schema: {
-        ...configCommon,
+        ...common,
         summary: 'Create a backup configuration',
         body: CreateBackupConfigBody,
         response: { 201: Type.Ref(BackupConfig), ...errorResponses(400, 401, 403, 409) },
@@ -262,7 +182,7 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (a
     {
       onRequest: admin,
       schema: {
-        ...configCommon,
+        ...common,
         summary: 'One backup configuration',
         params: ConfigParams,
         response: { 200: Type.Ref(BackupConfig), ...errorResponses(401, 403, 404) },
@@ -276,7 +196,7 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (a
     {
       onRequest: admin,
       schema: {
-        ...configCommon,
+        ...common,
         summary: 'Edit a backup configuration (only the fields sent change)',
         params: ConfigParams,
         body: UpdateBackupConfigBody,
@@ -295,7 +215,7 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRouteDeps> = async (a
       {
         onRequest: admin,
         schema: {
-          ...configCommon,
+          ...common,
           summary: enabled
             ? 'Enable a backup configuration'
             : 'Disable a backup configuration (its schedule then skips it; archives stay under retention)',

@@ -1,35 +1,6 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { checkHealth, type HealthDeps } from '../health';
-
-const Component = Type.Object({
-  status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
-  latency_ms: Type.Optional(Type.Number()),
-  error: Type.Optional(Type.String()),
-});
-
-const TaskQueue = Type.Object({
-  status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
-  workflow_pollers: Type.Integer({ description: "Temporal's pollers seen within 2 min (a dead worker stays listed)" }),
-  activity_pollers: Type.Integer(),
-  live_workers: Type.Integer({ description: 'worker processes polling this queue with a heartbeat younger than 10 s' }),
-});
-
-const HealthReport = Type.Object(
-  {
-    status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
-    checked_at: Type.String({ format: 'date-time' }),
-    components: Type.Object({
-      database: Component,
-      temporal: Type.Intersect([Component, Type.Object({ address: Type.String(), namespace: Type.String() })]),
-      workers: Type.Object({
-        status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
-        task_queues: Type.Record(Type.String(), TaskQueue),
-      }),
-    }),
-  },
-  { $id: 'HealthReport' },
-);
+import { HealthReport } from '../schemas/health';
+import { checkHealth, type HealthDeps } from '../services/health';
 
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthDeps> = async (app, deps) => {
   app.get(

@@ -4,7 +4,6 @@ import type { ValidationConfig } from '../errors';
 import { actingUser, type Authorize } from '../plugins/auth';
 import { bearerAuth, errorResponses } from '../schemas/common';
 import {
-  CreateJobBody,
   ExecutionsQuery,
   Job,
   JobExecution,
@@ -15,21 +14,13 @@ import {
   PauseBody,
   RunBody,
   StartedRun,
-  UpdateJobBody,
 } from '../schemas/scheduler-jobs';
-import {
-  createJob,
-  deleteJob,
-  describeJob,
-  jobStats,
-  listExecutions,
-  listJobs,
-  runJobNow,
-  setPaused,
-  templateList,
-  updateJob,
-  type JobServiceDeps,
-} from '../services/scheduler-jobs';
+import { CreateJobBody, UpdateJobBody } from '../schemas/job-definition';
+import type { JobServiceDeps } from '../services/scheduler-jobs/deps';
+import { createJob, deleteJob, setPaused, updateJob } from '../services/scheduler-jobs/jobs';
+import { runJobNow } from '../services/scheduler-jobs/runs';
+import { jobStats } from '../services/scheduler-jobs/stats';
+import { describeJob, listExecutions, listJobs, templateList } from '../services/scheduler-jobs/views';
 
 export interface SchedulerJobRouteDeps extends JobServiceDeps {
   authorize: Authorize;

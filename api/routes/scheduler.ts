@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { BackupType } from '../../common';
-import { actingUser, type Authorize } from '../plugins/auth';
+import { requestActor, type Authorize } from '../plugins/auth';
 import { bearerAuth, errorResponses } from '../schemas/common';
 import {
   ExecutionsQuery,
@@ -14,39 +14,22 @@ import {
   TaskExecution,
   TaskNameParams,
 } from '../schemas/scheduler';
+import { monitoringStatus, type MonitoringDeps } from '../services/monitoring/status';
 import {
   controlSchedule,
-  monitoringStatus,
   recentExecutions,
   requireTaskName,
   triggerTask,
   type SchedulerDeps,
 } from '../services/scheduler';
 
-/** One system schedule as the status shows it: every one of them, even two that share a task. */
-const ScheduleOverview = Type.Object({
-  schedule_id: Type.String(),
-  task_name: Type.String(),
-  schedule: Type.String({ description: 'When it runs, in words (EDMS_TIMEZONE)' }),
-  exists: Type.Union([Type.Boolean(), Type.Null()], { description: 'null when Temporal could not be asked' }),
-  paused: Type.Union([Type.Boolean(), Type.Null()]),
-  note: Type.Union([Type.String(), Type.Null()], { description: 'Who paused it and why' }),
-  next_run_times: Type.Array(Type.String({ format: 'date-time' })),
-});
-
-/** The monitoring status with its list of every schedule. */
-const MonitoringStatusWithSchedules = Type.Composite(
-  [MonitoringStatus, Type.Object({ schedules: Type.Array(ScheduleOverview) })],
-  { $id: 'MonitoringStatus' },
-);
-
-export interface SchedulerRouteDeps extends SchedulerDeps {
+export interface SchedulerRouteDeps extends SchedulerDeps, MonitoringDeps {
   authorize: Authorize;
 }
 
 /** System tasks: run now (with dry run), schedules, run history, and the monitoring overview. Admins only. */
 export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRouteDeps> = async (app, deps) => {
-  for (const schema of [ManualTriggerResult, ScheduleState, TaskExecution, MonitoringStatusWithSchedules]) {
+  for (const schema of [ManualTriggerResult, ScheduleState, TaskExecution, MonitoringStatus]) {
     app.addSchema(schema);
   }
   const admin = deps.authorize('admin');
@@ -65,14 +48,13 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRouteDeps> = as
       },
     },
     async (request) => {
-      const user = actingUser(request);
       const taskName = requireTaskName(request.body.task_name);
       const backupType = request.body.backup_type as BackupType | undefined;
       return triggerTask(
         deps,
         taskName,
         request.body.dry_run ?? false,
-        { username: user.username, requestId: request.id },
+        requestActor(request),
         backupType ? { backupType } : undefined,
       );
     },
@@ -95,16 +77,7 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRouteDeps> = as
           response: { 200: Type.Ref(ScheduleState), ...errorResponses(400, 401, 403, 404) },
         },
       },
-      async (request) => {
-        const user = actingUser(request);
-        return controlSchedule(
-          deps,
-          request.params.id,
-          action,
-          { username: user.username, requestId: request.id },
-          request.body?.note,
-        );
-      },
+      async (request) => controlSchedule(deps, request.params.id, action, requestActor(request), request.body?.note),
     );
   }
 
@@ -115,7 +88,7 @@ export const schedulerRoutes: FastifyPluginAsyncTypebox<SchedulerRouteDeps> = as
       schema: {
         ...common,
         summary: 'Overall status, health score, workers, schedules, statistics, alerts and every task',
-        response: { 200: Type.Ref(MonitoringStatusWithSchedules), ...errorResponses(401, 403) },
+        response: { 200: Type.Ref(MonitoringStatus), ...errorResponses(401, 403) },
       },
     },
     async () => monitoringStatus(deps),

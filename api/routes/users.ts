@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Database } from '../../db';
-import { actingUser, type Authorize } from '../plugins/auth';
+import { actingUser, requestActor, type Authorize } from '../plugins/auth';
 import { bearerAuth, errorResponses } from '../schemas/common';
 import { CreateUserBody, NoContent, UpdateUserBody, User, UsernameParams } from '../schemas/users';
-import { createUser, getUser, listUsers, revokeSessions, updateUser } from '../services/users';
+import { revokeSessions } from '../services/sessions';
+import { createUser, getUser, listUsers, updateUser } from '../services/users';
 
 export interface UserRouteDeps {
   db: Database;
@@ -12,11 +13,6 @@ export interface UserRouteDeps {
 }
 
 export const userRoutes: FastifyPluginAsyncTypebox<UserRouteDeps> = async (app, { db, authorize }) => {
-  const actor = (request: Parameters<typeof actingUser>[0]) => ({
-    username: actingUser(request).username,
-    requestId: request.id,
-  });
-
   app.get(
     '/me',
     {
@@ -43,7 +39,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRouteDeps> = async (app, 
         response: { 201: User, ...errorResponses(400, 401, 403, 409) },
       },
     },
-    async (request, reply) => reply.status(201).send(await createUser(db, request.body, actor(request))),
+    async (request, reply) => reply.status(201).send(await createUser(db, request.body, requestActor(request))),
   );
 
   app.get(
@@ -88,7 +84,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRouteDeps> = async (app, 
         response: { 200: User, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => updateUser(db, request.params.username, request.body, actor(request)),
+    async (request) => updateUser(db, request.params.username, request.body, requestActor(request)),
   );
 
   app.post(
@@ -107,7 +103,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<UserRouteDeps> = async (app, 
       },
     },
     async (request, reply) => {
-      await revokeSessions(db, request.params.username, actor(request));
+      await revokeSessions(db, request.params.username, requestActor(request));
       return reply.status(204).send(null);
     },
   );

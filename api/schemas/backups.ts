@@ -151,3 +151,21 @@ export const RestoreState = Type.Object({
 });
 
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+export const ListBackupsQuery = Type.Object({
+  status: Type.Optional(Type.String({ enum: ['running', 'succeeded', 'failed'] })),
+  type: Type.Optional(Type.String({ enum: [...BACKUP_TYPES] })),
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+});
+
+export const RestoreIdParams = Type.Object({
+  restore_id: Type.String({
+    minLength: 1,
+    maxLength: 100,
+    description: 'The restore workflow run id (a UUID)',
+  }),
+});
+
+export const ConfigParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 100, description: 'Id or name' }),
+});

@@ -108,6 +108,18 @@ const AvailableTask = Type.Object({
   supports_dry_run: Type.Boolean(),
 });
 
+/** One system schedule as the status shows it: every one of them, even two that share a task. */
+const ScheduleOverview = Type.Object({
+  schedule_id: Type.String(),
+  task_name: Type.String(),
+  schedule: Type.String({ description: 'When it runs, in words (EDMS_TIMEZONE)' }),
+  exists: Type.Union([Type.Boolean(), Type.Null()], { description: 'null when Temporal could not be asked' }),
+  paused: Type.Union([Type.Boolean(), Type.Null()]),
+  note: Type.Union([Type.String(), Type.Null()], { description: 'Who paused it and why' }),
+  next_run_times: Type.Array(Type.String({ format: 'date-time' })),
+});
+
+/** The monitoring overview of the scheduler dashboard. */
 export const MonitoringStatus = Type.Object(
   {
     timestamp: Type.String({ format: 'date-time' }),
@@ -131,6 +143,7 @@ export const MonitoringStatus = Type.Object(
     }),
     alerts: Type.Array(Alert),
     available_tasks: Type.Record(Type.String(), AvailableTask),
+    schedules: Type.Array(ScheduleOverview),
   },
   { $id: 'MonitoringStatus' },
 );

@@ -8,7 +8,9 @@ import {
   type LifecycleSettings,
   type LifecycleState,
 } from '../../common';
+import type { Database } from '../../db';
 import { ApiError, badRequest, conflict, forbidden } from '../errors';
+import { getDocument, type DocumentView } from './document-views';
 
 /** Starts the workflow of a document just inserted (inside the inserting transaction). */
 export async function startDocumentWorkflow(
@@ -68,4 +70,31 @@ export async function updateDocument<Input>(
   } catch (error) {
     throw toApiError(error);
   }
+}
+
+/**
+ * Who may ask for a lifecycle action: `author-or-admin`, the document's author or any admin (403
+ * otherwise); `assigned`, whoever the workflow finds assigned to the open task (it refuses others).
+ */
+export type ActionRule = 'author-or-admin' | 'assigned';
+
+/**
+ * One lifecycle action on a document, answered with the document as it is afterwards. The document
+ * must exist (404) and the rule must let `user` act before `input` is built, so a bad date in the
+ * body is a 400 only for someone who may act at all.
+ */
+export async function actOnDocument<Input>(
+  deps: { db: Database; temporal: Client },
+  documentId: string,
+  user: { username: string; role: string },
+  rule: ActionRule,
+  update: UpdateDefinition<LifecycleState, [Input]>,
+  input: (actor: string) => Input,
+): Promise<DocumentView> {
+  const document = await getDocument(deps.db, documentId);
+  if (rule === 'author-or-admin' && user.role !== 'admin' && document.author !== user.username) {
+    throw forbidden(`Only the author (${document.author}) or an admin may do this`);
+  }
+  await updateDocument(deps.temporal, documentId, update, input(user.username));
+  return getDocument(deps.db, documentId);
 }

@@ -1,11 +1,13 @@
-import { and, asc, count, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
-import { documentWorkflowId, type DocumentStatus } from '../../common';
-import { recordAudit, schema, type Database, containsPattern } from '../../db';
-import { badRequest, notFound } from '../errors';
+import type { Client } from '@temporalio/client';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { documentWorkflowId, type LifecycleSettings } from '../../common';
+import { documentFacts, pgErrorCode, recordAudit, schema, UNIQUE_VIOLATION, type Database } from '../../db';
+import { badRequest, conflict, type ApiError } from '../errors';
+import { getDocument, type DocumentView } from './document-views';
+import { startDocumentWorkflow } from './document-workflow';
 import type { Actor } from './users';
-import { isoOrNull } from '../../lib/dates';
 
-const { documents, documentAssignees, documentTransitions, users, auditTrail, reviewTasks } = schema;
+const { documents, documentAssignees, documentTransitions, users } = schema;
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
@@ -15,26 +17,6 @@ export interface NewDocument {
   description?: string;
   reviewers: string[];
   approvers: string[];
-}
-
-export interface DocumentView {
-  id: string;
-  document_number: string;
-  version: number;
-  title: string;
-  description: string | null;
-  status: DocumentStatus;
-  author: string;
-  reviewers: string[];
-  approvers: string[];
-  effective_at: string | null;
-  obsolete_at: string | null;
-  obsolescence_reason: string | null;
-  supersedes_id: string | null;
-  workflow_id: string;
-  open_tasks: { task_id: string; kind: string; assignee: string; due_at: string; round: number }[];
-  created_at: string;
-  updated_at: string;
 }
 
 async function userIdsByName(executor: Transaction, usernames: string[], field: string): Promise<Map<string, string>> {
@@ -55,13 +37,20 @@ async function userIdsByName(executor: Transaction, usernames: string[], field: 
   return found;
 }
 
+/** The document a new version supersedes: its number is kept, its version is the next one. */
+export interface Superseded {
+  id: string;
+  documentNumber: string;
+  version: number;
+}
+
 /**
  * Inserts a DRAFT document (or a new version of one) with its reviewers and approvers, its first
  * transition and its audit entry, inside the caller's transaction.
  */
 export async function insertDocument(
   tx: Transaction,
-  input: NewDocument & { supersedes?: { id: string; documentNumber: string; version: number } },
+  input: NewDocument & { supersedes?: Superseded },
   author: { id: string; username: string },
   actor: Actor,
 ): Promise<string> {
@@ -117,105 +106,90 @@ export async function insertDocument(
 /** The facts a document workflow starts from. */
 export { documentFacts } from '../../db';
 
-export async function getDocument(db: Database, id: string): Promise<DocumentView> {
-  const [row] = await db
-    .select({ document: documents, author: users.username })
-    .from(documents)
-    .innerJoin(users, eq(users.id, documents.authorId))
-    .where(eq(documents.id, id));
-  if (!row) throw notFound(`Document '${id}' not found`);
-  const assignees = await db
-    .select({ kind: documentAssignees.kind, username: users.username })
-    .from(documentAssignees)
-    .innerJoin(users, eq(users.id, documentAssignees.userId))
-    .where(eq(documentAssignees.documentId, id))
-    .orderBy(asc(users.username));
-  const tasks = await db
-    .select({ task: reviewTasks, assignee: users.username })
-    .from(reviewTasks)
-    .innerJoin(users, eq(users.id, reviewTasks.assigneeId))
-    .where(and(eq(reviewTasks.documentId, id), eq(reviewTasks.status, 'pending')))
-    .orderBy(asc(reviewTasks.dueAt));
-  const { document } = row;
-  return {
-    id: document.id,
-    document_number: document.documentNumber,
-    version: document.version,
-    title: document.title,
-    description: document.description,
-    status: document.status,
-    author: row.author,
-    reviewers: assignees.filter((a) => a.kind === 'review').map((a) => a.username),
-    approvers: assignees.filter((a) => a.kind === 'approval').map((a) => a.username),
-    effective_at: isoOrNull(document.effectiveAt),
-    obsolete_at: isoOrNull(document.obsoleteAt),
-    obsolescence_reason: document.obsolescenceReason,
-    supersedes_id: document.supersedesId,
-    workflow_id: document.workflowId,
-    open_tasks: tasks.map(({ task, assignee }) => ({
-      task_id: task.id,
-      kind: task.kind,
-      assignee,
-      due_at: task.dueAt.toISOString(),
-      round: task.round,
-    })),
-    created_at: document.createdAt.toISOString(),
-    updated_at: document.updatedAt.toISOString(),
-  };
+export interface DocumentServiceDeps {
+  db: Database;
+  temporal: Client;
+  /** Review timing given to new document workflows. */
+  lifecycle: LifecycleSettings;
 }
 
-export interface DocumentFilter {
-  status?: DocumentStatus;
-  q?: string;
-  page: number;
-  pageSize: number;
+/** The user creating a document: its author, and who the audit trail names. */
+export interface DocumentAuthor {
+  id: string;
+  username: string;
+  requestId?: string;
 }
 
-export async function listDocuments(db: Database, filter: DocumentFilter) {
-  const conditions: SQL[] = [];
-  if (filter.status) conditions.push(eq(documents.status, filter.status));
-  if (filter.q) {
-    const pattern = containsPattern(filter.q);
-    conditions.push(or(ilike(documents.title, pattern), ilike(documents.documentNumber, pattern))!);
+/**
+ * Inserts the document and starts its workflow in one transaction. A unique violation means the
+ * document number (or this version of it) exists already: the 409 that `taken` builds.
+ */
+async function createWithWorkflow(
+  deps: DocumentServiceDeps,
+  input: NewDocument & { supersedes?: Superseded },
+  author: DocumentAuthor,
+  taken: () => ApiError,
+): Promise<DocumentView> {
+  const id = await deps.db.transaction(async (tx) => {
+    const created = await insertDocument(tx, input, author, {
+      username: author.username,
+      requestId: author.requestId,
+    }).catch((error: unknown) => {
+      if (pgErrorCode(error) === UNIQUE_VIOLATION) throw taken();
+      throw error;
+    });
+    const [row] = await tx.select().from(documents).where(eq(documents.id, created));
+    // Started inside the transaction: if Temporal refuses, the document is not created either.
+    await startDocumentWorkflow(deps.temporal, created, documentFacts(row!), deps.lifecycle);
+    return created;
+  });
+  return getDocument(deps.db, id);
+}
+
+/**
+ * A new DRAFT document with its workflow started.
+ * @throws ApiError 409 `document_number_taken`, 400 `unknown_user` for a reviewer or approver
+ */
+export async function createDocument(
+  deps: DocumentServiceDeps,
+  input: NewDocument,
+  author: DocumentAuthor,
+): Promise<DocumentView> {
+  return createWithWorkflow(deps, input, author, () =>
+    conflict('document_number_taken', `Document number '${input.document_number}' already exists`),
+  );
+}
+
+/**
+ * A new DRAFT version of an EFFECTIVE document (or one scheduled for obsolescence), which the new
+ * version supersedes once it becomes EFFECTIVE. What the change leaves out is taken from the current
+ * version.
+ * @throws ApiError 404, 409 `invalid_transition` (not EFFECTIVE), 409 `version_exists`
+ */
+export async function createNewVersion(
+  deps: DocumentServiceDeps,
+  currentId: string,
+  changes: Partial<Pick<NewDocument, 'title' | 'description' | 'reviewers' | 'approvers'>>,
+  author: DocumentAuthor,
+): Promise<DocumentView> {
+  const current = await getDocument(deps.db, currentId);
+  if (current.status !== 'EFFECTIVE' && current.status !== 'SCHEDULED_FOR_OBSOLESCENCE') {
+    throw conflict(
+      'invalid_transition',
+      `Only an EFFECTIVE document gets a new version; this one is ${current.status}`,
+      {
+        current_status: current.status,
+      },
+    );
   }
-  const where = conditions.length > 0 ? and(...conditions) : undefined;
-  const [total] = await db.select({ n: count() }).from(documents).where(where);
-  const rows = await db
-    .select({ id: documents.id })
-    .from(documents)
-    .where(where)
-    .orderBy(desc(documents.createdAt), desc(documents.id))
-    .limit(filter.pageSize)
-    .offset((filter.page - 1) * filter.pageSize);
-  return {
-    items: await Promise.all(rows.map((row) => getDocument(db, row.id))),
-    page: filter.page,
-    page_size: filter.pageSize,
-    total: total?.n ?? 0,
+  const input = {
+    title: changes.title ?? current.title,
+    description: changes.description ?? current.description ?? undefined,
+    reviewers: changes.reviewers ?? current.reviewers,
+    approvers: changes.approvers ?? current.approvers,
+    supersedes: { id: current.id, documentNumber: current.document_number, version: current.version },
   };
-}
-
-/** Transitions and audit entries of a document, oldest first. */
-export async function documentHistory(db: Database, id: string) {
-  await getDocument(db, id);
-  const transitions = await db
-    .select()
-    .from(documentTransitions)
-    .where(eq(documentTransitions.documentId, id))
-    .orderBy(asc(documentTransitions.occurredAt), asc(documentTransitions.id));
-  const audit = await db
-    .select()
-    .from(auditTrail)
-    .where(and(eq(auditTrail.entityType, 'document'), eq(auditTrail.entityId, id)))
-    .orderBy(asc(auditTrail.occurredAt), asc(auditTrail.id));
-  return {
-    transitions: transitions.map((t) => ({
-      from: t.fromStatus,
-      to: t.toStatus,
-      actor: t.actor,
-      comment: t.comment,
-      at: t.occurredAt.toISOString(),
-    })),
-    audit: audit.map((a) => ({ action: a.action, actor: a.actor, details: a.details, at: a.occurredAt.toISOString() })),
-  };
+  return createWithWorkflow(deps, input, author, () =>
+    conflict('version_exists', `Version ${current.version + 1} of ${current.document_number} already exists`),
+  );
 }

@@ -2,7 +2,7 @@ import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { UserRole } from '../../common';
 import { pgErrorCode, recordAudit, schema, UNIQUE_VIOLATION, type Database, type UserRow } from '../../db';
-import { decoyPasswordHash, hashPassword, verifyPassword } from '../../lib/passwords';
+import { hashPassword } from '../../lib/passwords';
 import { badRequest, conflict, notFound } from '../errors';
 
 const { users } = schema;
@@ -204,88 +204,4 @@ export async function updateUser(
     });
   });
   return getUser(db, username);
-}
-
-/**
- * An admin's "sign out everywhere": every token the user holds stops working at once, whoever
- * holds it; the user can log in again. Audited as `USER_SESSIONS_REVOKED`.
- * @throws ApiError 404 for an unknown username
- */
-export async function revokeSessions(db: Database, username: string, actor: Actor): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [revoked] = await tx
-      .update(users)
-      .set({ sessionGeneration: sql`${users.sessionGeneration} + 1` })
-      .where(eq(users.username, username))
-      .returning({ id: users.id });
-    if (!revoked) throw notFound(`User '${username}' not found`);
-    await recordAudit(tx, {
-      action: 'USER_SESSIONS_REVOKED',
-      actor: actor.username,
-      entityType: 'user',
-      entityId: revoked.id,
-      requestId: actor.requestId,
-      details: { username },
-    });
-  });
-}
-
-/**
- * The user's own logout: ends the presented token and every other one issued to the user before it
- * (a bearer token cannot be recalled one by one). Conditional on the generation the token carried,
- * so a repeated logout with the same token, or one racing a revocation, ends nothing twice and is
- * audited (`USER_LOGOUT`) once.
- */
-export async function logout(db: Database, user: UserRow, requestId?: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [ended] = await tx
-      .update(users)
-      .set({ sessionGeneration: sql`${users.sessionGeneration} + 1` })
-      .where(and(eq(users.id, user.id), eq(users.sessionGeneration, user.sessionGeneration)))
-      .returning({ id: users.id });
-    if (!ended) return;
-    await recordAudit(tx, {
-      action: 'USER_LOGOUT',
-      actor: user.username,
-      entityType: 'user',
-      entityId: user.id,
-      requestId,
-    });
-  });
-}
-
-export type LoginResult = { ok: true; user: UserRow } | { ok: false };
-
-/**
- * Checks a username and password. Unknown users, inactive users and wrong passwords all fail the
- * same way and take the same time, so a caller cannot learn which accounts exist.
- */
-export async function authenticate(
-  db: Database,
-  username: string,
-  password: string,
-  requestId?: string,
-): Promise<LoginResult> {
-  const [user] = await db.select().from(users).where(eq(users.username, username));
-  const matches = await verifyPassword(user?.passwordHash ?? (await decoyPasswordHash()), password);
-  if (!user || !user.active || !matches) {
-    await recordAudit(db, {
-      action: 'LOGIN_FAILED',
-      actor: username,
-      entityType: 'user',
-      entityId: user?.id ?? null,
-      requestId,
-      details: { reason: !user ? 'unknown_user' : !user.active ? 'inactive' : 'wrong_password' },
-    });
-    return { ok: false };
-  }
-  await db.update(users).set({ lastLoginAt: new Date() }).where(eq(users.id, user.id));
-  await recordAudit(db, {
-    action: 'USER_LOGIN',
-    actor: user.username,
-    entityType: 'user',
-    entityId: user.id,
-    requestId,
-  });
-  return { ok: true, user };
 }
