@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { and, eq, ne, or, type SQL } from 'drizzle-orm';
 import { backupWorkflowId, SYSTEM_TASKS } from '../../common';
 import { recordAudit, schema, type BackupConfigRow, type Database } from '../../db';
 import { destinationProblem, systemDirs } from '../../backups/paths';
 import { SYSTEM_SCHEDULES } from '../../schedules/system-schedules';
 import { isUuid } from '../../lib/dates';
+import { isWorkflowRunning } from '../../lib/temporal';
 import { badRequest, conflict, notFound } from '../errors';
 import type { CreateBackupConfigBody, UpdateBackupConfigBody } from '../schemas/backups';
 
@@ -110,17 +111,6 @@ async function checkConfig(deps: BackupServiceDeps, config: Omit<BackupConfigRow
   }
 }
 
-async function backupRunning(temporal: Client, configName: string): Promise<boolean> {
-  return temporal.workflow
-    .getHandle(backupWorkflowId(configName))
-    .describe()
-    .then((description) => description.status.name === 'RUNNING')
-    .catch((error: unknown) => {
-      if (error instanceof WorkflowNotFoundError) return false;
-      throw error;
-    });
-}
-
 export async function createConfig(deps: BackupServiceDeps, body: CreateBackupConfigBody, actor: string) {
   const values = {
     id: randomUUID(),
@@ -169,7 +159,7 @@ export async function updateConfig(
   };
   await checkConfig(deps, next);
   // The name is the backup workflow's id: renaming under a running backup would let a second overlap it.
-  if (next.name !== current.name && (await backupRunning(deps.temporal, current.name))) {
+  if (next.name !== current.name && (await isWorkflowRunning(deps.temporal, backupWorkflowId(current.name)))) {
     throw conflict('backup_in_progress', `A backup of ${current.name} is running; rename it once it has finished`);
   }
   const changes = Object.fromEntries(
