@@ -1,42 +1,34 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { TASK_QUEUES, type BackupOutcome } from '../common';
 import { schema } from '../db';
-import { buildTestApi, uniqueName, type TestApi } from './helpers/api';
+import { uniqueName } from './helpers/api';
 import { testDatabaseUrl } from './helpers/resources';
-import { createTimeSkippingEnv, TEST_BACKUP_DIR, terminateOpenWorkflows, withWorker } from './helpers/temporal';
+import { TEST_BACKUP_DIR, withWorker } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
+import { useTimeSkippingApi } from './helpers/suite';
 
-let env: TestWorkflowEnvironment;
-let api: TestApi;
+const suite = useTimeSkippingApi();
 let admin: { authorization: string; username: string };
 
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  api = await buildTestApi({ temporalAddress: env.address, namespace: env.namespace ?? 'default' });
-  admin = await api.as('admin');
+  admin = await suite.api.as('admin');
 });
-afterAll(async () => {
-  await rm(TEST_BACKUP_DIR, { recursive: true, force: true });
-  await api?.close();
-  await env?.teardown();
-});
-afterEach(() => terminateOpenWorkflows(env));
+afterAll(() => rm(TEST_BACKUP_DIR, { recursive: true, force: true }));
 
 /** A worker on the maintenance queue, where the API starts backups and restores. */
 const inWorker = <T>(body: () => Promise<T>, systemTasks = {}) =>
   withWorker(
-    env,
-    { taskQueue: TASK_QUEUES.maintenance, queueKind: 'maintenance', database: api.database, systemTasks },
+    suite.env,
+    { taskQueue: TASK_QUEUES.maintenance, queueKind: 'maintenance', database: suite.api.database, systemTasks },
     body,
   );
 
 const call = (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: object, as = admin) =>
-  api.app.inject({ method, url, headers: { authorization: as.authorization }, ...(payload ? { payload } : {}) });
+  suite.api.app.inject({ method, url, headers: { authorization: as.authorization }, ...(payload ? { payload } : {}) });
 
 async function backUpNow(config?: string) {
   const started = await call('POST', '/api/v1/backups', config ? { config } : {});
@@ -44,7 +36,7 @@ async function backUpNow(config?: string) {
   const body = started.json<{ backup_id: string; workflow_id: string; run_id: string }>();
   return {
     ...body,
-    outcome: (await env.client.workflow.getHandle(body.workflow_id, body.run_id).result()) as BackupOutcome,
+    outcome: (await suite.env.client.workflow.getHandle(body.workflow_id, body.run_id).result()) as BackupOutcome,
   };
 }
 
@@ -63,7 +55,7 @@ test('an admin backs up now: 202 with the run, 409 while it runs, and the run wi
     expect(again.statusCode).toBe(409);
     expect(again.json().error).toMatchObject({ code: 'backup_in_progress' });
 
-    await env.client.workflow.getHandle(started.workflow_id, started.run_id).result();
+    await suite.env.client.workflow.getHandle(started.workflow_id, started.run_id).result();
     const run = await call('GET', `/api/v1/backups/${started.backup_id}`);
     expect(run.statusCode).toBe(200);
     expect(run.json()).toMatchObject({
@@ -79,7 +71,7 @@ test('an admin backs up now: 202 with the run, 409 while it runs, and the run wi
     expect(listed.json().backups[0]).toMatchObject({ id: started.backup_id, config: 'on-demand-full' });
 
     expect((await call('POST', '/api/v1/backups', { config: 'no-such-config' })).statusCode).toBe(404);
-    const author = await api.as('author');
+    const author = await suite.api.as('author');
     expect((await call('POST', '/api/v1/backups', {}, author)).statusCode).toBe(403);
   });
 });
@@ -91,7 +83,7 @@ test('a restore needs the backup id as confirmation; a dry run checks and lists;
   expect(unconfirmed.statusCode).toBe(400);
   expect(unconfirmed.json().error).toMatchObject({ code: 'confirmation_required', details: { field: 'confirm' } });
   expect((await call('POST', `/api/v1/backups/${backupId}/restore`, { confirm: 'yes' })).statusCode).toBe(400);
-  const [failedRun] = await api.database.db
+  const [failedRun] = await suite.api.database.db
     .insert(schema.backupRuns)
     .values({ backupType: 'full', status: 'failed', error: 'disk full' })
     .returning();
@@ -102,7 +94,7 @@ test('a restore needs the backup id as confirmation; a dry run checks and lists;
   expect((await call('POST', `/api/v1/backups/${unknown}/restore`, { confirm: unknown })).statusCode).toBe(404);
 
   // One restore at a time: while one runs (here, one no worker has picked up yet) another is refused.
-  const pending = await env.client.workflow.start('restoreBackup', {
+  const pending = await suite.env.client.workflow.start('restoreBackup', {
     taskQueue: 'nobody-polls-this',
     workflowId: 'restore-backup',
     args: [{ backupRunId: backupId, dryRun: true, requestedBy: 'test' }],
@@ -159,12 +151,15 @@ test('a restore needs the backup id as confirmation; a dry run checks and lists;
 
 test('a restore through the API succeeds although a role granted in the backup was dropped since; its dry run says so first and changes nothing', async () => {
   const reader = `edms_api_reader_${Date.now()}`;
-  await api.database.sql.unsafe(`create role "${reader}"`);
-  await api.database.sql.unsafe(`grant select on documents to "${reader}"`);
+  await suite.api.database.sql.unsafe(`create role "${reader}"`);
+  await suite.api.database.sql.unsafe(`grant select on documents to "${reader}"`);
   const { backup_id: backupId } = await inWorker(() => backUpNow());
-  const [archived] = await api.database.db.select().from(schema.backupRuns).where(eq(schema.backupRuns.id, backupId));
-  await api.database.sql.unsafe(`revoke all on documents from "${reader}"`);
-  await api.database.sql.unsafe(`drop role "${reader}"`);
+  const [archived] = await suite.api.database.db
+    .select()
+    .from(schema.backupRuns)
+    .where(eq(schema.backupRuns.id, backupId));
+  await suite.api.database.sql.unsafe(`revoke all on documents from "${reader}"`);
+  await suite.api.database.sql.unsafe(`drop role "${reader}"`);
 
   const targetName = `edms_api_roles_${Date.now()}`;
   const maintenance = postgres(testDatabaseUrl(), { max: 1, onnotice: () => undefined });
@@ -298,7 +293,7 @@ test('admins list, create, edit, disable and enable backup configurations; bad o
   expect((await call('POST', `/api/v1/backups/configs/${name}/enable`)).json()).toMatchObject({ enabled: true });
   expect((await call('GET', `/api/v1/backups/configs/${name}`)).json()).toMatchObject({ keep_last: 5, enabled: true });
 
-  const audit = await api.database.db
+  const audit = await suite.api.database.db
     .select({ action: schema.auditTrail.action, actor: schema.auditTrail.actor })
     .from(schema.auditTrail)
     .where(eq(schema.auditTrail.entityId, created.json().id))
@@ -311,11 +306,11 @@ test('admins list, create, edit, disable and enable backup configurations; bad o
   ]);
   expect(new Set(audit.map((entry) => entry.actor))).toEqual(new Set([admin.username]));
 
-  const author = await api.as('author');
+  const author = await suite.api.as('author');
   expect((await call('GET', '/api/v1/backups/configs', undefined, author)).statusCode).toBe(403);
   expect((await call('GET', '/api/v1/backups/configs/no-such-config')).statusCode).toBe(404);
   // The OpenAPI document describes the new endpoints.
-  const openapi = JSON.parse((await api.app.inject({ url: '/docs/json' })).body);
+  const openapi = JSON.parse((await suite.api.app.inject({ url: '/docs/json' })).body);
   expect(Object.keys(openapi.paths)).toEqual(
     expect.arrayContaining([
       '/api/v1/backups/configs',

@@ -1,29 +1,17 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import { TASK_QUEUES } from '../common';
 import { schema } from '../db';
-import { buildTestApi, uniqueName, type TestApi } from './helpers/api';
-import { createTimeSkippingEnv, deliveriesSettled, terminateOpenWorkflows, withWorker } from './helpers/temporal';
+import { uniqueName } from './helpers/api';
+import { deliveriesSettled, withWorker } from './helpers/temporal';
+import { useTimeSkippingApi } from './helpers/suite';
 
-let env: TestWorkflowEnvironment;
-let api: TestApi;
-
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  api = await buildTestApi({ temporalAddress: env.address, namespace: env.namespace ?? 'default' });
-});
-afterAll(async () => {
-  await api?.close();
-  await env?.teardown();
-});
-
-afterEach(() => terminateOpenWorkflows(env));
+const suite = useTimeSkippingApi();
 
 /** Runs `body` with a worker, which stays until the emails it started are delivered. */
 const inWorker = <T>(body: () => Promise<T>) =>
-  withWorker(env, { taskQueue: TASK_QUEUES.documents, database: api.database }, async () => {
+  withWorker(suite.env, { taskQueue: TASK_QUEUES.documents, database: suite.api.database }, async () => {
     const result = await body();
-    await deliveriesSettled(env);
+    await deliveriesSettled(suite.env);
     return result;
   });
 
@@ -34,15 +22,15 @@ interface Actor {
 
 async function people() {
   return {
-    author: await api.as('author'),
-    reviewer: await api.as('reviewer'),
-    approver: await api.as('approver'),
-    admin: await api.as('admin'),
+    author: await suite.api.as('author'),
+    reviewer: await suite.api.as('reviewer'),
+    approver: await suite.api.as('approver'),
+    admin: await suite.api.as('admin'),
   };
 }
 
 const post = (url: string, who: Actor, payload?: object) =>
-  api.app.inject({ method: 'POST', url, headers: { authorization: who.authorization }, payload: payload ?? {} });
+  suite.api.app.inject({ method: 'POST', url, headers: { authorization: who.authorization }, payload: payload ?? {} });
 
 async function createDocument(author: Actor, reviewers: string[], approvers: string[], extra: object = {}) {
   const response = await post('/api/v1/documents', author, {
@@ -72,9 +60,9 @@ test('an author creates a DRAFT document whose workflow starts at once', async (
       supersedes_id: null,
     });
     expect(document.document_number).toMatch(/^DOC-\d{6}$/);
-    const description = await env.client.workflow.getHandle(document.workflow_id).describe();
+    const description = await suite.env.client.workflow.getHandle(document.workflow_id).describe();
     expect(description.status.name).toBe('RUNNING');
-    const fetched = await api.app.inject({
+    const fetched = await suite.api.app.inject({
       url: `/api/v1/documents/${document.id}`,
       headers: { authorization: reviewer.authorization },
     });
@@ -97,9 +85,9 @@ test('bad input is refused with a 400 naming the problem, and nothing is created
   });
   const empty = await post('/api/v1/documents', author, { title, reviewers: [], approvers: [] });
   expect(empty.statusCode).toBe(400);
-  const rows = await api.database.db.select().from(schema.documents).where(eq(schema.documents.title, title));
+  const rows = await suite.api.database.db.select().from(schema.documents).where(eq(schema.documents.title, title));
   expect(rows).toHaveLength(0);
-  const viewer = await api.as('viewer');
+  const viewer = await suite.api.as('viewer');
   expect(
     (await post('/api/v1/documents', viewer, { title, reviewers: [reviewer.username], approvers: [reviewer.username] }))
       .statusCode,
@@ -112,7 +100,7 @@ test('the lifecycle through HTTP: submit, review, approve with a calendar date, 
     const document = await createDocument(author, [reviewer.username], [approver.username]);
     const url = `/api/v1/documents/${document.id}`;
 
-    const outsider = await api.as('reviewer');
+    const outsider = await suite.api.as('reviewer');
     expect((await post(`${url}/submit`, outsider)).statusCode).toBe(403);
     const submitted = await post(`${url}/submit`, author);
     expect(submitted.statusCode).toBe(200);
@@ -158,7 +146,10 @@ test('the lifecycle through HTTP: submit, review, approve with a calendar date, 
     const early = await post(`${url}/obsolete`, author, { obsolescence_date: '2032-01-01', reason: 'x' });
     expect(early.statusCode).toBe(409);
 
-    const history = await api.app.inject({ url: `${url}/history`, headers: { authorization: author.authorization } });
+    const history = await suite.api.app.inject({
+      url: `${url}/history`,
+      headers: { authorization: author.authorization },
+    });
     const { transitions, audit } = history.json();
     expect(transitions.map((t: { to: string }) => t.to)).toEqual([
       'DRAFT',
@@ -187,7 +178,7 @@ test('the lifecycle through HTTP: submit, review, approve with a calendar date, 
 
 test('an admin reassigns an open review task; the new assignee can then decide', async () => {
   const { author, reviewer, approver, admin } = await people();
-  const substitute = await api.as('reviewer');
+  const substitute = await suite.api.as('reviewer');
   await inWorker(async () => {
     const document = await createDocument(author, [reviewer.username], [approver.username]);
     const url = `/api/v1/documents/${document.id}`;
@@ -229,7 +220,8 @@ test('a new version of an EFFECTIVE document starts as DRAFT, numbered like it, 
     for (
       let i = 0;
       i < 50 &&
-      (await api.app.inject({ url, headers: { authorization: author.authorization } })).json().status !== 'EFFECTIVE';
+      (await suite.api.app.inject({ url, headers: { authorization: author.authorization } })).json().status !==
+        'EFFECTIVE';
       i++
     ) {
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -4,36 +4,29 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { ScheduleNotFoundError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Cron } from 'croner';
 import { and, eq } from 'drizzle-orm';
 import { JOB_TEMPLATE_IDS, JOB_TEMPLATES } from '../common/job-templates';
 import { jobScheduleId } from '../common';
 import { schema } from '../db';
 import { syncJobSchedules } from '../schedules/job-schedules';
-import { buildTestApi, type TestApi } from './helpers/api';
+import { buildTestApi } from './helpers/api';
 import { TEST_ENV } from './helpers/resources';
-import { createDevServerEnv, TEST_JOB_SETTINGS, withQueueWorkers } from './helpers/temporal';
+import { TEST_JOB_SETTINGS, withQueueWorkers } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
+import { useDevServerApi } from './helpers/suite';
 
 const run = promisify(execFile);
 
 /** Job schedules need the dev server: the time-skipping server has no Schedule API. */
-let env: TestWorkflowEnvironment;
-let api: TestApi;
+// Its webhook jobs call a loopback server, as TEST_JOB_SETTINGS lets the worker do.
+const suite = useDevServerApi({ outboundPolicy: TEST_JOB_SETTINGS.outboundPolicy });
 let admin: { authorization: string; username: string };
 let hooks: http.Server;
 let hookUrl: string;
 
 beforeAll(async () => {
-  env = await createDevServerEnv();
-  // Its webhook jobs call a loopback server, as TEST_JOB_SETTINGS lets the worker do.
-  api = await buildTestApi({
-    temporalAddress: env.address,
-    namespace: 'edms',
-    outboundPolicy: TEST_JOB_SETTINGS.outboundPolicy,
-  });
-  admin = await api.as('admin');
+  admin = await suite.api.as('admin');
   hooks = http.createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end('{"received":true}');
@@ -44,12 +37,16 @@ beforeAll(async () => {
 afterAll(async () => {
   hooks?.closeAllConnections();
   await new Promise((resolve) => hooks?.close(resolve));
-  await api?.close();
-  await env?.teardown();
 });
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
-const call = (method: Method, url: string, payload?: unknown, who: { authorization: string } = admin, target = api) =>
+const call = (
+  method: Method,
+  url: string,
+  payload?: unknown,
+  who: { authorization: string } = admin,
+  target = suite.api,
+) =>
   target.app.inject({
     method,
     url: `/api/v1/scheduler-jobs${url}`,
@@ -72,7 +69,7 @@ async function createJob(fields: Record<string, unknown> = {}) {
   return response.json();
 }
 
-const describeSchedule = (jobId: string) => env.client.schedule.getHandle(jobScheduleId(jobId)).describe();
+const describeSchedule = (jobId: string) => suite.env.client.schedule.getHandle(jobScheduleId(jobId)).describe();
 
 test('the templates list each template with its parameters schema; only admins see it', async () => {
   const response = await call('GET', '/templates');
@@ -82,7 +79,7 @@ test('the templates list each template with its parameters schema; only admins s
   // Exactly the registry's fields and values (test/job-templates.test.ts pins the field list).
   expect(templates).toEqual(JSON.parse(JSON.stringify(Object.values(JOB_TEMPLATES))));
   for (const template of templates) expect(template.parameters_schema).toMatchObject({ type: 'object' });
-  expect((await call('GET', '/templates', undefined, await api.as('author'))).statusCode).toBe(403);
+  expect((await call('GET', '/templates', undefined, await suite.api.as('author'))).statusCode).toBe(403);
 });
 
 test('a job created with a cron becomes the Temporal Schedule job-<id>, whose next run times the job shows', async () => {
@@ -153,7 +150,7 @@ test('weekly, monthly and once recurrences give the run times they say, as Tempo
 });
 
 test('invalid schedules and parameters are 400s naming the field, and create nothing', async () => {
-  const before = await api.database.db.$count(schema.schedulerJobs);
+  const before = await suite.api.database.db.$count(schema.schedulerJobs);
   const cases: [Record<string, unknown>, string, string][] = [
     [{ schedule: { cron: '61 * * * *' } }, 'invalid_schedule', 'schedule.cron'],
     [
@@ -187,7 +184,7 @@ test('invalid schedules and parameters are 400s naming the field, and create not
   const schemaError = await call('POST', '', webhookJob({ overlap: 'whenever' }));
   expect(schemaError.statusCode).toBe(400);
   expect(schemaError.json().error.code).toBe('validation_failed');
-  expect(await api.database.db.$count(schema.schedulerJobs)).toBe(before);
+  expect(await suite.api.database.db.$count(schema.schedulerJobs)).toBe(before);
 });
 
 test('pause with a note and resume act on the schedule and the job', async () => {
@@ -202,7 +199,7 @@ test('pause with a note and resume act on the schedule and the job', async () =>
   const resumed = await call('POST', `/${job.id}/resume`);
   expect(resumed.json()).toMatchObject({ status: 'active', pause_note: null, version: 3 });
   expect((await describeSchedule(job.id)).state.paused).toBe(false);
-  const audit = await api.database.db
+  const audit = await suite.api.database.db
     .select({ action: schema.auditTrail.action })
     .from(schema.auditTrail)
     .where(eq(schema.auditTrail.entityId, job.id));
@@ -211,7 +208,7 @@ test('pause with a note and resume act on the schedule and the job', async () =>
 
 test('run now starts a run that lands in the executions; temporal schedule trigger is recorded as cli', async () => {
   const job = await createJob();
-  await withQueueWorkers(env, { database: api.database }, async () => {
+  await withQueueWorkers(suite.env, { database: suite.api.database }, async () => {
     const started = await call('POST', `/${job.id}/run`, {});
     expect(started.statusCode).toBe(202);
     expect(started.json()).toMatchObject({ status: 'running', triggered_by: `manual:${admin.username}` });
@@ -235,7 +232,7 @@ test('run now starts a run that lands in the executions; temporal schedule trigg
       'schedule',
       'trigger',
       '--address',
-      env.address,
+      suite.env.address,
       '--namespace',
       'edms',
       '--schedule-id',
@@ -299,7 +296,7 @@ test('an update based on the current version changes the schedule in place; a st
 
 test('delete removes the schedule and hides the job; its executions stay readable', async () => {
   const job = await createJob();
-  await api.database.db.insert(schema.schedulerJobExecutions).values({
+  await suite.api.database.db.insert(schema.schedulerJobExecutions).values({
     jobId: job.id,
     jobName: job.name,
     templateType: 'webhook_trigger',
@@ -344,7 +341,7 @@ test('the list filters by template, status and search', async () => {
 
 test('quota per creator is a 409 and creating too fast a 429', async () => {
   const limited = await buildTestApi({
-    temporalAddress: env.address,
+    temporalAddress: suite.env.address,
     namespace: 'edms',
     scheduledJobs: { maxJobsPerUser: 2, createsPerMinute: 3 },
     outboundPolicy: TEST_JOB_SETTINGS.outboundPolicy,
@@ -371,15 +368,15 @@ test('quota per creator is a 409 and creating too fast a 429', async () => {
 
 test('worker start re-creates missing job schedules and deletes those of jobs that are gone', async () => {
   const job = await createJob();
-  await env.client.schedule.getHandle(jobScheduleId(job.id)).delete();
+  await suite.env.client.schedule.getHandle(jobScheduleId(job.id)).delete();
   const strayId = randomUUID();
-  await env.client.schedule.create({
+  await suite.env.client.schedule.create({
     scheduleId: jobScheduleId(strayId),
     spec: { intervals: [{ every: '1 hour' }] },
     action: { type: 'startWorkflow', workflowType: 'schedulerJob', taskQueue: 'scheduler', args: [{ jobId: strayId }] },
   });
   const report = await waitFor(async () => {
-    const result = await syncJobSchedules(env.client, api.database.db);
+    const result = await syncJobSchedules(suite.env.client, suite.api.database.db);
     return result.deleted.includes(jobScheduleId(strayId)) || result.created.includes(jobScheduleId(job.id))
       ? result
       : undefined;
@@ -387,8 +384,8 @@ test('worker start re-creates missing job schedules and deletes those of jobs th
   expect(report.created).toContain(jobScheduleId(job.id));
   expect((await describeSchedule(job.id)).action).toMatchObject({ workflowType: 'schedulerJob' });
   await waitFor(async () => {
-    const again = await syncJobSchedules(env.client, api.database.db);
-    const gone = await env.client.schedule
+    const again = await syncJobSchedules(suite.env.client, suite.api.database.db);
+    const gone = await suite.env.client.schedule
       .getHandle(jobScheduleId(strayId))
       .describe()
       .then(() => false)
@@ -400,12 +397,12 @@ test('worker start re-creates missing job schedules and deletes those of jobs th
 test('run now is refused while a run is going (overlap skip), and not blocked by a row a terminated run left open', async () => {
   const job = await createJob({ overlap: 'skip' });
   // A run nobody works on (no worker polls this queue): open until terminated.
-  const stuck = await env.client.workflow.start('schedulerJob', {
+  const stuck = await suite.env.client.workflow.start('schedulerJob', {
     taskQueue: `nobody-${randomUUID()}`,
     workflowId: `job-${job.id}-stuck`,
     args: [{ jobId: job.id, trigger: 'manual', triggeredBy: 'test' }],
   });
-  await api.database.db.insert(schema.schedulerJobExecutions).values({
+  await suite.api.database.db.insert(schema.schedulerJobExecutions).values({
     jobId: job.id,
     jobName: job.name,
     templateType: 'webhook_trigger',
@@ -422,5 +419,5 @@ test('run now is refused while a run is going (overlap skip), and not blocked by
   await stuck.terminate('operator gave up on it');
   const started = await call('POST', `/${job.id}/run`, { dry_run: true });
   expect(started.statusCode).toBe(202);
-  await env.client.workflow.getHandle(started.json().workflow_id).terminate('no worker in this test');
+  await suite.env.client.workflow.getHandle(started.json().workflow_id).terminate('no worker in this test');
 });

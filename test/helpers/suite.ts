@@ -37,7 +37,8 @@ export function useTimeSkipping(options: { taskQueuePrefix?: string; keepOpenWor
   return suite;
 }
 
-export interface DevServerSuite {
+/** A Temporal server and the real API on it and on the test database. */
+export interface ApiSuite {
   env: TestWorkflowEnvironment;
   api: TestApi;
 }
@@ -47,11 +48,29 @@ export interface DevServerSuite {
  * For the time-skipping server's missing parts: Schedules and visibility queries.
  */
 export function useDevServerApi(options: Omit<Parameters<typeof buildTestApi>[0], 'temporalAddress'> = {}) {
-  const suite = {} as DevServerSuite;
+  const suite = {} as ApiSuite;
   beforeAll(async () => {
     suite.env = await createDevServerEnv();
     suite.api = await buildTestApi({ ...options, temporalAddress: suite.env.address, namespace: 'edms' });
   });
+  afterAll(async () => {
+    await suite.api?.close();
+    await suite.env?.teardown();
+  });
+  return suite;
+}
+
+/**
+ * The time-skipping test server and the API on it: API tests whose workflows need months to pass.
+ * Workflows a test leaves open are terminated after it.
+ */
+export function useTimeSkippingApi() {
+  const suite = {} as ApiSuite;
+  beforeAll(async () => {
+    suite.env = await createTimeSkippingEnv();
+    suite.api = await buildTestApi({ temporalAddress: suite.env.address, namespace: suite.env.namespace ?? 'default' });
+  });
+  afterEach(() => terminateOpenWorkflows(suite.env));
   afterAll(async () => {
     await suite.api?.close();
     await suite.env?.teardown();
