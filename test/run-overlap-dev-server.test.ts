@@ -1,19 +1,15 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { jobScheduleId } from '../common';
 import { schema } from '../db';
 import { SYSTEM_SCHEDULES, syncSchedules } from '../schedules/system-schedules';
 import { useDevServerApi } from './helpers/suite';
-import { TEST_ENV } from './helpers/resources';
-import { TEST_JOB_SETTINGS, withQueueWorkers } from './helpers/temporal';
+import { TEST_JOB_SETTINGS, withQueueWorkers, triggerScheduleFromCli } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 
-const run = promisify(execFile);
 const { schedulerJobExecutions, schedulerJobRunSlots, backupRuns, auditTrail } = schema;
 
 /**
@@ -205,16 +201,7 @@ test('under buffer_one a cli trigger during a run-now waits for it and runs afte
     expect(started.statusCode).toBe(202);
     await heldRequests(1);
 
-    await run(process.env[TEST_ENV.cli]!, [
-      'schedule',
-      'trigger',
-      '--address',
-      suite.env.address,
-      '--namespace',
-      'edms',
-      '--schedule-id',
-      jobScheduleId(job.id),
-    ]);
+    await triggerScheduleFromCli(suite.env, jobScheduleId(job.id));
     const waiting = await waitFor(async () => {
       const [slot] = await suite.api.database.db
         .select()

@@ -1,17 +1,17 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { and, eq, inArray } from 'drizzle-orm';
 import { SYSTEM_TASK_NAMES } from '../common';
 import { schema } from '../db';
 import { SYSTEM_SCHEDULES, syncSchedules } from '../schedules/system-schedules';
 import { useDevServerApi } from './helpers/suite';
-import { TEST_ENV } from './helpers/resources';
-import { systemTasksWithoutDatabase, TEST_BACKUP_DIR, withQueueWorkers } from './helpers/temporal';
+import {
+  systemTasksWithoutDatabase,
+  TEST_BACKUP_DIR,
+  withQueueWorkers,
+  triggerScheduleFromCli,
+} from './helpers/temporal';
 import { waitFor } from './helpers/wait';
-
-const run = promisify(execFile);
 
 /**
  * Schedules need the dev server (the time-skipping server has no Schedule API): the real CLI binary
@@ -110,16 +110,7 @@ test('`temporal schedule trigger` runs the health check, recorded like any run a
   const admin = await suite.api.as('admin');
   await withQueueWorkers(suite.env, { database: suite.api.database }, async () => {
     const since = new Date();
-    await run(process.env[TEST_ENV.cli]!, [
-      'schedule',
-      'trigger',
-      '--schedule-id',
-      'perform-system-health-check',
-      '--address',
-      suite.env.address,
-      '--namespace',
-      'edms',
-    ]);
+    await triggerScheduleFromCli(suite.env, 'perform-system-health-check');
     const recorded = await waitFor(async () => {
       const [row] = await suite.api.database.db
         .select()

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { Cron } from 'croner';
 import { and, eq } from 'drizzle-orm';
@@ -11,12 +9,9 @@ import { jobScheduleId } from '../common';
 import { schema } from '../db';
 import { syncJobSchedules } from '../schedules/job-schedules';
 import { buildTestApi } from './helpers/api';
-import { TEST_ENV } from './helpers/resources';
-import { TEST_JOB_SETTINGS, withQueueWorkers } from './helpers/temporal';
+import { TEST_JOB_SETTINGS, withQueueWorkers, triggerScheduleFromCli } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 import { useDevServerApi } from './helpers/suite';
-
-const run = promisify(execFile);
 
 /** Job schedules need the dev server: the time-skipping server has no Schedule API. */
 // Its webhook jobs call a loopback server, as TEST_JOB_SETTINGS lets the worker do.
@@ -228,16 +223,7 @@ test('run now starts a run that lands in the executions; temporal schedule trigg
       execution_host: expect.stringMatching(/@/),
     });
 
-    await run(process.env[TEST_ENV.cli]!, [
-      'schedule',
-      'trigger',
-      '--address',
-      suite.env.address,
-      '--namespace',
-      'edms',
-      '--schedule-id',
-      jobScheduleId(job.id),
-    ]);
+    await triggerScheduleFromCli(suite.env, jobScheduleId(job.id));
     const cli = await waitFor(async () => {
       const { executions } = (await call('GET', `/${job.id}/executions`)).json();
       return executions.find(

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -252,4 +254,18 @@ export async function systemTasksWithoutDatabase(env: TestWorkflowEnvironment) {
     dispatchNotifications: dispatchThroughTemporal(env.client),
     settings: defaultSystemTaskSettings(TEST_STORAGE_DIR, testDatabaseUrl(), TEST_BACKUP_DIR),
   });
+}
+
+/** `temporal schedule trigger`, as an operator runs it: the CLI against the dev server's `edms` namespace. */
+export async function triggerScheduleFromCli(env: TestWorkflowEnvironment, scheduleId: string): Promise<void> {
+  await promisify(execFile)(process.env[TEST_ENV.cli]!, [
+    'schedule',
+    'trigger',
+    '--schedule-id',
+    scheduleId,
+    '--address',
+    env.address,
+    '--namespace',
+    'edms',
+  ]);
 }
