@@ -4,6 +4,13 @@ import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { normalizeHostname, type OutboundPolicy } from '../lib/outbound-policy';
 import { FailureType } from '../common';
+import {
+  WEBHOOK_DEFAULT_TIMEOUT_SECONDS,
+  WEBHOOK_FORBIDDEN_HEADERS,
+  WEBHOOK_MAX_TIMEOUT_SECONDS,
+  WEBHOOK_METHODS,
+  type WebhookMethod,
+} from '../common/webhooks';
 
 export type OutboundRefusalCode =
   | 'invalid_url'
@@ -42,10 +49,8 @@ export class OutboundRequestTimedOut extends Error {
   }
 }
 
-export type OutboundMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
 export interface OutboundRequest {
-  method: OutboundMethod;
+  method: WebhookMethod;
   url: string;
   headers?: Record<string, string>;
   /** Sent as JSON (`JSON.stringify`) whatever the content-type header says. */
@@ -72,29 +77,11 @@ export interface OutboundResponse {
   resolved_address: string;
 }
 
-const METHODS: readonly string[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
-const DEFAULT_TIMEOUT_SECONDS = 30;
-const MAX_TIMEOUT_SECONDS = 300;
+const METHODS: readonly string[] = WEBHOOK_METHODS;
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 
-/**
- * Headers that describe the connection rather than the message, or that this module computes.
- * They are refused rather than silently dropped, so an admin who sets `Host` to reach a virtual
- * host learns at once that it is not sent instead of wondering why the wrong site answers.
- */
-const FORBIDDEN_HEADERS = new Set([
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'upgrade',
-  'expect',
-]);
+/** Lower-case names, as the check compares them. */
+const FORBIDDEN_HEADERS = new Set<string>(WEBHOOK_FORBIDDEN_HEADERS);
 
 // --- Address classification ---------------------------------------------------------------------
 
@@ -275,12 +262,12 @@ export function checkUrl(url: string, policy: OutboundPolicy): URL {
 }
 
 function checkTimeout(timeoutSeconds: number | undefined, host: string): number {
-  const seconds = timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  if (typeof seconds !== 'number' || !(seconds > 0) || seconds > MAX_TIMEOUT_SECONDS) {
+  const seconds = timeoutSeconds ?? WEBHOOK_DEFAULT_TIMEOUT_SECONDS;
+  if (typeof seconds !== 'number' || !(seconds > 0) || seconds > WEBHOOK_MAX_TIMEOUT_SECONDS) {
     throw new OutboundRequestRefused(
       'invalid_request',
       host,
-      `timeout_seconds must be more than 0 and at most ${MAX_TIMEOUT_SECONDS} (got ${String(timeoutSeconds)})`,
+      `timeout_seconds must be more than 0 and at most ${WEBHOOK_MAX_TIMEOUT_SECONDS} (got ${String(timeoutSeconds)})`,
     );
   }
   return seconds;
@@ -382,7 +369,7 @@ function flattenHeaders(message: IncomingMessage): Record<string, string> {
 
 interface Exchange {
   url: URL;
-  method: OutboundMethod;
+  method: WebhookMethod;
   headers: Record<string, string>;
   payload: Buffer | undefined;
   addresses: CheckedAddress[];

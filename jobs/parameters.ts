@@ -1,19 +1,17 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { isInstant, isUuid } from '../lib/dates';
+import { CLEANUP_TABLES, type CleanupColumnType } from '../common/database-cleanup';
 import {
-  CLEANUP_TABLES,
   EXPORT_DATASETS,
   isJobTemplateId,
   JOB_TEMPLATE_IDS,
   JOB_TEMPLATES,
-  WEBHOOK_FORBIDDEN_HEADERS,
-  WEBHOOK_MAX_BODY_BYTES,
-  type CleanupColumnType,
   type JobParameters,
   type JobParametersByTemplate,
   type JobTemplateId,
 } from '../common/job-templates';
+import { WEBHOOK_FORBIDDEN_HEADERS, WEBHOOK_MAX_BODY_BYTES } from '../common/webhooks';
 
 /** One problem with a job's parameters, named by its path, e.g. `parameters.recipients.1`. */
 export interface JobParameterError {

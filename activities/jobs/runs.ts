@@ -5,16 +5,17 @@ import type { temporal } from '@temporalio/proto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import {
   FailureType,
+  isJobTemplateId,
+  JOB_TEMPLATE_DESCRIPTORS,
   JOB_RUN_SLOT_FREED_SIGNAL,
   jobScheduleId,
   SYSTEM_SCHEDULER,
   type JobExecutionStatus,
   type JobRunOutcome,
   type JobRunPlan,
-  type JobTrigger,
+  type TaskTrigger,
   type SchedulerJobInput,
 } from '../../common';
-import { JOB_TEMPLATES, isJobTemplateId } from '../../common/job-templates';
 import { recordAudit, schema, type DatabaseHandle } from '../../db';
 import { claimJobRunSlot, releaseJobRunSlot, type SlotClaim } from '../../db/job-run-slots';
 import { temporalClosedReason } from '../../schedules/run-reconciliation';
@@ -94,7 +95,7 @@ export function createJobRunActivities(deps: JobRunDeps) {
    * Schedule-started runs and `temporal schedule trigger` look alike to the workflow; only a run the
    * schedule's own spec produced has its scheduled time among the spec's matching times.
    */
-  async function scheduleOrCli(jobId: string, scheduledAt: string | undefined): Promise<JobTrigger> {
+  async function scheduleOrCli(jobId: string, scheduledAt: string | undefined): Promise<TaskTrigger> {
     if (!scheduledAt) return 'schedule';
     const at = new Date(scheduledAt);
     try {
@@ -211,7 +212,7 @@ export function createJobRunActivities(deps: JobRunDeps) {
         );
       }
       const dryRun = request.dryRun ?? false;
-      if (dryRun && !JOB_TEMPLATES[job.templateType].supports_dry_run) {
+      if (dryRun && !JOB_TEMPLATE_DESCRIPTORS[job.templateType].supportsDryRun) {
         throw ApplicationFailure.nonRetryable(
           `${job.templateType} jobs cannot run as a dry run`,
           FailureType.DryRunUnsupported,

@@ -3,7 +3,7 @@ import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, type Clien
 import { and, count, desc, eq, ilike, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import {
   DEFAULT_JOB_RETRY_POLICY,
-  JOB_TEMPLATE_TASK_QUEUE,
+  JOB_TEMPLATE_DESCRIPTORS,
   jobScheduleId,
   manualJobWorkflowId,
   type JobNotifications,
@@ -474,7 +474,7 @@ export async function runJobNow(deps: JobServiceDeps, id: string, dryRun: boolea
   const start = () =>
     deps.temporal.workflow
       .start('schedulerJob', {
-        taskQueue: JOB_TEMPLATE_TASK_QUEUE[job.templateType as JobTemplateId],
+        taskQueue: JOB_TEMPLATE_DESCRIPTORS[job.templateType as JobTemplateId].taskQueue,
         workflowId,
         args: [input],
         staticSummary: `Run now: job ${job.name} by ${actor}${dryRun ? ' (dry run)' : ''}`,
