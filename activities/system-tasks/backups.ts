@@ -375,27 +375,22 @@ export function createBackupTasks({
           .where(and(eq(backupRuns.id, backupRunId), eq(backupRuns.status, 'running')))
           .returning({ id: backupRuns.id });
         if (finished.length === 0) return;
-        const actor = run.triggeredBy ?? 'system';
-        if (succeeded) {
-          const { path: archive, size_bytes, sha256 } = request.outcome!;
-          await recordAudit(tx, {
-            action: 'BACKUP_COMPLETED',
-            actor,
-            entityType: 'backup',
-            entityId: backupRunId,
-            idempotencyKey: `backup-run:${backupRunId}:completed`,
-            details: { config: config?.name, backup_type: run.backupType, path: archive, size_bytes, sha256 },
-          });
-          return;
-        }
+        const archive = request.outcome;
         await recordAudit(tx, {
-          action: 'BACKUP_FAILED',
-          actor,
+          action: archive ? 'BACKUP_COMPLETED' : 'BACKUP_FAILED',
+          actor: run.triggeredBy ?? 'system',
           entityType: 'backup',
           entityId: backupRunId,
-          idempotencyKey: `backup-run:${backupRunId}:failed`,
-          details: { config: config?.name, backup_type: run.backupType, error: request.error },
+          idempotencyKey: `backup-run:${backupRunId}:${archive ? 'completed' : 'failed'}`,
+          details: {
+            config: config?.name,
+            backup_type: run.backupType,
+            ...(archive
+              ? { path: archive.path, size_bytes: archive.size_bytes, sha256: archive.sha256 }
+              : { error: request.error }),
+          },
         });
+        if (succeeded) return;
         const admins = await tx
           .select({ email: schema.users.email })
           .from(schema.users)
