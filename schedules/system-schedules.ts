@@ -44,9 +44,6 @@ export const SYSTEM_SCHEDULES: readonly SystemSchedule[] = SYSTEM_TASK_NAMES.fla
   })),
 );
 
-export const schedulesOfTask = (taskName: SystemTaskName) =>
-  SYSTEM_SCHEDULES.filter((schedule) => schedule.taskName === taskName);
-
 /**
  * What Temporal is asked to run for a schedule, in EDMS_TIMEZONE, with the default DST policy: a run
  * whose local time the clocks skip (02:00 `backup-daily-full` in a zone that jumps 02:00-03:00) runs

@@ -35,8 +35,10 @@ import {
 
 import type { backup } from './backup';
 
-/** Reading and recording the run: quick database work, retried until the database answers. */
-/** Execution rows and notifications: short transactions each. */
+/**
+ * Reading and recording the run (execution rows, notifications): short transactions each, retried
+ * until the database answers.
+ */
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: {
