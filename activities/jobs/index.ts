@@ -12,13 +12,8 @@ export { EXPORT_COLUMNS } from './data-export';
 export { JOB_MESSAGE_KIND } from './email-notification';
 export { JOB_REPORT_KIND } from './report-generation';
 export { jobEmailKey } from './outbox-mail';
-export {
-  createJobRunActivities,
-  JOB_OUTCOME_KIND,
-  type JobAttemptEnd,
-  type JobRunActivities,
-  type PlannedJobRun,
-} from './runs';
+export { JOB_OUTCOME_KIND } from './run-settlement';
+export { createJobRunActivities, type JobAttemptEnd, type JobRunActivities, type PlannedJobRun } from './runs';
 
 /** Each result names the worker that produced it, for the execution row's `execution_host`. */
 function recordingHost<R>(host: string, run: (request: R) => Promise<JobTemplateResult>) {
