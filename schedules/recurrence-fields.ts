@@ -10,6 +10,7 @@ import { MAX_INSTANT_YEAR, MIN_INSTANT_YEAR } from '../lib/dates';
 /** Reports one problem of a field; readers then return undefined. */
 export type Fail = (field: string, message: string) => void;
 
+/** `dst_policy`: the default policy when absent; otherwise `gap` and `repeat`, each one of its values. */
 export function readDstPolicy(value: unknown, fail: Fail): DstPolicy | undefined {
   if (value == null) return { ...DEFAULT_DST_POLICY };
   if (typeof value !== 'object' || Array.isArray(value)) {
@@ -37,6 +38,7 @@ export function readDstPolicy(value: unknown, fail: Fail): DstPolicy | undefined
   return ok ? ({ gap, repeat } as DstPolicy) : undefined;
 }
 
+/** `recurrence_config.time`: `HH:MM[:SS]` on a 24-hour clock, as a calendar's fields and as written. */
 export function readTime(value: unknown, fail: Fail): { calendar: CalendarSpec; text: string } | undefined {
   const field = 'recurrence_config.time';
   if (value == null) {
@@ -52,6 +54,7 @@ export function readTime(value: unknown, fail: Fail): { calendar: CalendarSpec; 
   return { calendar: { hour, minute, second }, text: value };
 }
 
+/** `recurrence_config.days`: weekdays (0 = Sunday, 7 also Sunday), sorted, none twice. */
 export function readDays(value: unknown, fail: Fail): number[] | undefined {
   const field = 'recurrence_config.days';
   if (!Array.isArray(value) || value.length === 0) {
@@ -71,6 +74,7 @@ export function readDays(value: unknown, fail: Fail): number[] | undefined {
   return days.sort((a, b) => a - b);
 }
 
+/** `timezone`: an IANA zone name (UTC when absent), in the letter case the zone database uses. */
 export function readTimezone(value: unknown, fail: Fail): string | undefined {
   if (value == null) return 'UTC';
   // Intl accepts UTC offsets on newer Node versions; Temporal's server only loads IANA names.
