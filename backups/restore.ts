@@ -11,12 +11,8 @@ import {
   type ArchiveVerification,
   type ToolRunControl,
 } from './archive';
-import {
-  PG_RESTORE_OPTIONS,
-  runRestoreTransaction,
-  type ArchiveOnDisk,
-  type RestoreTransactionSummary,
-} from './restore-transaction';
+import type { ArchiveOnDisk, RestoreTransactionSummary } from './restore-sql';
+import { PG_RESTORE_OPTIONS, runRestoreTransaction } from './restore-transaction';
 
 export interface RestoreOptions {
   archive: string;

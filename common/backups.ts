@@ -2,6 +2,10 @@
 export const BACKUP_TYPES = ['full', 'export', 'archive'] as const;
 export type BackupType = (typeof BACKUP_TYPES)[number];
 
+/** A backup run: `running` until its archive is packaged (or the attempt gave up). */
+export const BACKUP_RUN_STATUSES = ['running', 'succeeded', 'failed'] as const;
+export type BackupRunStatus = (typeof BACKUP_RUN_STATUSES)[number];
+
 /** `checksums` re-reads the archive; `restore` also restores it into a scratch database and compares. */
 export const BACKUP_VERIFY_MODES = ['checksums', 'restore'] as const;
 export type BackupVerifyMode = (typeof BACKUP_VERIFY_MODES)[number];

@@ -1,6 +1,4 @@
-import type { BackupVerifyMode } from './backups';
-import type { JobTemplateId } from './job-templates';
-import { TASK_QUEUES, type TaskQueueName } from './task-queues';
+import type { TaskTrigger } from './task-executions';
 
 /**
  * Admin-defined scheduled jobs: the vocabulary shared by the job workflow, its activities, the
@@ -76,26 +74,10 @@ export const manualJobWorkflowId = (jobId: string, at: Date) =>
 /** The signal a run waiting for its job's run slot (`buffer_one`) gets when the slot is handed to it. */
 export const JOB_RUN_SLOT_FREED_SIGNAL = 'jobRunSlotFreed';
 
-/**
- * The task queue a job's runs (workflow and activities) use: templates that scan tables, write files
- * or run pg_dump go to the low-concurrency maintenance queue, quick messages to the scheduler queue.
- */
-export const JOB_TEMPLATE_TASK_QUEUE: Record<JobTemplateId, TaskQueueName> = {
-  database_cleanup: TASK_QUEUES.maintenance,
-  data_export: TASK_QUEUES.maintenance,
-  report_generation: TASK_QUEUES.maintenance,
-  backup: TASK_QUEUES.maintenance,
-  email_notification: TASK_QUEUES.scheduler,
-  webhook_trigger: TASK_QUEUES.scheduler,
-};
-
-/** Who started a run: its schedule, `temporal schedule trigger` (cli), or an admin (manual). */
-export type JobTrigger = 'schedule' | 'cli' | 'manual';
-
 /** Input of the `schedulerJob` workflow. The job's definition is read when it runs, so edits apply. */
 export interface SchedulerJobInput {
   jobId: string;
-  trigger: JobTrigger;
+  trigger: TaskTrigger;
   /** The admin who ran it now (`manual`). */
   triggeredBy?: string;
   dryRun?: boolean;
@@ -114,7 +96,7 @@ export interface JobRunPlan {
   status: JobStatus;
   /** `schedule`, `cli` or `manual:<user>`, as the execution rows record it. */
   triggeredBy: string;
-  trigger: JobTrigger;
+  trigger: TaskTrigger;
   dryRun: boolean;
 }
 
@@ -126,10 +108,4 @@ export interface JobRunOutcome {
   executionIds: string[];
   summary: string;
   error?: string;
-}
-
-/** The backup template's run: the `backup` workflow of the configuration, with an optional verification. */
-export interface BackupJobRequest {
-  config: string;
-  verify?: BackupVerifyMode;
 }

@@ -1,27 +1,28 @@
+import type { Duration } from '@temporalio/common';
 import type { BackupType } from './backups';
 import { TASK_QUEUES, type TaskQueueName } from './task-queues';
 
 /**
- * The system tasks, by the names of the old Celery tasks (runbooks and the manual-trigger API use
- * them). Dependency-free: the system-task workflow, the API and the schedule sync all read it.
+ * Task-specific options of a run: which backup configuration to run (by name), or else the backup
+ * type (the schedule's own configuration, then the first enabled one of that type).
  */
-export const SYSTEM_TASK_NAMES = [
-  'process_document_effective_dates',
-  'process_document_obsoletion_dates',
-  'check_workflow_timeouts',
-  'cleanup_workflow_tasks',
-  'weekly_comprehensive_cleanup',
-  'process_notification_queue',
-  'send_daily_summary',
-  'perform_system_health_check',
-  'cleanup_execution_history',
-  'run_scheduled_backup',
-  'cleanup_old_backups',
-] as const;
+export interface SystemTaskOptions {
+  backupType?: BackupType;
+  config?: string;
+}
 
-export type SystemTaskName = (typeof SYSTEM_TASK_NAMES)[number];
-
-export type TaskTrigger = 'schedule' | 'manual' | 'cli';
+/**
+ * A Temporal Schedule of a system task, in EDMS_TIMEZONE. Its id is a contract with runbooks
+ * (`temporal schedule trigger -s <id>`), and names the workflows it starts.
+ */
+export type SystemTaskSchedule = {
+  scheduleId: string;
+  /** The spec in words, for people (the monitoring API shows it). */
+  when: string;
+  /** Runs missed while Temporal was down are still taken within this window. */
+  catchupWindow: Duration;
+  options?: SystemTaskOptions;
+} & ({ cron: string } | { every: Duration });
 
 export interface SystemTaskDefinition {
   displayName: string;
@@ -35,9 +36,18 @@ export interface SystemTaskDefinition {
   supportsDryRun: boolean;
   /** How long one run may take before Temporal fails it. */
   timeoutMinutes: number;
+  /** The activity doing the work, by its registered name (saved histories replay by it). */
+  activity: string;
+  schedules: readonly SystemTaskSchedule[];
 }
 
-export const SYSTEM_TASKS: Record<SystemTaskName, SystemTaskDefinition> = {
+/**
+ * The system tasks, by the names of the old Celery tasks (runbooks and the manual-trigger API use
+ * them), each with its schedules (which replaced Celery Beat's beat_schedule). Dependency-free: the
+ * system-task workflow, the API, the worker and the schedule sync all read it. Adding a task is an
+ * entry here and its activity in activities/system-tasks/.
+ */
+export const SYSTEM_TASKS = {
   process_document_effective_dates: {
     displayName: 'Process document effective dates',
     description:
@@ -48,6 +58,15 @@ export const SYSTEM_TASKS: Record<SystemTaskName, SystemTaskDefinition> = {
     taskQueue: TASK_QUEUES.scheduler,
     supportsDryRun: true,
     timeoutMinutes: 30,
+    activity: 'processDocumentEffectiveDates',
+    schedules: [
+      {
+        scheduleId: 'process-document-effective-dates',
+        when: 'hourly at :00',
+        cron: '0 * * * *',
+        catchupWindow: '1 hour',
+      },
+    ],
   },
   process_document_obsoletion_dates: {
     displayName: 'Process document obsolescence dates',
@@ -59,6 +78,15 @@ export const SYSTEM_TASKS: Record<SystemTaskName, SystemTaskDefinition> = {
     taskQueue: TASK_QUEUES.scheduler,
     supportsDryRun: true,
     timeoutMinutes: 30,
+    activity: 'processDocumentObsoletionDates',
+    schedules: [
+      {
+        scheduleId: 'process-document-obsoletion-dates',
+        when: 'hourly at :15',
+        cron: '15 * * * *',
+        catchupWindow: '1 hour',
+      },
+    ],
   },
   check_workflow_timeouts: {
     displayName: 'Check workflow timeouts',
@@ -70,6 +98,10 @@ export const SYSTEM_TASKS: Record<SystemTaskName, SystemTaskDefinition> = {
     taskQueue: TASK_QUEUES.scheduler,
     supportsDryRun: true,
     timeoutMinutes: 15,
+    activity: 'checkWorkflowTimeouts',
+    schedules: [
+      { scheduleId: 'check-workflow-timeouts', when: 'every 4 hours', cron: '0 */4 * * *', catchupWindow: '1 hour' },
+    ],
   },
   cleanup_workflow_tasks: {
     displayName: 'Clean up workflow tasks',
@@ -80,6 +112,10 @@ export const SYSTEM_TASKS: Record<SystemTaskName, SystemTaskDefinition> = {
     taskQueue: TASK_QUEUES.maintenance,
     supportsDryRun: true,
     timeoutMinutes: 30,
+    activity: 'cleanupWorkflowTasks',
+    schedules: [
+      { scheduleId: 'cleanup-workflow-tasks', when: 'every 6 hours', cron: '0 */6 * * *', catchupWindow: '1 hour' },
+    ],
   },
   weekly_comprehensive_cleanup: {
     displayName: 'Weekly comprehensive cleanup',
@@ -90,6 +126,15 @@ export const SYSTEM_TASKS: Record<SystemTaskName, SystemTaskDefinition> = {
     taskQueue: TASK_QUEUES.maintenance,
     supportsDryRun: true,
     timeoutMinutes: 120,
+    activity: 'weeklyComprehensiveCleanup',
+    schedules: [
+      {
+        scheduleId: 'weekly-comprehensive-cleanup',
+        when: 'Sundays at 02:00',
+        cron: '0 2 * * 0',
+        catchupWindow: '1 day',
+      },
+    ],
   },
   process_notification_queue: {
     displayName: 'Process notification queue',
@@ -100,6 +145,15 @@ export const SYSTEM_TASKS: Record<SystemTaskName, SystemTaskDefinition> = {
     taskQueue: TASK_QUEUES.scheduler,
     supportsDryRun: true,
     timeoutMinutes: 10,
+    activity: 'processNotificationQueue',
+    schedules: [
+      {
+        scheduleId: 'process-notification-queue',
+        when: 'every 5 minutes',
+        every: '5 minutes',
+        catchupWindow: '5 minutes',
+      },
+    ],
   },
   send_daily_summary: {
     displayName: 'Send daily summary',
@@ -110,6 +164,10 @@ export const SYSTEM_TASKS: Record<SystemTaskName, SystemTaskDefinition> = {
     taskQueue: TASK_QUEUES.scheduler,
     supportsDryRun: false,
     timeoutMinutes: 10,
+    activity: 'sendDailySummary',
+    schedules: [
+      { scheduleId: 'send-daily-summary', when: 'daily at 08:00', cron: '0 8 * * *', catchupWindow: '6 hours' },
+    ],
   },
   perform_system_health_check: {
     displayName: 'System health check',
@@ -121,6 +179,15 @@ export const SYSTEM_TASKS: Record<SystemTaskName, SystemTaskDefinition> = {
     taskQueue: TASK_QUEUES.scheduler,
     supportsDryRun: false,
     timeoutMinutes: 5,
+    activity: 'performSystemHealthCheck',
+    schedules: [
+      {
+        scheduleId: 'perform-system-health-check',
+        when: 'every 30 minutes',
+        every: '30 minutes',
+        catchupWindow: '30 minutes',
+      },
+    ],
   },
   cleanup_execution_history: {
     displayName: 'Clean up execution history',
@@ -131,6 +198,10 @@ export const SYSTEM_TASKS: Record<SystemTaskName, SystemTaskDefinition> = {
     taskQueue: TASK_QUEUES.maintenance,
     supportsDryRun: true,
     timeoutMinutes: 30,
+    activity: 'cleanupExecutionHistory',
+    schedules: [
+      { scheduleId: 'cleanup-execution-history', when: 'daily at 03:00', cron: '0 3 * * *', catchupWindow: '6 hours' },
+    ],
   },
   run_scheduled_backup: {
     displayName: 'Scheduled backup',
@@ -142,6 +213,30 @@ export const SYSTEM_TASKS: Record<SystemTaskName, SystemTaskDefinition> = {
     taskQueue: TASK_QUEUES.maintenance,
     supportsDryRun: false,
     timeoutMinutes: 180,
+    activity: 'runScheduledBackup',
+    schedules: [
+      {
+        scheduleId: 'backup-daily-full',
+        when: 'daily at 02:00',
+        cron: '0 2 * * *',
+        catchupWindow: '6 hours',
+        options: { backupType: 'full' },
+      },
+      {
+        scheduleId: 'backup-weekly-export',
+        when: 'Sundays at 03:00',
+        cron: '0 3 * * 0',
+        catchupWindow: '1 day',
+        options: { backupType: 'export' },
+      },
+      {
+        scheduleId: 'backup-monthly-archive',
+        when: 'on the 1st at 04:00',
+        cron: '0 4 1 * *',
+        catchupWindow: '1 day',
+        options: { backupType: 'archive' },
+      },
+    ],
   },
   cleanup_old_backups: {
     displayName: 'Clean up old backups',
@@ -152,50 +247,17 @@ export const SYSTEM_TASKS: Record<SystemTaskName, SystemTaskDefinition> = {
     taskQueue: TASK_QUEUES.maintenance,
     supportsDryRun: true,
     timeoutMinutes: 30,
+    activity: 'cleanupOldBackups',
+    schedules: [{ scheduleId: 'backup-cleanup', when: 'daily at 05:00', cron: '0 5 * * *', catchupWindow: '6 hours' }],
   },
-};
+} as const satisfies Record<string, SystemTaskDefinition>;
+
+export type SystemTaskName = keyof typeof SYSTEM_TASKS;
+
+export const SYSTEM_TASK_NAMES = Object.keys(SYSTEM_TASKS) as readonly SystemTaskName[];
 
 export const isSystemTaskName = (name: string): name is SystemTaskName =>
   (SYSTEM_TASK_NAMES as readonly string[]).includes(name);
 
-/**
- * Temporal's priority keys run 1 (first) to 5 (last); the old Celery priorities 0-9 map onto them,
- * so backups (9) go before health checks (4) when a queue is backed up.
- */
-export const temporalPriorityKey = (celeryPriority: number): number =>
-  Math.min(5, Math.max(1, 5 - Math.floor(celeryPriority / 2)));
-
-/** Input of the `systemTask` workflow, whether a schedule, an admin or the CLI started it. */
-export interface SystemTaskInput {
-  taskName: SystemTaskName;
-  dryRun?: boolean;
-  trigger?: TaskTrigger;
-  /** Username for manual runs; schedules run as `system_scheduler`. */
-  triggeredBy?: string;
-  scheduleId?: string;
-  /**
-   * Task-specific options: which backup configuration to run (by name), or else the backup type
-   * (the schedule's own configuration, then the first enabled one of that type).
-   */
-  options?: { backupType?: BackupType; config?: string };
-}
-
-/** The result every document task reports (as the old Celery tasks did). */
-export interface DocumentTaskResult {
-  processed_count: number;
-  success_count: number;
-  error_count: number;
-  processed_documents: { id: string; document_number: string; action: string }[];
-  errors: { id: string; document_number: string; error: string }[];
-  timestamp: string;
-  dry_run: boolean;
-}
-
-export type TaskResult = Record<string, unknown>;
-
-export interface SystemTaskOutcome {
-  taskName: SystemTaskName;
-  executionId: string;
-  dryRun: boolean;
-  result: TaskResult;
-}
+/** The activities system tasks run; activities/system-tasks/ registers each of them. */
+export type SystemTaskActivity = (typeof SYSTEM_TASKS)[SystemTaskName]['activity'];

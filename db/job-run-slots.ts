@@ -27,6 +27,21 @@ const sameRun = (a: JobRunRef, workflowId: string, runId: string | null) =>
   a.workflowId === workflowId && (a.runId === null || runId === null || a.runId === runId);
 
 /**
+ * Makes `to` the slot's holder from now on, only while `from` still holds it. When `to` was the run
+ * waiting for the slot, its waiting place is free again.
+ */
+const handOver = (db: Executor, jobId: string, from: string, to: JobRunRef, { wasWaiting }: { wasWaiting: boolean }) =>
+  db
+    .update(schedulerJobRunSlots)
+    .set({
+      workflowId: to.workflowId,
+      runId: to.runId,
+      claimedAt: sql`now()`,
+      ...(wasWaiting ? { waitingWorkflowId: null, waitingRunId: null } : {}),
+    })
+    .where(and(eq(schedulerJobRunSlots.jobId, jobId), eq(schedulerJobRunSlots.workflowId, from)));
+
+/**
  * Claims a job's run slot for `me`. Two claims at once cannot both win: the first insert holds the
  * primary key (a racing insert waits for its transaction), later ones lock the row and read who has
  * it. A claim by the holder itself (a retried activity, the run a run-now reserved) succeeds again.
@@ -71,16 +86,7 @@ export async function claimJobRunSlot(
   const reason = await options.closedReason(holder);
   if (reason !== null) {
     // The holder was terminated, timed out or failed without releasing: its slot is free.
-    const iWaited = slot.waitingWorkflowId === me.workflowId;
-    await db
-      .update(schedulerJobRunSlots)
-      .set({
-        workflowId: me.workflowId,
-        runId: me.runId,
-        claimedAt: sql`now()`,
-        ...(iWaited ? { waitingWorkflowId: null, waitingRunId: null } : {}),
-      })
-      .where(and(eq(schedulerJobRunSlots.jobId, jobId), eq(schedulerJobRunSlots.workflowId, slot.workflowId)));
+    await handOver(db, jobId, slot.workflowId, me, { wasWaiting: slot.waitingWorkflowId === me.workflowId });
     return { claimed: true, tookOverFrom: { workflowId: slot.workflowId, reason } };
   }
   if (!options.wait) return { claimed: false, holder: slot.workflowId, waiting: false };
@@ -110,17 +116,9 @@ export async function releaseJobRunSlot(db: Database, jobId: string, me: JobRunR
       .for('update');
     if (!slot || !sameRun({ workflowId: slot.workflowId, runId: slot.runId }, me.workflowId, me.runId)) return null;
     if (slot.waitingWorkflowId) {
-      await tx
-        .update(schedulerJobRunSlots)
-        .set({
-          workflowId: slot.waitingWorkflowId,
-          runId: slot.waitingRunId,
-          claimedAt: sql`now()`,
-          waitingWorkflowId: null,
-          waitingRunId: null,
-        })
-        .where(eq(schedulerJobRunSlots.jobId, jobId));
-      return { workflowId: slot.waitingWorkflowId, runId: slot.waitingRunId };
+      const waiter = { workflowId: slot.waitingWorkflowId, runId: slot.waitingRunId };
+      await handOver(tx, jobId, slot.workflowId, waiter, { wasWaiting: true });
+      return waiter;
     }
     await tx.delete(schedulerJobRunSlots).where(eq(schedulerJobRunSlots.jobId, jobId));
     return null;

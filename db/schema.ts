@@ -18,10 +18,19 @@ import {
   type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
 import {
+  BACKUP_RUN_STATUSES,
+  BACKUP_TYPES,
+  BACKUP_VERIFY_MODES,
   DOCUMENT_STATUSES,
+  HEALTH_STATUSES,
   JOB_EXECUTION_STATUSES,
   JOB_OVERLAP_POLICIES,
   JOB_STATUSES,
+  NOTIFICATION_STATUSES,
+  REVIEW_KINDS,
+  REVIEW_TASK_STATUSES,
+  TASK_EXECUTION_STATUSES,
+  TASK_TRIGGERS,
   USER_ROLES,
   type BackupVerifyMode,
   type DstPolicy,
@@ -29,6 +38,10 @@ import {
   type JobOverlapPolicy,
   type JobRetryPolicy,
 } from '../common';
+
+/** A check that a text column holds one of the common/ list's values (constants, never user input). */
+const isOneOf = (column: AnyPgColumn, values: readonly string[]) =>
+  sql`${column} in (${sql.raw(values.map((value) => `'${value}'`).join(', '))})`;
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -92,9 +105,9 @@ export type UserRow = typeof users.$inferSelect;
 export type NewAuditEntry = typeof auditTrail.$inferInsert;
 
 export const documentStatus = pgEnum('document_status', DOCUMENT_STATUSES);
-export const reviewKind = pgEnum('review_kind', ['review', 'approval']);
-export const reviewTaskStatus = pgEnum('review_task_status', ['pending', 'approved', 'rejected', 'cancelled']);
-export const notificationStatus = pgEnum('notification_status', ['pending', 'sending', 'sent', 'failed']);
+export const reviewKind = pgEnum('review_kind', REVIEW_KINDS);
+export const reviewTaskStatus = pgEnum('review_task_status', REVIEW_TASK_STATUSES);
+export const notificationStatus = pgEnum('notification_status', NOTIFICATION_STATUSES);
 
 /** Numbers documents created without one: DOC-000001, DOC-000002, ... */
 export const documentNumberSequence = pgSequence('document_number_seq', { startWith: 1 });
@@ -229,8 +242,8 @@ export const notificationOutbox = pgTable(
 export type DocumentRow = typeof documents.$inferSelect;
 export type ReviewTaskRow = typeof reviewTasks.$inferSelect;
 
-export const taskTrigger = pgEnum('task_trigger', ['schedule', 'manual', 'cli']);
-export const taskExecutionStatus = pgEnum('task_execution_status', ['running', 'succeeded', 'failed']);
+export const taskTrigger = pgEnum('task_trigger', TASK_TRIGGERS);
+export const taskExecutionStatus = pgEnum('task_execution_status', TASK_EXECUTION_STATUSES);
 
 /** One run of a system task, whoever started it: the history the monitoring API shows. */
 export const taskExecutions = pgTable(
@@ -258,7 +271,7 @@ export const taskExecutions = pgTable(
   ],
 );
 
-export const healthStatus = pgEnum('health_status', ['HEALTHY', 'UNHEALTHY', 'CRITICAL']);
+export const healthStatus = pgEnum('health_status', HEALTH_STATUSES);
 
 /** Verdicts of perform_system_health_check, newest last. */
 export const systemHealthChecks = pgTable(
@@ -281,8 +294,8 @@ export const systemHealthChecks = pgTable(
 
 export type TaskExecutionRow = typeof taskExecutions.$inferSelect;
 
-export const backupType = pgEnum('backup_type', ['full', 'export', 'archive']);
-export const backupRunStatus = pgEnum('backup_run_status', ['running', 'succeeded', 'failed']);
+export const backupType = pgEnum('backup_type', BACKUP_TYPES);
+export const backupRunStatus = pgEnum('backup_run_status', BACKUP_RUN_STATUSES);
 
 /** What to back up, when, how to verify, and how long to keep it. Seeded with the four standard ones. */
 export const backupConfigs = pgTable(
@@ -308,7 +321,7 @@ export const backupConfigs = pgTable(
   (t) => [
     uniqueIndex('backup_configs_name_key').on(t.name),
     uniqueIndex('backup_configs_schedule_key').on(t.scheduleId),
-    check('backup_configs_verify_mode_check', sql`${t.verifyMode} in ('checksums', 'restore')`),
+    check('backup_configs_verify_mode_check', isOneOf(t.verifyMode, BACKUP_VERIFY_MODES)),
     check('backup_configs_keep_last_check', sql`${t.keepLast} is null or ${t.keepLast} >= 1`),
     check('backup_configs_max_age_check', sql`${t.maxAgeDays} is null or ${t.maxAgeDays} >= 1`),
   ],
@@ -401,10 +414,7 @@ export const schedulerJobs = pgTable(
       .where(sql`${t.deletedAt} is null`),
     index('scheduler_jobs_creator_idx').on(t.createdBy, t.status),
     index('scheduler_jobs_template_idx').on(t.templateType),
-    check(
-      'scheduler_jobs_overlap_check',
-      sql`${t.overlap} in (${sql.raw(JOB_OVERLAP_POLICIES.map((p) => `'${p}'`).join(', '))})`,
-    ),
+    check('scheduler_jobs_overlap_check', isOneOf(t.overlap, JOB_OVERLAP_POLICIES)),
     check('scheduler_jobs_timeout_check', sql`${t.timeoutSeconds} >= 1`),
     check('scheduler_jobs_version_check', sql`${t.version} >= 1`),
   ],

@@ -1,9 +1,17 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import http from 'node:http';
+import { isIP } from 'node:net';
 import { normalizeHostname, type OutboundPolicy } from '../lib/outbound-policy';
+import { classifyAddress } from './ip-addresses';
+import { abortable, exchange, type CheckedAddress } from './pinned-exchange';
 import { FailureType } from '../common';
+import {
+  WEBHOOK_DEFAULT_TIMEOUT_SECONDS,
+  WEBHOOK_FORBIDDEN_HEADERS,
+  WEBHOOK_MAX_TIMEOUT_SECONDS,
+  WEBHOOK_METHODS,
+  type WebhookMethod,
+} from '../common/webhooks';
 
 export type OutboundRefusalCode =
   | 'invalid_url'
@@ -42,10 +50,8 @@ export class OutboundRequestTimedOut extends Error {
   }
 }
 
-export type OutboundMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
 export interface OutboundRequest {
-  method: OutboundMethod;
+  method: WebhookMethod;
   url: string;
   headers?: Record<string, string>;
   /** Sent as JSON (`JSON.stringify`) whatever the content-type header says. */
@@ -72,131 +78,11 @@ export interface OutboundResponse {
   resolved_address: string;
 }
 
-const METHODS: readonly string[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
-const DEFAULT_TIMEOUT_SECONDS = 30;
-const MAX_TIMEOUT_SECONDS = 300;
+const METHODS: readonly string[] = WEBHOOK_METHODS;
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 
-/**
- * Headers that describe the connection rather than the message, or that this module computes.
- * They are refused rather than silently dropped, so an admin who sets `Host` to reach a virtual
- * host learns at once that it is not sent instead of wondering why the wrong site answers.
- */
-const FORBIDDEN_HEADERS = new Set([
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'upgrade',
-  'expect',
-]);
-
-// --- Address classification ---------------------------------------------------------------------
-
-interface Cidr {
-  bytes: number[];
-  prefix: number;
-}
-
-function ipv4Bytes(address: string): number[] {
-  return address.split('.').map(Number);
-}
-
-/** 16 bytes of an address that `net.isIP` already accepted as IPv6 (zone id removed). */
-function ipv6Bytes(address: string): number[] {
-  let text = address.split('%')[0] ?? '';
-  const lastColon = text.lastIndexOf(':');
-  if (text.includes('.', lastColon)) {
-    const [a = 0, b = 0, c = 0, d = 0] = ipv4Bytes(text.slice(lastColon + 1));
-    text = `${text.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const zeros = tail === undefined ? [] : new Array<string>(8 - headGroups.length - tailGroups.length).fill('0');
-  return [...headGroups, ...zeros, ...tailGroups].flatMap((group) => {
-    const value = parseInt(group, 16);
-    return [value >> 8, value & 0xff];
-  });
-}
-
-function cidr(text: string): Cidr {
-  const [address = '', prefix = ''] = text.split('/');
-  return { bytes: isIP(address) === 4 ? ipv4Bytes(address) : ipv6Bytes(address), prefix: Number(prefix) };
-}
-
-function inRange(bytes: number[], range: Cidr): boolean {
-  if (bytes.length !== range.bytes.length) return false;
-  for (let bit = 0; bit < range.prefix; bit += 8) {
-    const mask = (0xff << (8 - Math.min(8, range.prefix - bit))) & 0xff;
-    if (((bytes[bit / 8] ?? 0) & mask) !== ((range.bytes[bit / 8] ?? 0) & mask)) return false;
-  }
-  return true;
-}
-
-/** Reachable only from inside an organisation (or this machine): allowed with allowPrivateNetworks. */
-const NON_PUBLIC = [
-  '10.0.0.0/8',
-  '100.64.0.0/10', // carrier-grade NAT: the provider's side of the network, not the internet
-  '127.0.0.0/8',
-  '169.254.0.0/16', // link-local, home of cloud metadata endpoints (169.254.169.254)
-  '172.16.0.0/12',
-  '192.0.0.0/24',
-  '192.168.0.0/16',
-  '198.18.0.0/15',
-  '::1/128',
-  'fc00::/7',
-  'fe80::/10',
-  'fec0::/10',
-  '64:ff9b:1::/48', // NAT64 for local use
-].map(cidr);
-
-/** Never a web server: refused even when private networks are allowed. */
-const RESERVED = [
-  '0.0.0.0/8', // "this network": connecting to 0.0.0.0 reaches this machine on Linux
-  '192.0.2.0/24',
-  '198.51.100.0/24',
-  '203.0.113.0/24',
-  '224.0.0.0/4',
-  '240.0.0.0/4', // includes 255.255.255.255
-  '::/96', // unspecified, and the deprecated IPv4-compatible form
-  '100::/64',
-  '2001::/32', // Teredo hides an arbitrary IPv4 address in obfuscated form
-  '2001:db8::/32',
-  'ff00::/8',
-].map(cidr);
-
-/**
- * IPv6 forms that carry an IPv4 address the packet really goes to; the embedded address is what
- * gets checked, otherwise `::ffff:127.0.0.1` would pass as "public IPv6".
- */
-const EMBEDDING_IPV4: { range: Cidr; offset: number }[] = [
-  { range: cidr('::ffff:0:0/96'), offset: 12 }, // IPv4-mapped
-  { range: cidr('::ffff:0:0:0/96'), offset: 12 }, // IPv4-translated (SIIT)
-  { range: cidr('64:ff9b::/96'), offset: 12 }, // NAT64 well-known prefix
-  { range: cidr('2002::/16'), offset: 2 }, // 6to4
-];
-
-type AddressClass = 'public' | 'non_public' | 'reserved';
-
-function classifyBytes(bytes: number[]): AddressClass {
-  if (bytes.length === 16) {
-    const embedding = EMBEDDING_IPV4.find(({ range }) => inRange(bytes, range));
-    if (embedding) return classifyBytes(bytes.slice(embedding.offset, embedding.offset + 4));
-  }
-  if (NON_PUBLIC.some((range) => inRange(bytes, range))) return 'non_public';
-  if (RESERVED.some((range) => inRange(bytes, range))) return 'reserved';
-  return 'public';
-}
-
-function classifyAddress(address: string): AddressClass {
-  return classifyBytes(isIP(address) === 4 ? ipv4Bytes(address) : ipv6Bytes(address));
-}
+/** Lower-case names, as the check compares them. */
+const FORBIDDEN_HEADERS = new Set<string>(WEBHOOK_FORBIDDEN_HEADERS);
 
 function refuseAddress(address: string, host: string, policy: OutboundPolicy): void {
   const kind = classifyAddress(address);
@@ -275,12 +161,12 @@ export function checkUrl(url: string, policy: OutboundPolicy): URL {
 }
 
 function checkTimeout(timeoutSeconds: number | undefined, host: string): number {
-  const seconds = timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  if (typeof seconds !== 'number' || !(seconds > 0) || seconds > MAX_TIMEOUT_SECONDS) {
+  const seconds = timeoutSeconds ?? WEBHOOK_DEFAULT_TIMEOUT_SECONDS;
+  if (typeof seconds !== 'number' || !(seconds > 0) || seconds > WEBHOOK_MAX_TIMEOUT_SECONDS) {
     throw new OutboundRequestRefused(
       'invalid_request',
       host,
-      `timeout_seconds must be more than 0 and at most ${MAX_TIMEOUT_SECONDS} (got ${String(timeoutSeconds)})`,
+      `timeout_seconds must be more than 0 and at most ${WEBHOOK_MAX_TIMEOUT_SECONDS} (got ${String(timeoutSeconds)})`,
     );
   }
   return seconds;
@@ -346,11 +232,6 @@ export async function checkOutboundTarget(request: OutboundRequest, policy: Outb
 
 // --- Sending --------------------------------------------------------------------------------------
 
-interface CheckedAddress {
-  address: string;
-  family: number;
-}
-
 /**
  * Resolves once and checks every address: a name that resolves to one public and one private
  * address is refused, because which of them a connection attempt uses is not ours to choose.
@@ -361,112 +242,6 @@ async function resolveCheckedAddresses(host: string, policy: OutboundPolicy): Pr
   for (const { address } of addresses) refuseAddress(address, host, policy);
   if (addresses.length === 0) throw new Error(`${host} resolved to no address`);
   return addresses;
-}
-
-/** Rejects with the signal's reason as soon as it aborts, for steps (DNS) that cannot be aborted. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
-function flattenHeaders(message: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return headers;
-}
-
-interface Exchange {
-  url: URL;
-  method: OutboundMethod;
-  headers: Record<string, string>;
-  payload: Buffer | undefined;
-  addresses: CheckedAddress[];
-  maxResponseBytes: number;
-  signal: AbortSignal;
-}
-
-interface Exchanged {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-  truncated: boolean;
-  remoteAddress: string | undefined;
-}
-
-function exchange({ url, method, headers, payload, addresses, maxResponseBytes, signal }: Exchange) {
-  // The connection goes to the addresses that were checked, never to a second DNS answer: a name
-  // that resolved to a public address for the check could resolve to 127.0.0.1 a moment later.
-  // Node asks for all of them when it races IPv6 against IPv4 (autoSelectFamily).
-  const pinnedLookup: LookupFunction = (_hostname, options, callback) => {
-    const [first] = addresses;
-    if (options.all) callback(null, addresses);
-    else if (first) callback(null, first.address, first.family);
-  };
-  return new Promise<Exchanged>((resolve, reject) => {
-    // The deadline may have passed between the DNS answer and this point; its event will not fire again.
-    signal.throwIfAborted();
-    let settled = false;
-    const settle = (outcome: () => void) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
-      outcome();
-    };
-    const transport = url.protocol === 'https:' ? https : http;
-    const request = transport.request({
-      method,
-      // The original hostname stays in Host, SNI and certificate checks; only the lookup is pinned.
-      hostname: normalizeHostname(url.hostname),
-      port: url.port || undefined,
-      path: `${url.pathname}${url.search}`,
-      headers,
-      lookup: pinnedLookup,
-      // A fresh connection each time: a pooled socket could belong to an earlier resolution.
-      agent: false,
-    });
-    const onAbort = () => {
-      settle(() => reject(signal.reason));
-      request.destroy();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    request.on('error', (error) => settle(() => reject(error)));
-    request.on('response', (response) => {
-      const remoteAddress = response.socket.remoteAddress;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const finish = (truncated: boolean) =>
-        settle(() =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: flattenHeaders(response),
-            body: Buffer.concat(chunks),
-            truncated,
-            remoteAddress,
-          }),
-        );
-      response.on('data', (chunk: Buffer) => {
-        const room = maxResponseBytes - size;
-        chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
-        size += Math.min(chunk.length, room);
-        if (chunk.length > room) {
-          // Stop reading: a webhook answer is kept for the job's history, not downloaded in full.
-          finish(true);
-          request.destroy();
-        }
-      });
-      response.on('end', () => finish(false));
-      response.on('error', (error) => settle(() => reject(error)));
-      response.on('close', () => {
-        if (!response.complete) settle(() => reject(new Error(`${url.host} closed the connection mid-response`)));
-      });
-    });
-    request.end(payload);
-  });
 }
 
 /**

@@ -7,8 +7,13 @@ import {
   type ScheduleUpdateOptions,
 } from '@temporalio/client';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { JOB_TEMPLATE_TASK_QUEUE, jobScheduleId, type JobOverlapPolicy, type SchedulerJobInput } from '../common';
-import { isJobTemplateId } from '../common/job-templates';
+import {
+  isJobTemplateId,
+  JOB_TEMPLATE_DESCRIPTORS,
+  jobScheduleId,
+  type JobOverlapPolicy,
+  type SchedulerJobInput,
+} from '../common';
 import { schema, type Database, type SchedulerJobRow } from '../db';
 import { toScheduleSpec, type JobScheduleInput, type RecurrenceResult } from './recurrence';
 import { isUuid } from '../lib/dates';
@@ -64,7 +69,7 @@ export function jobScheduleOptions(job: SchedulerJobRow, spec: ValidSpec): Sched
       workflowType: 'schedulerJob',
       // Temporal appends the scheduled time to this id for each run.
       workflowId: jobScheduleId(job.id),
-      taskQueue: JOB_TEMPLATE_TASK_QUEUE[job.templateType],
+      taskQueue: JOB_TEMPLATE_DESCRIPTORS[job.templateType].taskQueue,
       args: [input],
       workflowExecutionTimeout: `${jobRunTimeoutSeconds(job)} seconds`,
       staticSummary: `Scheduled job ${job.name} (${job.templateType})`,

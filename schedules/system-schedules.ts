@@ -6,7 +6,14 @@ import {
   type ScheduleSpec,
 } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { DEFAULT_DST_POLICY, SYSTEM_TASKS, type SystemTaskInput, type SystemTaskName } from '../common';
+import {
+  DEFAULT_DST_POLICY,
+  SYSTEM_TASK_NAMES,
+  SYSTEM_TASKS,
+  type SystemTaskInput,
+  type SystemTaskName,
+  type SystemTaskSchedule,
+} from '../common';
 import { applyDstPolicy } from './dst';
 
 export interface SystemSchedule {
@@ -21,119 +28,21 @@ export interface SystemSchedule {
   options?: SystemTaskInput['options'];
 }
 
-/** The system schedules that replaced Celery Beat's beat_schedule (ids are a contract with runbooks). */
-export const SYSTEM_SCHEDULES: readonly SystemSchedule[] = [
-  {
-    scheduleId: 'process-document-effective-dates',
-    taskName: 'process_document_effective_dates',
-    when: 'hourly at :00',
-    spec: { cronExpressions: ['0 * * * *'] },
+/**
+ * The system schedules that replaced Celery Beat's beat_schedule, as each task declares them
+ * (common/system-tasks.ts), in task order. Each skips a run while its previous run is still going.
+ */
+export const SYSTEM_SCHEDULES: readonly SystemSchedule[] = SYSTEM_TASK_NAMES.flatMap((taskName) =>
+  SYSTEM_TASKS[taskName].schedules.map((schedule: SystemTaskSchedule): SystemSchedule => ({
+    scheduleId: schedule.scheduleId,
+    taskName,
+    when: schedule.when,
+    spec: 'cron' in schedule ? { cronExpressions: [schedule.cron] } : { intervals: [{ every: schedule.every }] },
     overlap: ScheduleOverlapPolicy.SKIP,
-    catchupWindow: '1 hour',
-  },
-  {
-    scheduleId: 'process-document-obsoletion-dates',
-    taskName: 'process_document_obsoletion_dates',
-    when: 'hourly at :15',
-    spec: { cronExpressions: ['15 * * * *'] },
-    overlap: ScheduleOverlapPolicy.SKIP,
-    catchupWindow: '1 hour',
-  },
-  {
-    scheduleId: 'check-workflow-timeouts',
-    taskName: 'check_workflow_timeouts',
-    when: 'every 4 hours',
-    spec: { cronExpressions: ['0 */4 * * *'] },
-    overlap: ScheduleOverlapPolicy.SKIP,
-    catchupWindow: '1 hour',
-  },
-  {
-    scheduleId: 'cleanup-workflow-tasks',
-    taskName: 'cleanup_workflow_tasks',
-    when: 'every 6 hours',
-    spec: { cronExpressions: ['0 */6 * * *'] },
-    overlap: ScheduleOverlapPolicy.SKIP,
-    catchupWindow: '1 hour',
-  },
-  {
-    scheduleId: 'weekly-comprehensive-cleanup',
-    taskName: 'weekly_comprehensive_cleanup',
-    when: 'Sundays at 02:00',
-    spec: { cronExpressions: ['0 2 * * 0'] },
-    overlap: ScheduleOverlapPolicy.SKIP,
-    catchupWindow: '1 day',
-  },
-  {
-    scheduleId: 'process-notification-queue',
-    taskName: 'process_notification_queue',
-    when: 'every 5 minutes',
-    spec: { intervals: [{ every: '5 minutes' }] },
-    overlap: ScheduleOverlapPolicy.SKIP,
-    catchupWindow: '5 minutes',
-  },
-  {
-    scheduleId: 'send-daily-summary',
-    taskName: 'send_daily_summary',
-    when: 'daily at 08:00',
-    spec: { cronExpressions: ['0 8 * * *'] },
-    overlap: ScheduleOverlapPolicy.SKIP,
-    catchupWindow: '6 hours',
-  },
-  {
-    scheduleId: 'perform-system-health-check',
-    taskName: 'perform_system_health_check',
-    when: 'every 30 minutes',
-    spec: { intervals: [{ every: '30 minutes' }] },
-    overlap: ScheduleOverlapPolicy.SKIP,
-    catchupWindow: '30 minutes',
-  },
-  {
-    scheduleId: 'cleanup-execution-history',
-    taskName: 'cleanup_execution_history',
-    when: 'daily at 03:00',
-    spec: { cronExpressions: ['0 3 * * *'] },
-    overlap: ScheduleOverlapPolicy.SKIP,
-    catchupWindow: '6 hours',
-  },
-  {
-    scheduleId: 'backup-daily-full',
-    taskName: 'run_scheduled_backup',
-    when: 'daily at 02:00',
-    spec: { cronExpressions: ['0 2 * * *'] },
-    overlap: ScheduleOverlapPolicy.SKIP,
-    catchupWindow: '6 hours',
-    options: { backupType: 'full' },
-  },
-  {
-    scheduleId: 'backup-weekly-export',
-    taskName: 'run_scheduled_backup',
-    when: 'Sundays at 03:00',
-    spec: { cronExpressions: ['0 3 * * 0'] },
-    overlap: ScheduleOverlapPolicy.SKIP,
-    catchupWindow: '1 day',
-    options: { backupType: 'export' },
-  },
-  {
-    scheduleId: 'backup-monthly-archive',
-    taskName: 'run_scheduled_backup',
-    when: 'on the 1st at 04:00',
-    spec: { cronExpressions: ['0 4 1 * *'] },
-    overlap: ScheduleOverlapPolicy.SKIP,
-    catchupWindow: '1 day',
-    options: { backupType: 'archive' },
-  },
-  {
-    scheduleId: 'backup-cleanup',
-    taskName: 'cleanup_old_backups',
-    when: 'daily at 05:00',
-    spec: { cronExpressions: ['0 5 * * *'] },
-    overlap: ScheduleOverlapPolicy.SKIP,
-    catchupWindow: '6 hours',
-  },
-];
-
-export const schedulesOfTask = (taskName: SystemTaskName) =>
-  SYSTEM_SCHEDULES.filter((schedule) => schedule.taskName === taskName);
+    catchupWindow: schedule.catchupWindow,
+    ...(schedule.options ? { options: schedule.options } : {}),
+  })),
+);
 
 /**
  * What Temporal is asked to run for a schedule, in EDMS_TIMEZONE, with the default DST policy: a run

@@ -1,5 +1,7 @@
 import { DEFAULT_DST_POLICY, type DstPolicy } from '../common';
-import { applyDstPolicy, cronFieldSets, dstAdjustments, specFieldSets, zoneTransitions } from '../schedules/dst';
+import { applyDstPolicy, dstAdjustments } from '../schedules/dst';
+import { cronFieldSets, specFieldSets } from '../schedules/spec-fields';
+import { zoneTransitions } from '../schedules/zone-transitions';
 import { toScheduleSpec, type JobScheduleInput } from '../schedules/recurrence';
 
 /** The years around the 2027 transitions the tests look at. */

@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       identity,
     };
     if (config.workerTaskQueues.includes(TASK_QUEUES.scheduler)) {
-      // The workers that run system tasks keep their schedules as defined in schedules/system-schedules.ts.
+      // The workers that run system tasks keep their schedules as each task declares them (common/system-tasks.ts).
       const report = await syncSchedules(client, config.timezone);
       logger.info({ ...report, timezone: config.timezone }, 'system schedules in sync');
       const jobs = await syncJobSchedules(client, database.db);

@@ -23,6 +23,8 @@ import {
   FailureType,
   NON_RETRYABLE_JOB_ERRORS,
   backupWorkflowId,
+  isJobTemplateId,
+  JOB_TEMPLATE_DESCRIPTORS,
   JOB_RUN_SLOT_FREED_SIGNAL,
   type BackupVerifyMode,
   type JobExecutionStatus,
@@ -33,8 +35,10 @@ import {
 
 import type { backup } from './backup';
 
-/** Reading and recording the run: quick database work, retried until the database answers. */
-/** Execution rows and notifications: short transactions each. */
+/**
+ * Reading and recording the run (execution rows, notifications): short transactions each, retried
+ * until the database answers.
+ */
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   retry: {
@@ -46,15 +50,6 @@ const bookkeeping = proxyActivities<Activities>({
 
 /** How long an attempt's worker may go silent before the attempt counts as failed. */
 const JOB_HEARTBEAT_TIMEOUT = '20 seconds';
-
-/** The activity of each template; `backup` runs the backup workflow as a child instead. */
-const TEMPLATE_ACTIVITY = {
-  database_cleanup: 'runDatabaseCleanup',
-  email_notification: 'runEmailNotification',
-  data_export: 'runDataExport',
-  report_generation: 'runReportGeneration',
-  webhook_trigger: 'runWebhookTrigger',
-} as const satisfies Record<string, keyof Activities>;
 
 const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
 
@@ -122,7 +117,11 @@ function describeFailure(error: unknown): AttemptFailure {
  */
 async function runTemplate(plan: JobRunPlan): Promise<JobTemplateResult> {
   const { workflowId, runId } = workflowInfo();
-  if (plan.templateType === 'backup') return runBackup(plan, workflowId);
+  // Typed as an activity name: a descriptor naming an activity the worker does not register fails to compile.
+  const activity: keyof Activities | null | undefined = isJobTemplateId(plan.templateType)
+    ? JOB_TEMPLATE_DESCRIPTORS[plan.templateType].activity
+    : undefined;
+  if (activity === null) return runBackup(plan, workflowId);
   const work = proxyActivities<Activities>({
     startToCloseTimeout: `${plan.timeoutSeconds} seconds`,
     // The worker heartbeats every running activity (worker/activity-liveness.ts): a worker killed
@@ -130,7 +129,6 @@ async function runTemplate(plan: JobRunPlan): Promise<JobTemplateResult> {
     heartbeatTimeout: JOB_HEARTBEAT_TIMEOUT,
     retry: { maximumAttempts: 1 },
   });
-  const activity = TEMPLATE_ACTIVITY[plan.templateType as keyof typeof TEMPLATE_ACTIVITY];
   if (!activity)
     throw ApplicationFailure.nonRetryable(`unknown template ${plan.templateType}`, FailureType.UnknownTemplate);
   const request: JobRequest<unknown> = {

@@ -18,25 +18,9 @@ import {
   SYSTEM_TASKS,
   temporalPriorityKey,
   type SystemTaskInput,
-  type SystemTaskName,
   type SystemTaskOutcome,
   type TaskResult,
 } from '../common';
-
-/** The activity that does each task's work. */
-const TASK_ACTIVITY = {
-  process_document_effective_dates: 'processDocumentEffectiveDates',
-  process_document_obsoletion_dates: 'processDocumentObsoletionDates',
-  check_workflow_timeouts: 'checkWorkflowTimeouts',
-  cleanup_workflow_tasks: 'cleanupWorkflowTasks',
-  weekly_comprehensive_cleanup: 'weeklyComprehensiveCleanup',
-  process_notification_queue: 'processNotificationQueue',
-  send_daily_summary: 'sendDailySummary',
-  perform_system_health_check: 'performSystemHealthCheck',
-  cleanup_execution_history: 'cleanupExecutionHistory',
-  run_scheduled_backup: 'runScheduledBackup',
-  cleanup_old_backups: 'cleanupOldBackups',
-} as const satisfies Record<SystemTaskName, keyof Activities>;
 
 /** Recording runs is one short transaction each. */
 const bookkeeping = proxyActivities<Activities>({
@@ -120,7 +104,9 @@ export async function systemTask(input: SystemTaskInput): Promise<SystemTaskOutc
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
     priority: { priorityKey: temporalPriorityKey(definition.priority) },
   });
-  const runTask = work[TASK_ACTIVITY[input.taskName]] as (request: TaskRequest) => Promise<TaskResult>;
+  // Typed as an activity name: a task naming an activity the worker does not register fails to compile.
+  const activity: keyof Activities = definition.activity;
+  const runTask = work[activity] as (request: TaskRequest) => Promise<TaskResult>;
   try {
     const result =
       input.taskName === 'run_scheduled_backup' && patched(BACKUP_WORKFLOW_PATCH)

@@ -1,12 +1,9 @@
 import { heartbeat } from '@temporalio/activity';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type postgres from 'postgres';
 import { EXPORT_DATASETS, type DataExportParameters, type ExportDatasetName } from '../../common/job-templates';
-import { describeFile, findFinishedFile, tempPathFor } from './files';
+import { describeFile, findFinishedFile, writeFileAtomically } from './files';
+import { csvRecord, isoUtcText } from './formats';
 import {
   shortKey,
   utcStamp,
@@ -69,16 +66,6 @@ const TIMESTAMP_COLUMNS = new Set([
 
 const CURSOR_ROWS = 1000;
 
-function csvValue(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text =
-    value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
-  // RFC 4180: a field with a quote, comma or line break is quoted, its quotes doubled.
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-const csvRecord = (values: unknown[]) => `${values.map(csvValue).join(',')}\r\n`;
-
 export function createDataExport({ database, settings }: JobTemplateDeps) {
   const { sql } = database;
 
@@ -107,7 +94,6 @@ export function createDataExport({ database, settings }: JobTemplateDeps) {
       return { summary: `Would export ${rows} ${dataset} rows as ${format}`, result: { dataset, format, rows }, logs };
     }
 
-    await mkdir(settings.exportsDir, { recursive: true });
     const base = params.file_name_prefix ?? dataset;
     const short = shortKey(request.executionKey);
     const existing = await findFinishedFile(settings.exportsDir, base, short, format);
@@ -117,12 +103,10 @@ export function createDataExport({ database, settings }: JobTemplateDeps) {
       logs.push(`${path.basename(existing)} was already written by an earlier attempt of this execution`);
     } else {
       const columns = EXPORT_COLUMNS[dataset];
-      // The shared client hands timestamps over as PostgreSQL's text (drizzle installs that parser),
-      // so they are formatted here, in one unambiguous form.
       const selected = columns
         .map((column) =>
           TIMESTAMP_COLUMNS.has(column)
-            ? sql`to_char(${sql(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ${sql(column)}`
+            ? sql`${isoUtcText(sql, sql`${sql(column)}`)} as ${sql(column)}`
             : sql`${sql(column)}`,
         )
         .reduce((all, column) => sql`${all}, ${column}`);
@@ -145,14 +129,7 @@ export function createDataExport({ database, settings }: JobTemplateDeps) {
         }
         if (format === 'json') yield first ? ']\n' : '\n]\n';
       }
-      const temp = tempPathFor(target);
-      try {
-        await pipeline(Readable.from(content()), createWriteStream(temp));
-        await rename(temp, target);
-      } catch (error) {
-        await rm(temp, { force: true });
-        throw error;
-      }
+      await writeFileAtomically(target, content());
       logs.push(`wrote ${path.basename(target)}`);
     }
 

@@ -7,7 +7,7 @@ import {
   type CleanupCondition,
   type CleanupTableRule,
   type DatabaseCleanupParameters,
-} from '../../common/job-templates';
+} from '../../common/database-cleanup';
 import { validatedParams, type JobRequest, type JobTemplateDeps, type JobTemplateResult } from './types';
 import { FailureType } from '../../common';
 

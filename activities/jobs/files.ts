@@ -1,7 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /**
  * The file an earlier attempt of the same execution already finished, if any: its name is
@@ -15,14 +17,15 @@ export async function findFinishedFile(dir: string, base: string, short: string,
 }
 
 /** A name beside the target, so the rename is atomic (same file system) and readers never see half a file. */
-export const tempPathFor = (target: string) =>
+const tempPathFor = (target: string) =>
   path.join(path.dirname(target), `.${path.basename(target)}.tmp-${randomUUID()}`);
 
-export async function writeFileAtomically(target: string, content: string): Promise<void> {
+/** Writes `content` (UTF-8; streamed when it is produced piece by piece) so that the file appears whole or not at all. */
+export async function writeFileAtomically(target: string, content: string | AsyncIterable<string>): Promise<void> {
   await mkdir(path.dirname(target), { recursive: true });
   const temp = tempPathFor(target);
   try {
-    await writeFile(temp, content, 'utf8');
+    await pipeline(Readable.from(typeof content === 'string' ? [content] : content), createWriteStream(temp));
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });

@@ -7,6 +7,7 @@ import {
   type ReportSection,
 } from '../../common/job-templates';
 import { writeFileAtomically } from './files';
+import { csvRecord, isoUtcText } from './formats';
 import { sendJobEmails } from './outbox-mail';
 import {
   shortKey,
@@ -30,16 +31,9 @@ interface SectionTable {
 const escapeHtml = (value: string) =>
   value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-const csvValue = (value: unknown) => {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-};
-
 export function createReportGeneration(deps: JobTemplateDeps) {
   const { sql } = deps.database;
-  // The shared client returns timestamps as PostgreSQL text (drizzle's parser): ISO 8601 UTC instead.
-  const ISO = (expression: postgres.Fragment) =>
-    sql`to_char(${expression} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  const ISO = (expression: postgres.Fragment) => isoUtcText(sql, expression);
   const { settings } = deps;
   const when = (value: string | Date | null) =>
     value
@@ -187,7 +181,7 @@ ${body}
   const csv = (tables: SectionTable[]) =>
     tables
       .flatMap((t) => [[t.title], t.columns, ...t.rows, []])
-      .map((r) => `${r.map(csvValue).join(',')}\r\n`)
+      .map(csvRecord)
       .join('');
 
   return async function runReportGeneration(

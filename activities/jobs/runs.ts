@@ -1,27 +1,26 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type Client } from '@temporalio/client';
 import { msToTs, tsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import {
   FailureType,
-  JOB_RUN_SLOT_FREED_SIGNAL,
+  isJobTemplateId,
+  JOB_TEMPLATE_DESCRIPTORS,
   jobScheduleId,
   SYSTEM_SCHEDULER,
   type JobExecutionStatus,
-  type JobRunOutcome,
   type JobRunPlan,
-  type JobTrigger,
+  type TaskTrigger,
   type SchedulerJobInput,
 } from '../../common';
-import { JOB_TEMPLATES, isJobTemplateId } from '../../common/job-templates';
 import { recordAudit, schema, type DatabaseHandle } from '../../db';
-import { claimJobRunSlot, releaseJobRunSlot, type SlotClaim } from '../../db/job-run-slots';
-import { temporalClosedReason } from '../../schedules/run-reconciliation';
 import type { DispatchNotifications } from '../notification-dispatch';
+import { createJobRunSettlement } from './run-settlement';
+import { createJobRunSlotActivities } from './run-slots';
+import { currentRun } from './types';
 import { processIdentity } from '../../lib/temporal';
 
-const { schedulerJobs, schedulerJobExecutions, notificationOutbox } = schema;
+const { schedulerJobs, schedulerJobExecutions } = schema;
 
 export interface JobRunDeps {
   database: DatabaseHandle;
@@ -48,28 +47,14 @@ export interface JobAttemptEnd {
   host?: string;
 }
 
-/** What a run may do about its job's run slot (see db/job-run-slots.ts). */
-export type RunSlotClaim =
-  /** `allow_all`: runs of the job may overlap; no slot is held. */
-  { claimed: true; unlimited: true } | (SlotClaim & { unlimited?: false });
-
-/** Outbox kinds of the job-outcome emails (templates in activities/email/templates.ts). */
-export const JOB_OUTCOME_KIND = { success: 'job_succeeded', failure: 'job_failed' } as const;
-
-const currentRun = () => {
-  const { workflowExecution } = Context.current().info;
-  if (!workflowExecution) throw new Error('job executions are recorded by their workflow');
-  return workflowExecution;
-};
-
-/**
- * The bookkeeping around each run of a scheduled job: what the run is to do (read from the job row
- * when it starts, so edits apply to the next run), one execution row per attempt, and the end of the
- * run (a `once` job completed or failed, the audit entry, the notification emails).
- */
 /** One execution row per attempt of a run: a retried activity finds its row instead of adding one. */
 const ATTEMPT_KEY = [schedulerJobExecutions.workflowId, schedulerJobExecutions.runId, schedulerJobExecutions.attempt];
 
+/**
+ * The bookkeeping around each run of a scheduled job: what the run is to do (read from the job row
+ * when it starts, so edits apply to the next run), its run slot, one execution row per attempt, and
+ * the end of the run (a `once` job completed or failed, the audit entry, the notification emails).
+ */
 export function createJobRunActivities(deps: JobRunDeps) {
   const { db } = deps.database;
   const host = deps.workerIdentity ?? processIdentity();
@@ -94,7 +79,7 @@ export function createJobRunActivities(deps: JobRunDeps) {
    * Schedule-started runs and `temporal schedule trigger` look alike to the workflow; only a run the
    * schedule's own spec produced has its scheduled time among the spec's matching times.
    */
-  async function scheduleOrCli(jobId: string, scheduledAt: string | undefined): Promise<JobTrigger> {
+  async function scheduleOrCli(jobId: string, scheduledAt: string | undefined): Promise<TaskTrigger> {
     if (!scheduledAt) return 'schedule';
     const at = new Date(scheduledAt);
     try {
@@ -114,40 +99,8 @@ export function createJobRunActivities(deps: JobRunDeps) {
     }
   }
 
-  const closedReason = temporalClosedReason(deps.temporal);
-
   return {
-    /**
-     * Takes the job's run slot for this run, whoever started it, unless the job's overlap is
-     * `allow_all`. Another run holding it means: under `skip` this run does not start; under
-     * `buffer_one` this run becomes the one that waits (if no other does) and asks again when woken.
-     */
-    async claimJobRunSlot({ jobId }: { jobId: string }): Promise<RunSlotClaim> {
-      const { workflowId, runId } = currentRun();
-      const [job] = await db
-        .select({ overlap: schedulerJobs.overlap })
-        .from(schedulerJobs)
-        .where(eq(schedulerJobs.id, jobId));
-      if (!job) throw ApplicationFailure.nonRetryable(`no scheduled job ${jobId}`, FailureType.JobMissing);
-      if (job.overlap === 'allow_all') return { claimed: true, unlimited: true };
-      return db.transaction((tx) =>
-        claimJobRunSlot(tx, jobId, { workflowId, runId }, { wait: job.overlap === 'buffer_one', closedReason }),
-      );
-    },
-
-    /** Gives the slot up at the end of the run, handing it to the run that waits for it and waking that run. */
-    async releaseJobRunSlot({ jobId }: { jobId: string }): Promise<{ handedTo: string | null }> {
-      const { workflowId, runId } = currentRun();
-      const next = await releaseJobRunSlot(db, jobId, { workflowId, runId });
-      if (next) {
-        await deps.temporal.workflow
-          .getHandle(next.workflowId, next.runId ?? undefined)
-          .signal(JOB_RUN_SLOT_FREED_SIGNAL)
-          // A waiter that is gone is found closed and replaced by the next claim.
-          .catch(() => undefined);
-      }
-      return { handedTo: next?.workflowId ?? null };
-    },
+    ...createJobRunSlotActivities(deps),
 
     /**
      * A run that did not start because another run of the job was going (`skip`): one `skipped`
@@ -211,7 +164,7 @@ export function createJobRunActivities(deps: JobRunDeps) {
         );
       }
       const dryRun = request.dryRun ?? false;
-      if (dryRun && !JOB_TEMPLATES[job.templateType].supports_dry_run) {
+      if (dryRun && !JOB_TEMPLATE_DESCRIPTORS[job.templateType].supportsDryRun) {
         throw ApplicationFailure.nonRetryable(
           `${job.templateType} jobs cannot run as a dry run`,
           FailureType.DryRunUnsupported,
@@ -274,74 +227,7 @@ export function createJobRunActivities(deps: JobRunDeps) {
         .where(and(eq(schedulerJobExecutions.id, end.executionId), eq(schedulerJobExecutions.status, 'running')));
     },
 
-    /**
-     * The end of a run: a `once` job that its schedule ran is over (completed, or failed), the outcome
-     * is audited, and the job's notification addresses are emailed through the outbox, once per run.
-     */
-    async settleJobRun({
-      plan,
-      outcome,
-    }: {
-      plan: JobRunPlan;
-      outcome: JobRunOutcome;
-    }): Promise<{ emailed: string[] }> {
-      const { workflowId, runId } = currentRun();
-      const succeeded = outcome.status === 'completed';
-      const recipients = plan.dryRun ? [] : succeeded ? plan.notifications.on_success : plan.notifications.on_failure;
-      const kind = succeeded ? JOB_OUTCOME_KIND.success : JOB_OUTCOME_KIND.failure;
-      const keys = recipients.map((recipient) => `job-run:${workflowId}:${runId}:${kind}:${recipient}`);
-      const actor = plan.trigger === 'manual' ? plan.triggeredBy.replace(/^manual:/, '') : SYSTEM_SCHEDULER;
-      await db.transaction(async (tx) => {
-        if (plan.once && plan.trigger !== 'manual' && !plan.dryRun) {
-          await tx
-            .update(schedulerJobs)
-            .set({ status: succeeded ? 'completed' : 'failed', updatedAt: new Date(), updatedBy: SYSTEM_SCHEDULER })
-            .where(and(eq(schedulerJobs.id, plan.jobId), inArray(schedulerJobs.status, ['active', 'paused'])));
-        }
-        await recordAudit(tx, {
-          action: succeeded ? 'JOB_EXECUTION_COMPLETED' : 'JOB_EXECUTION_FAILED',
-          actor,
-          entityType: 'scheduler_job',
-          entityId: plan.jobId,
-          idempotencyKey: `job-run:${workflowId}:${runId}:settled`,
-          details: {
-            job_name: plan.name,
-            template_type: plan.templateType,
-            status: outcome.status,
-            attempts: outcome.attempts,
-            triggered_by: plan.triggeredBy,
-            dry_run: plan.dryRun,
-            workflow_id: workflowId,
-            run_id: runId,
-            ...(outcome.error ? { error: outcome.error.slice(0, 1000) } : {}),
-          },
-        });
-        for (const [index, recipient] of recipients.entries()) {
-          await tx
-            .insert(notificationOutbox)
-            .values({
-              idempotencyKey: keys[index]!,
-              kind,
-              recipient,
-              variables: {
-                job_id: plan.jobId,
-                job_name: plan.name,
-                template_type: plan.templateType,
-                status: outcome.status,
-                attempts: outcome.attempts,
-                summary: outcome.summary.slice(0, 1000),
-                error: outcome.error?.slice(0, 1000) ?? null,
-                triggered_by: plan.triggeredBy,
-                workflow_id: workflowId,
-                finished_at: new Date().toISOString(),
-              },
-            })
-            .onConflictDoNothing({ target: notificationOutbox.idempotencyKey });
-        }
-      });
-      await deps.dispatchNotifications(keys);
-      return { emailed: recipients };
-    },
+    ...createJobRunSettlement(deps),
   };
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Transporter } from 'nodemailer';
 import type { JobParametersByTemplate, JobTemplateId } from '../../common/job-templates';
@@ -71,3 +72,10 @@ export const utcStamp = (at: Date = new Date()) =>
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d{3}/, '');
+
+/** The job run (workflow execution) an activity works for: job bookkeeping is only ever done by it. */
+export function currentRun() {
+  const { workflowExecution } = Context.current().info;
+  if (!workflowExecution) throw new Error('job executions are recorded by their workflow');
+  return workflowExecution;
+}

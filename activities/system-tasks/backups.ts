@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import { and, eq, sql as sqlFragment } from 'drizzle-orm';
+import { Context } from '@temporalio/activity';
+import { and, eq } from 'drizzle-orm';
 import * as tar from 'tar';
-import {
-  FailureType,
-  performBackup,
-  type BackupInput,
-  type BackupOutcome,
-  type BackupType,
-  type SystemTaskInput,
-} from '../../common';
-import { recordAudit, recordBackupRunStart, schema, type BackupConfigRow } from '../../db';
+import { performBackup, type SystemTaskInput } from '../../common';
+import { schema } from '../../db';
 import {
   checkPgDump,
   describeFile,
@@ -25,9 +18,10 @@ import {
 } from '../../backups/archive';
 import { restoreIntoScratchDatabase } from '../../backups/restore';
 import { backupDestination, backupWorkDir } from '../../backups/paths';
+import { createBackupRunTasks, loadBackupRun, recordingFailures, type BackupStepRequest } from './backup-runs';
 import type { SystemTaskDeps, TaskRequest } from './settings';
 
-const { backupConfigs, backupRuns } = schema;
+const { backupRuns } = schema;
 
 /** An activity's heartbeat and cancellation, for the tools it runs. */
 function activityControl(): ToolRunControl {
@@ -53,152 +47,21 @@ export interface DatabaseDump {
   row_counts: Record<string, number>;
 }
 
-/** What a backup run step is asked: the run row holds everything else. */
-export interface BackupStepRequest {
-  backupRunId: string;
-}
-
-export interface BackupRunPlan {
-  backupRunId: string;
-  config: string;
-  type: BackupType;
-  verifyMode: BackupConfigRow['verifyMode'];
-  startedAt: string;
-}
-
 /**
  * The steps of one backup, each an activity of the `backup` workflow: the run row is begun, the
  * database dumped, the storage archived, everything packed, verified and published, the run
- * finished. Steps share a work directory under EDMS_BACKUP_DIR, so every worker that polls the
- * maintenance queue must see the same EDMS_BACKUP_DIR.
+ * finished (the bookkeeping around the steps is in ./backup-runs.ts). Steps share a work directory
+ * under EDMS_BACKUP_DIR, so every worker that polls the maintenance queue must see the same
+ * EDMS_BACKUP_DIR.
  */
-export function createBackupTasks({
-  database,
-  settings,
-  dispatchNotifications,
-}: Pick<SystemTaskDeps, 'database' | 'settings' | 'dispatchNotifications'>) {
-  const { db, sql } = database;
+export function createBackupTasks(deps: Pick<SystemTaskDeps, 'database' | 'settings' | 'dispatchNotifications'>) {
+  const { settings } = deps;
+  const { db, sql } = deps.database;
   const tool = (name: string) => (settings.pgBinDir ? path.join(settings.pgBinDir, name) : name);
-
-  async function loadRun(backupRunId: string) {
-    const [row] = await db
-      .select({ run: backupRuns, config: backupConfigs })
-      .from(backupRuns)
-      .leftJoin(backupConfigs, eq(backupConfigs.id, backupRuns.configId))
-      .where(eq(backupRuns.id, backupRunId));
-    if (!row) throw ApplicationFailure.nonRetryable(`no backup run ${backupRunId}`, FailureType.UnknownBackupRun);
-    return row;
-  }
-
-  /** A failed attempt of a step is recorded at once, before Temporal retries it. */
-  async function recordingFailures<T>(step: string, backupRunId: string, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      const attempt = Context.current().info.attempt;
-      const message = `${step} (attempt ${attempt}): ${(error as Error).message}`.slice(0, 4000);
-      await db.transaction(async (tx) => {
-        await tx
-          .update(backupRuns)
-          .set({ error: message })
-          .where(and(eq(backupRuns.id, backupRunId), eq(backupRuns.status, 'running')));
-        await recordAudit(tx, {
-          action: 'BACKUP_ATTEMPT_FAILED',
-          actor: 'system',
-          entityType: 'backup',
-          entityId: backupRunId,
-          idempotencyKey: `backup-run:${backupRunId}:${step}:${attempt}`,
-          details: { step, attempt, error: (error as Error).message.slice(0, 2000) },
-        });
-      });
-      throw error;
-    }
-  }
-
-  async function resolveBackupConfig(request: {
-    config?: string;
-    scheduleId?: string;
-    backupType?: BackupType;
-  }): Promise<{ id: string; name: string; enabled: boolean; backupType: BackupType }> {
-    const columns = {
-      id: backupConfigs.id,
-      name: backupConfigs.name,
-      enabled: backupConfigs.enabled,
-      backupType: backupConfigs.backupType,
-    };
-    if (request.config) {
-      const [named] = await db.select(columns).from(backupConfigs).where(eq(backupConfigs.name, request.config));
-      if (!named) {
-        throw ApplicationFailure.nonRetryable(
-          `no backup configuration named ${request.config}`,
-          FailureType.BackupConfigMissing,
-        );
-      }
-      return named;
-    }
-    if (request.scheduleId) {
-      const [scheduled] = await db
-        .select(columns)
-        .from(backupConfigs)
-        .where(eq(backupConfigs.scheduleId, request.scheduleId));
-      if (scheduled) return scheduled;
-    }
-    const type = request.backupType ?? 'full';
-    const [ofType] = await db
-      .select(columns)
-      .from(backupConfigs)
-      .where(and(eq(backupConfigs.backupType, type), eq(backupConfigs.enabled, true)))
-      .orderBy(sqlFragment`${backupConfigs.scheduleId} is null`, backupConfigs.name)
-      .limit(1);
-    if (!ofType) {
-      throw ApplicationFailure.nonRetryable(
-        `no enabled backup configuration of type ${type}`,
-        FailureType.BackupConfigMissing,
-      );
-    }
-    return ofType;
-  }
+  const loadRun = (backupRunId: string) => loadBackupRun(db, backupRunId);
 
   const tasks = {
-    /** Which configuration a backup system task runs: named, the schedule's own, or the type's first. */
-    async resolveBackupConfig(request: {
-      config?: string;
-      scheduleId?: string;
-      backupType?: BackupType;
-    }): Promise<{ id: string; name: string; enabled: boolean; backupType: BackupType }> {
-      return resolveBackupConfig(request);
-    },
-
-    /** Records the run (idempotently: a retry finds the row the API or the first attempt made). */
-    async beginBackupRun(input: BackupInput): Promise<BackupRunPlan> {
-      const { workflowId, runId } = Context.current().info.workflowExecution ?? { workflowId: null, runId: null };
-      const [config] = await db.select().from(backupConfigs).where(eq(backupConfigs.id, input.configId));
-      if (!config) {
-        throw ApplicationFailure.nonRetryable(
-          `no backup configuration ${input.configId}`,
-          FailureType.BackupConfigMissing,
-        );
-      }
-      await db.transaction((tx) =>
-        recordBackupRunStart(tx, {
-          backupRunId: input.backupRunId,
-          config,
-          executionId: input.executionId,
-          workflowId,
-          workflowRunId: runId,
-          triggeredBy: input.triggeredBy,
-          verifyMode: input.verifyMode,
-        }),
-      );
-      const { run } = await loadRun(input.backupRunId);
-      return {
-        backupRunId: run.id,
-        config: config.name,
-        type: config.backupType,
-        verifyMode: run.verifyMode ?? config.verifyMode,
-        startedAt: run.startedAt.toISOString(),
-      };
-    },
+    ...createBackupRunTasks(deps),
 
     /**
      * `pg_dump --format=custom` of the application database, and its row counts taken in the same
@@ -206,7 +69,7 @@ export function createBackupTasks({
      * reproduce exactly those counts.
      */
     async dumpDatabase({ backupRunId }: BackupStepRequest): Promise<DatabaseDump> {
-      return recordingFailures('dump', backupRunId, async () => {
+      return recordingFailures(db, 'dump', backupRunId, async () => {
         const [server] = await sql<{ version: string; num: string }[]>`
           select current_setting('server_version') as version, current_setting('server_version_num') as num`;
         const pgDumpVersion = await checkPgDump(tool('pg_dump'), Number(server!.num));
@@ -248,7 +111,7 @@ export function createBackupTasks({
 
     /** The document storage directory as storage.tar.gz (gzip streams; no tar binary needed). */
     async archiveStorage({ backupRunId }: BackupStepRequest): Promise<BackupFile> {
-      return recordingFailures('storage', backupRunId, async () => {
+      return recordingFailures(db, 'storage', backupRunId, async () => {
         const work = backupWorkDir(settings, backupRunId);
         await mkdir(settings.storageDir, { recursive: true });
         await mkdir(work, { recursive: true });
@@ -273,7 +136,7 @@ export function createBackupTasks({
       dump,
       storage,
     }: BackupStepRequest & { dump: DatabaseDump; storage: BackupFile }) {
-      return recordingFailures('package', backupRunId, async () => {
+      return recordingFailures(db, 'package', backupRunId, async () => {
         const { run, config } = await loadRun(backupRunId);
         if (run.path && run.sha256 && (await stat(run.path).catch(() => undefined))) {
           return {
@@ -350,78 +213,6 @@ export function createBackupTasks({
         }
       });
     },
-
-    /**
-     * Ends the run: succeeded (audited BACKUP_COMPLETED), or failed (audited BACKUP_FAILED, and every
-     * active admin is emailed once). Only a running run is finished, so a retry changes nothing.
-     */
-    async finishBackupRun(
-      request: BackupStepRequest & { outcome?: BackupOutcome; error?: string },
-    ): Promise<{ status: 'succeeded' | 'failed' }> {
-      const { backupRunId } = request;
-      const { run, config } = await loadRun(backupRunId);
-      await rm(backupWorkDir(settings, backupRunId), { recursive: true, force: true });
-      const succeeded = request.outcome !== undefined;
-      const alertKeys: string[] = [];
-      await db.transaction(async (tx) => {
-        const finished = await tx
-          .update(backupRuns)
-          .set({
-            status: succeeded ? 'succeeded' : 'failed',
-            finishedAt: sqlFragment`now()`,
-            durationSeconds: sqlFragment`extract(epoch from now() - ${backupRuns.startedAt})`,
-            error: succeeded ? null : (request.error ?? 'unknown error').slice(0, 4000),
-          })
-          .where(and(eq(backupRuns.id, backupRunId), eq(backupRuns.status, 'running')))
-          .returning({ id: backupRuns.id });
-        if (finished.length === 0) return;
-        const actor = run.triggeredBy ?? 'system';
-        if (succeeded) {
-          const { path: archive, size_bytes, sha256 } = request.outcome!;
-          await recordAudit(tx, {
-            action: 'BACKUP_COMPLETED',
-            actor,
-            entityType: 'backup',
-            entityId: backupRunId,
-            idempotencyKey: `backup-run:${backupRunId}:completed`,
-            details: { config: config?.name, backup_type: run.backupType, path: archive, size_bytes, sha256 },
-          });
-          return;
-        }
-        await recordAudit(tx, {
-          action: 'BACKUP_FAILED',
-          actor,
-          entityType: 'backup',
-          entityId: backupRunId,
-          idempotencyKey: `backup-run:${backupRunId}:failed`,
-          details: { config: config?.name, backup_type: run.backupType, error: request.error },
-        });
-        const admins = await tx
-          .select({ email: schema.users.email })
-          .from(schema.users)
-          .where(and(eq(schema.users.role, 'admin'), eq(schema.users.active, true)));
-        for (const admin of admins) {
-          const key = `backup-run:${backupRunId}:failed:${admin.email}`;
-          alertKeys.push(key);
-          await tx
-            .insert(schema.notificationOutbox)
-            .values({
-              idempotencyKey: key,
-              kind: 'backup_failed',
-              recipient: admin.email,
-              variables: {
-                backup_type: run.backupType,
-                config: config?.name ?? '',
-                started_at: run.startedAt.toISOString(),
-                error: (request.error ?? '').slice(0, 1000),
-              },
-            })
-            .onConflictDoNothing({ target: schema.notificationOutbox.idempotencyKey });
-        }
-      });
-      await dispatchNotifications(alertKeys);
-      return { status: succeeded ? 'succeeded' : 'failed' };
-    },
   };
 
   return {
@@ -432,7 +223,7 @@ export function createBackupTasks({
      * existed finish after an upgrade (their histories expect this activity). Same steps, same rows.
      */
     async runScheduledBackup({ executionId, options }: TaskRequest & Pick<SystemTaskInput, 'scheduleId'>) {
-      const config = await resolveBackupConfig({ config: options?.config, backupType: options?.backupType });
+      const config = await tasks.resolveBackupConfig({ config: options?.config, backupType: options?.backupType });
       const [existing] = await db
         .select({ id: backupRuns.id })
         .from(backupRuns)

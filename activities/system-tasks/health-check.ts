@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { SYSTEM_SCHEDULER } from '../../common';
+import { SYSTEM_SCHEDULER, type HealthStatus } from '../../common';
 import { countLiveWorkers, recordAudit, schema } from '../../db';
 import type { SystemTaskDeps, TaskRequest } from './settings';
-
-export type HealthStatus = 'HEALTHY' | 'UNHEALTHY' | 'CRITICAL';
 
 interface Check {
   status: HealthStatus;

@@ -6,7 +6,8 @@ import { createHealthCheckTask } from './health-check';
 import { createHousekeepingTasks } from './housekeeping';
 import { createNotificationTasks } from './notification-tasks';
 import { createReviewTaskTasks } from './review-tasks';
-import type { SystemTaskDeps } from './settings';
+import type { SystemTaskActivity } from '../../common';
+import type { SystemTaskDeps, TaskRequest } from './settings';
 
 export {
   DEFAULT_BACKUP_RETENTION,
@@ -36,10 +37,13 @@ function withCauses<T extends Record<string, (...args: never[]) => Promise<unkno
   return wrapped as T;
 }
 
-/** The activities behind the system tasks, one per task (see common/system-tasks.ts). */
+/**
+ * The activities behind the system tasks: one per task, under the name its descriptor gives
+ * (common/system-tasks.ts), and the steps of backups and restores.
+ */
 export function createSystemTaskActivities(deps: SystemTaskDeps) {
   const reviewTasks = createReviewTaskTasks(deps);
-  return withCauses({
+  const activities = withCauses({
     ...createDocumentDateTasks(deps),
     ...reviewTasks,
     ...createNotificationTasks(deps),
@@ -49,4 +53,5 @@ export function createSystemTaskActivities(deps: SystemTaskDeps) {
     ...createBackupRetentionTasks(deps),
     ...createBackupRestoreTasks(deps),
   });
+  return activities satisfies Record<SystemTaskActivity, (request: TaskRequest) => Promise<unknown>>;
 }

@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
-import { JOB_TEMPLATE_TASK_QUEUE, manualJobWorkflowId, type SchedulerJobInput } from '../../../common';
+import { JOB_TEMPLATE_DESCRIPTORS, manualJobWorkflowId, type SchedulerJobInput } from '../../../common';
 import { JOB_TEMPLATES, type JobTemplateId } from '../../../common/job-templates';
 import { recordAudit, schema } from '../../../db';
 import { claimJobRunSlot } from '../../../db/job-run-slots';
@@ -51,7 +51,7 @@ export async function runJobNow(deps: JobServiceDeps, id: string, dryRun: boolea
   const start = () =>
     deps.temporal.workflow
       .start('schedulerJob', {
-        taskQueue: JOB_TEMPLATE_TASK_QUEUE[job.templateType as JobTemplateId],
+        taskQueue: JOB_TEMPLATE_DESCRIPTORS[job.templateType as JobTemplateId].taskQueue,
         workflowId,
         args: [input],
         staticSummary: `Run now: job ${job.name} by ${actor}${dryRun ? ' (dry run)' : ''}`,

@@ -1,0 +1,6 @@
+/** The two kinds of round a document goes through: reviewers comment, approvers release. */
+export const REVIEW_KINDS = ['review', 'approval'] as const;
+
+/** A review or approval task: open while `pending`; `cancelled` when its round closed without it. */
+export const REVIEW_TASK_STATUSES = ['pending', 'approved', 'rejected', 'cancelled'] as const;
+export type ReviewTaskStatus = (typeof REVIEW_TASK_STATUSES)[number];
