@@ -65,6 +65,14 @@ module.exports = {
       'Workflow code is replayed: it may import common/ and other workflows, nothing that does I/O.',
     ),
     {
+      name: 'workflow-bundle-without-schemas',
+      comment:
+        'The JSON Schemas of job parameters (TypeBox) are for the API and activities: workflow code and the common/ barrel it imports stay clear of them, so they never reach the workflow bundle.',
+      severity: 'error',
+      from: { path: '^(workflows/|common/index\\.ts$)' },
+      to: { path: '^common/(job-templates|database-cleanup|json-schema)\\.ts$|@sinclair/typebox' },
+    },
+    {
       name: 'workflows-see-activities-as-types',
       comment: 'Workflows call activities through proxyActivities<Activities>: a value import would bundle I/O code.',
       severity: 'error',

@@ -1,9 +1,7 @@
-import type { NotificationKind } from '../common';
-import { FailureType } from '../common';
+import { FailureType, type NotificationKind } from '../common';
 import { deliverOutboxEmail, renderEmail, type OutboxDeps } from '../outbox';
 import { activityIdempotencyKey } from './idempotency';
 
-export type { MailSettings } from '../outbox';
 export type NotificationDeps = OutboxDeps;
 
 export type DeliveryOutcome = 'sent' | 'already_sent';

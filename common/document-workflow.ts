@@ -1,13 +1,12 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DocumentStatus } from './document-status';
+import type { ReviewKind } from './review-tasks';
 
 /** Workflow id of a document's lifecycle workflow. */
 export const documentWorkflowId = (documentId: string) => `document-${documentId}`;
 
 /** The actor recorded when a timer, not a person, makes a change. */
 export const SYSTEM_SCHEDULER = 'system_scheduler';
-
-export type ReviewKind = 'review' | 'approval';
 
 export interface LifecycleSettings {
   reviewDueDays: number;

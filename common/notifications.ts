@@ -28,13 +28,20 @@ export const NOTIFICATION_KINDS = [
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
+/** The emails a scheduled job's run sends its notify list when it ends. */
+export const JOB_OUTCOME_KIND = { success: 'job_succeeded', failure: 'job_failed' } as const satisfies Record<
+  string,
+  NotificationKind
+>;
+type JobOutcomeKind = (typeof JOB_OUTCOME_KIND)[keyof typeof JOB_OUTCOME_KIND];
+
 /**
  * The kinds an admin's `email_notification` job may send with its own variables: all but the job
  * outcome emails, which only a job's own run composes.
  */
 export const EMAIL_TEMPLATE_KINDS = NOTIFICATION_KINDS.filter(
-  (kind): kind is Exclude<NotificationKind, 'job_succeeded' | 'job_failed'> =>
-    kind !== 'job_succeeded' && kind !== 'job_failed',
+  (kind): kind is Exclude<NotificationKind, JobOutcomeKind> =>
+    !(Object.values(JOB_OUTCOME_KIND) as string[]).includes(kind),
 );
 export type EmailTemplateKind = (typeof EMAIL_TEMPLATE_KINDS)[number];
 

@@ -16,7 +16,7 @@ import {
   type BackupInput,
 } from '../common';
 import { connectDatabase, runMigrations, schema, type DatabaseHandle } from '../db';
-import { monitoringStatus } from '../api/services/scheduler';
+import { monitoringStatus } from '../api/services/monitoring/status';
 import { tsxNodeArgs } from '../launcher/managed-process';
 import { PROJECT_ROOT } from '../lib/paths';
 import { backup, systemTask } from '../workflows';

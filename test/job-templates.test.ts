@@ -1,7 +1,6 @@
 import { getTableColumns, getTableName, is, Table } from 'drizzle-orm';
-import { EMAIL_TEMPLATES } from '../activities/email/templates';
-import { JOB_OUTCOME_KIND } from '../activities/jobs';
-import { EMAIL_TEMPLATE_KINDS } from '../common';
+import { EMAIL_TEMPLATES } from '../outbox';
+import { EMAIL_TEMPLATE_KINDS, JOB_OUTCOME_KIND } from '../common';
 import { CLEANUP_TABLE_NAMES, CLEANUP_TABLES } from '../common/database-cleanup';
 import { isJobTemplateId, JOB_TEMPLATE_IDS, JOB_TEMPLATES, type JobTemplateId } from '../common/job-templates';
 import * as schema from '../db/schema';

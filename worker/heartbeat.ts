@@ -2,7 +2,7 @@ import type postgres from 'postgres';
 import type { Logger } from '../lib/logger';
 
 /**
- * How often a worker process says it is alive. api/health.ts trusts a row for 10 s, so three beats
+ * How often a worker process says it is alive. api/services/health.ts trusts a row for 10 s, so three beats
  * may be lost to a busy event loop or a slow database before a live worker looks dead, and a killed
  * one looks dead within 10 s (the issue asks for 15).
  */

@@ -1,5 +1,5 @@
 import type { ActivityOptions } from '@temporalio/workflow';
-import { NON_RETRYABLE_DOCUMENT_ERRORS } from '../common';
+import { NON_RETRYABLE_DOCUMENT_ERRORS, type FailureType } from '../common';
 
 /**
  * Document activities are short database transactions: retried quickly and for as long as it
@@ -15,3 +15,15 @@ export const DOCUMENT_ACTIVITY_OPTIONS: ActivityOptions = {
     nonRetryableErrorTypes: [...NON_RETRYABLE_DOCUMENT_ERRORS],
   },
 };
+
+/**
+ * The bookkeeping around scheduled work (execution rows, backup runs, audit entries): short
+ * transactions retried until the database answers, a dead worker's attempt retried after 10 s,
+ * except the failures listed (a configuration or job that no longer exists).
+ */
+export function bookkeepingOptions(nonRetryable: readonly FailureType[]): ActivityOptions {
+  return {
+    startToCloseTimeout: '10 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: [...nonRetryable] },
+  };
+}

@@ -1,16 +1,10 @@
 import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { bookkeepingOptions } from './activity-options';
 import { FailureType, performBackup, type BackupInput, type BackupOutcome } from '../common';
 
 /** Quick database bookkeeping around the backup (a dead worker's attempt is retried after 10 s). */
-const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: {
-    initialInterval: '1 second',
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: [FailureType.BackupConfigMissing],
-  },
-});
+const bookkeeping = proxyActivities<Activities>(bookkeepingOptions([FailureType.BackupConfigMissing]));
 
 /**
  * The long steps heartbeat every few seconds: a worker that dies mid-dump is noticed within 20 s

@@ -18,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { bookkeepingOptions } from './activity-options';
 import type { JobRequest, JobTemplateResult } from '../activities/jobs';
 import {
   FailureType,
@@ -39,14 +40,9 @@ import type { backup } from './backup';
  * Reading and recording the run (execution rows, notifications): short transactions each, retried
  * until the database answers.
  */
-const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: {
-    initialInterval: '1 second',
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: [FailureType.JobMissing, FailureType.BackupConfigMissing],
-  },
-});
+const bookkeeping = proxyActivities<Activities>(
+  bookkeepingOptions([FailureType.JobMissing, FailureType.BackupConfigMissing]),
+);
 
 /** How long an attempt's worker may go silent before the attempt counts as failed. */
 const JOB_HEARTBEAT_TIMEOUT = '20 seconds';

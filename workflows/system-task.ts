@@ -9,6 +9,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { bookkeepingOptions } from './activity-options';
 import type { TaskRequest } from '../activities/system-tasks';
 import type { backup } from './backup';
 import {
@@ -23,14 +24,7 @@ import {
 } from '../common';
 
 /** Recording runs is one short transaction each. */
-const bookkeeping = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: {
-    initialInterval: '1 second',
-    maximumInterval: '1 minute',
-    nonRetryableErrorTypes: [FailureType.BackupConfigMissing],
-  },
-});
+const bookkeeping = proxyActivities<Activities>(bookkeepingOptions([FailureType.BackupConfigMissing]));
 
 /** The error an activity or a child workflow raised, without Temporal's wrappers. */
 function rootCause(error: unknown): Error {

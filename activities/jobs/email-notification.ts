@@ -4,8 +4,6 @@ import { renderEmail, type RenderedEmail } from '../../outbox';
 import { sendJobEmails, type JobEmail } from './outbox-mail';
 import { validatedParams, type JobRequest, type JobTemplateDeps, type JobTemplateResult } from './types';
 
-export { JOB_MESSAGE_KIND };
-
 const isTemplateKind = (kind: string): kind is EmailTemplateKind =>
   (EMAIL_TEMPLATE_KINDS as readonly string[]).includes(kind);
 

@@ -9,10 +9,7 @@ import { processIdentity } from '../../lib/temporal';
 
 export type { JobRequest, JobTemplateDeps, JobTemplateResult, JobTemplateSettings } from './types';
 export { EXPORT_COLUMNS } from './data-export';
-export { JOB_MESSAGE_KIND } from './email-notification';
-export { JOB_REPORT_KIND } from './report-generation';
 export { jobEmailKey } from './outbox-mail';
-export { JOB_OUTCOME_KIND } from './run-settlement';
 export { createJobRunActivities, type JobAttemptEnd, type JobRunActivities, type PlannedJobRun } from './runs';
 
 /** Each result names the worker that produced it, for the execution row's `execution_host`. */

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type postgres from 'postgres';
+import { JOB_REPORT_KIND } from '../../common';
 import {
   REPORT_FORMATS,
   REPORT_SECTIONS,
@@ -17,9 +18,6 @@ import {
   type JobTemplateDeps,
   type JobTemplateResult,
 } from './types';
-
-/** Outbox kind of an emailed report (its HTML is stored with the row). */
-export const JOB_REPORT_KIND = 'job_report';
 
 /** One table of a report: the figures of the result, the HTML table and the CSV lines come from it. */
 interface SectionTable {

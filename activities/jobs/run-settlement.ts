@@ -1,13 +1,11 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import { SYSTEM_SCHEDULER, type JobRunOutcome, type JobRunPlan } from '../../common';
+import { JOB_OUTCOME_KIND, SYSTEM_SCHEDULER, type JobRunOutcome, type JobRunPlan } from '../../common';
 import { recordAudit, schema, type DatabaseHandle } from '../../db';
 import type { DispatchNotifications } from '../notification-dispatch';
+import { enqueueEmails } from '../../outbox';
 import { currentRun } from './types';
 
-const { schedulerJobs, notificationOutbox } = schema;
-
-/** Outbox kinds of the job-outcome emails (templates in activities/email/templates.ts). */
-export const JOB_OUTCOME_KIND = { success: 'job_succeeded', failure: 'job_failed' } as const;
+const { schedulerJobs } = schema;
 
 /** The end of each run of a scheduled job: what it means for a `once` job, its audit entry, its emails. */
 export function createJobRunSettlement(deps: {
@@ -58,28 +56,22 @@ export function createJobRunSettlement(deps: {
             ...(outcome.error ? { error: outcome.error.slice(0, 1000) } : {}),
           },
         });
-        for (const [index, recipient] of recipients.entries()) {
-          await tx
-            .insert(notificationOutbox)
-            .values({
-              idempotencyKey: keys[index]!,
-              kind,
-              recipient,
-              variables: {
-                job_id: plan.jobId,
-                job_name: plan.name,
-                template_type: plan.templateType,
-                status: outcome.status,
-                attempts: outcome.attempts,
-                summary: outcome.summary.slice(0, 1000),
-                error: outcome.error?.slice(0, 1000) ?? null,
-                triggered_by: plan.triggeredBy,
-                workflow_id: workflowId,
-                finished_at: new Date().toISOString(),
-              },
-            })
-            .onConflictDoNothing({ target: notificationOutbox.idempotencyKey });
-        }
+        const variables = {
+          job_id: plan.jobId,
+          job_name: plan.name,
+          template_type: plan.templateType,
+          status: outcome.status,
+          attempts: outcome.attempts,
+          summary: outcome.summary.slice(0, 1000),
+          error: outcome.error?.slice(0, 1000) ?? null,
+          triggered_by: plan.triggeredBy,
+          workflow_id: workflowId,
+          finished_at: new Date().toISOString(),
+        };
+        await enqueueEmails(
+          tx,
+          recipients.map((recipient, index) => ({ key: keys[index]!, kind, recipient, variables })),
+        );
       });
       await deps.dispatchNotifications(keys);
       return { emailed: recipients };

@@ -6,7 +6,7 @@ import type { JobParametersByTemplate, JobTemplateId } from '../../common/job-te
 import type { DatabaseHandle } from '../../db';
 import { validateJobParameters } from '../../jobs/parameters';
 import type { OutboundPolicy } from '../../lib/outbound-policy';
-import type { MailSettings } from '../notifications';
+import type { MailSettings } from '../../outbox';
 import { FailureType } from '../../common';
 
 export interface JobTemplateSettings {

@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { FailureType, type BackupInput, type BackupOutcome, type BackupType } from '../../common';
 import { recordAudit, recordBackupRunStart, schema, type BackupConfigRow, type Database } from '../../db';
 import { backupWorkDir } from '../../backups/paths';
+import { activeAdminEmails, enqueueEmails } from '../../outbox';
 import type { SystemTaskDeps } from './settings';
 
 const { backupConfigs, backupRuns } = schema;
@@ -192,28 +193,19 @@ export function createBackupRunTasks({
           },
         });
         if (succeeded) return;
-        const admins = await tx
-          .select({ email: schema.users.email })
-          .from(schema.users)
-          .where(and(eq(schema.users.role, 'admin'), eq(schema.users.active, true)));
-        for (const admin of admins) {
-          const key = `backup-run:${backupRunId}:failed:${admin.email}`;
-          alertKeys.push(key);
-          await tx
-            .insert(schema.notificationOutbox)
-            .values({
-              idempotencyKey: key,
-              kind: 'backup_failed',
-              recipient: admin.email,
-              variables: {
-                backup_type: run.backupType,
-                config: config?.name ?? '',
-                started_at: run.startedAt.toISOString(),
-                error: (request.error ?? '').slice(0, 1000),
-              },
-            })
-            .onConflictDoNothing({ target: schema.notificationOutbox.idempotencyKey });
-        }
+        const variables = {
+          backup_type: run.backupType,
+          config: config?.name ?? '',
+          started_at: run.startedAt.toISOString(),
+          error: (request.error ?? '').slice(0, 1000),
+        };
+        const alerts = (await activeAdminEmails(tx)).map((recipient) => ({
+          key: `backup-run:${backupRunId}:failed:${recipient}`,
+          kind: 'backup_failed',
+          recipient,
+          variables,
+        }));
+        alertKeys.push(...(await enqueueEmails(tx, alerts)));
       });
       await dispatchNotifications(alertKeys);
       return { status: succeeded ? 'succeeded' : 'failed' };

@@ -1,7 +1,8 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { and, eq, lte, sql } from 'drizzle-orm';
 import { documentWorkflowId, reloadSignal, type DocumentStatus, type DocumentTaskResult } from '../../common';
 import { documentFacts, schema, type DocumentRow } from '../../db';
+import { isWorkflowRunning } from '../../lib/temporal';
 import type { SystemTaskDeps, TaskRequest } from './settings';
 
 const { documents } = schema;
@@ -21,13 +22,7 @@ export async function wakeDocumentWorkflow(
   dryRun: boolean,
 ): Promise<Action | `would_${string}`> {
   const handle = temporal.workflow.getHandle(documentWorkflowId(row.id));
-  const running = await handle
-    .describe()
-    .then((description) => description.status.name === 'RUNNING')
-    .catch((error: unknown) => {
-      if (error instanceof WorkflowNotFoundError) return false;
-      throw error;
-    });
+  const running = await isWorkflowRunning(temporal, handle.workflowId);
   if (dryRun) return running ? 'would_signal_workflow' : 'would_start_workflow';
   if (running) {
     await handle.signal(reloadSignal);

@@ -1,19 +1,14 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, count, desc, eq, gte, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
-import { notificationDeliveryWorkflowId } from '../../common';
+import { JOB_COMPOSED_KINDS, notificationDeliveryWorkflowId } from '../../common';
 import { schema } from '../../db';
+import { activeAdminEmails, CLAIM_LEASE, enqueueEmails } from '../../outbox';
 import type { SystemTaskDeps, TaskRequest } from './settings';
 
-const { notificationOutbox, users, documents, documentTransitions, reviewTasks, taskExecutions, systemHealthChecks } =
-  schema;
-
-/** Emails a job composed itself (activities/jobs): no template here can render them. */
-const JOB_COMPOSED_KINDS = ['job_message', 'job_report'];
+const { notificationOutbox, documents, documentTransitions, reviewTasks, taskExecutions, systemHealthChecks } = schema;
 
 /** Fresh rows belong to the delivery workflow their activity just started. */
 const SETTLING = '2 minutes';
-/** Matches the delivery lease (activities/notifications.ts). */
-const LEASE = '10 minutes';
 
 /** The notification queue and the daily summary. */
 export function createNotificationTasks({ database, temporal, dispatchNotifications, settings }: SystemTaskDeps) {
@@ -40,13 +35,14 @@ export function createNotificationTasks({ database, temporal, dispatchNotificati
         .where(
           and(
             lt(notificationOutbox.createdAt, sql`now() - ${SETTLING}::interval`),
-            // A job's own message or report is rendered and sent only by its job (retried by the job's policy).
-            notInArray(notificationOutbox.kind, JOB_COMPOSED_KINDS),
+            // A job's own message or report is rendered and sent only by its job (retried by the job's
+            // policy): no template here can render them.
+            notInArray(notificationOutbox.kind, [...JOB_COMPOSED_KINDS]),
             or(
               inArray(notificationOutbox.status, ['pending', 'failed']),
               and(
                 eq(notificationOutbox.status, 'sending'),
-                lt(notificationOutbox.claimedAt, sql`now() - ${LEASE}::interval`),
+                lt(notificationOutbox.claimedAt, sql`now() - ${CLAIM_LEASE}::interval`),
               ),
             ),
           ),
@@ -125,32 +121,25 @@ export function createNotificationTasks({ database, temporal, dispatchNotificati
         .from(systemHealthChecks)
         .orderBy(desc(systemHealthChecks.checkedAt))
         .limit(1);
-      const admins = await db
-        .select({ email: users.email })
-        .from(users)
-        .where(and(eq(users.role, 'admin'), eq(users.active, true)));
-      const keys = admins.map((admin) => `daily-summary:${date}:${admin.email}`);
-      if (keys.length > 0) {
-        await db
-          .insert(notificationOutbox)
-          .values(
-            admins.map((admin, index) => ({
-              idempotencyKey: keys[index]!,
-              kind: 'daily_summary',
-              recipient: admin.email,
-              variables: {
-                date,
-                until: until.toISOString(),
-                counts,
-                health_status: health?.status ?? null,
-                execution_id: executionId,
-              },
-            })),
-          )
-          .onConflictDoNothing({ target: notificationOutbox.idempotencyKey });
-        await dispatchNotifications(keys);
-      }
-      return { date, recipients: admins.map((a) => a.email), counts, health_status: health?.status ?? null };
+      const recipients = await activeAdminEmails(db);
+      const variables = {
+        date,
+        until: until.toISOString(),
+        counts,
+        health_status: health?.status ?? null,
+        execution_id: executionId,
+      };
+      const keys = await enqueueEmails(
+        db,
+        recipients.map((recipient) => ({
+          key: `daily-summary:${date}:${recipient}`,
+          kind: 'daily_summary',
+          recipient,
+          variables,
+        })),
+      );
+      if (keys.length > 0) await dispatchNotifications(keys);
+      return { date, recipients, counts, health_status: health?.status ?? null };
     },
   };
 }

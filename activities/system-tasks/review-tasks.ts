@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { isWorkflowRunning } from '../../lib/temporal';
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { documentWorkflowId, SYSTEM_SCHEDULER, DAY_MS } from '../../common';
 import { recordAudit, schema } from '../../db';
@@ -29,16 +29,6 @@ interface TaskLine {
 /** Overview and repair of review and approval tasks (the timers in the workflows do the nagging). */
 export function createReviewTaskTasks({ database, temporal, settings }: SystemTaskDeps) {
   const { db } = database;
-
-  async function workflowRunning(documentId: string): Promise<boolean> {
-    try {
-      const description = await temporal.workflow.getHandle(documentWorkflowId(documentId)).describe();
-      return description.status.name === 'RUNNING';
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return false;
-      throw error;
-    }
-  }
 
   async function pendingTasks(where = sql`true`) {
     const rows = await db
@@ -86,7 +76,10 @@ export function createReviewTaskTasks({ database, temporal, settings }: SystemTa
         continue;
       }
       seen.add(person);
-      if (Date.now() - task.dueAt.getTime() > EXPIRY_DAYS * DAY_MS && !(await workflowRunning(task.documentId))) {
+      if (
+        Date.now() - task.dueAt.getTime() > EXPIRY_DAYS * DAY_MS &&
+        !(await isWorkflowRunning(temporal, documentWorkflowId(task.documentId)))
+      ) {
         expired.push(line);
       }
     }
@@ -147,7 +140,8 @@ export function createReviewTaskTasks({ database, temporal, settings }: SystemTa
       const running = new Map<string, boolean>();
       const tasks = [];
       for (const { task, line } of overdue) {
-        if (!running.has(task.documentId)) running.set(task.documentId, await workflowRunning(task.documentId));
+        if (!running.has(task.documentId))
+          running.set(task.documentId, await isWorkflowRunning(temporal, documentWorkflowId(task.documentId)));
         const overdueMs = Date.now() - task.dueAt.getTime();
         tasks.push({
           ...line,

@@ -26,7 +26,6 @@ export interface SchedulerDeps {
 }
 
 // The monitoring overview was written here before its parts had their folder; callers still find it here.
-export { monitoringStatus } from './monitoring/status';
 
 export function requireTaskName(name: string): SystemTaskName {
   if (!isSystemTaskName(name)) {

@@ -1,5 +1,5 @@
 import { createTransport, type Transporter } from 'nodemailer';
-import type { MailSettings } from '../../activities/notifications';
+import type { MailSettings } from '../../outbox';
 import { startSmtpSink, type SmtpSink } from '../../launcher/smtp-sink';
 
 let sink: Promise<SmtpSink> | undefined;
