@@ -1,7 +1,8 @@
 import { TASK_QUEUES, type TaskQueueName } from './task-queues';
 
 export type JobTemplateCategory = 'maintenance' | 'notifications' | 'data' | 'reporting' | 'backup' | 'integration';
-export type JobTemplateLevel = 'low' | 'medium' | 'high';
+export const JOB_TEMPLATE_LEVELS = ['low', 'medium', 'high'] as const;
+export type JobTemplateLevel = (typeof JOB_TEMPLATE_LEVELS)[number];
 
 /**
  * A job template as every part of the system knows it, except for its parameters' JSON Schema: what

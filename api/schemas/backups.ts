@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { BACKUP_TYPES, BACKUP_VERIFY_MODES } from '../../common';
+import { BACKUP_RUN_STATUSES, BACKUP_TYPES, BACKUP_VERIFY_MODES } from '../../common';
 import { MultiLineText, Nullable as NullableInput, SingleLineText } from './common';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -10,7 +10,7 @@ export const BackupRun = Type.Object(
     config_id: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
     config: Type.Union([Type.String(), Type.Null()], { description: 'The configuration name' }),
     backup_type: Type.String({ enum: [...BACKUP_TYPES] }),
-    status: Type.String({ enum: ['running', 'succeeded', 'failed'] }),
+    status: Type.String({ enum: [...BACKUP_RUN_STATUSES] }),
     started_at: Type.String({ format: 'date-time' }),
     finished_at: Nullable(Type.String({ format: 'date-time' })),
     duration_seconds: Type.Union([Type.Number(), Type.Null()]),
@@ -153,7 +153,7 @@ export const RestoreState = Type.Object({
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 export const ListBackupsQuery = Type.Object({
-  status: Type.Optional(Type.String({ enum: ['running', 'succeeded', 'failed'] })),
+  status: Type.Optional(Type.String({ enum: [...BACKUP_RUN_STATUSES] })),
   type: Type.Optional(Type.String({ enum: [...BACKUP_TYPES] })),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
 });

@@ -3,6 +3,7 @@ import {
   DST_GAP_POLICIES,
   DST_REPEAT_POLICIES,
   JOB_EXECUTION_STATUSES,
+  JOB_TEMPLATE_LEVELS,
   JOB_OVERLAP_POLICIES,
   JOB_STATUSES,
 } from '../../common';
@@ -20,8 +21,8 @@ export const JobTemplate = Type.Object(
     icon: Type.String(),
     parameters_schema: Type.Unknown({ description: "JSON Schema of the job's parameters" }),
     estimated_duration: Type.String(),
-    resource_usage: Type.String({ enum: ['low', 'medium', 'high'] }),
-    risk_level: Type.String({ enum: ['low', 'medium', 'high'] }),
+    resource_usage: Type.String({ enum: [...JOB_TEMPLATE_LEVELS] }),
+    risk_level: Type.String({ enum: [...JOB_TEMPLATE_LEVELS] }),
     supports_dry_run: Type.Boolean(),
   },
   { $id: 'JobTemplate' },

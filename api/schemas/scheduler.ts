@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { BACKUP_TYPES, TASK_EXECUTION_STATUSES, TASK_TRIGGERS } from '../../common';
 import { MultiLineText, SingleLineText } from './common';
 
 export const ManualTriggerBody = Type.Object(
@@ -6,7 +7,7 @@ export const ManualTriggerBody = Type.Object(
     task_name: SingleLineText({ maxLength: 100, description: 'A system task name, e.g. perform_system_health_check' }),
     dry_run: Type.Optional(Type.Boolean({ default: false, description: 'Report what would change; change nothing' })),
     backup_type: Type.Optional(
-      Type.String({ enum: ['full', 'export', 'archive'], description: 'For run_scheduled_backup (default full)' }),
+      Type.String({ enum: [...BACKUP_TYPES], description: 'For run_scheduled_backup (default full)' }),
     ),
   },
   { additionalProperties: false },
@@ -61,10 +62,10 @@ export const TaskExecution = Type.Object(
     schedule_id: Type.Union([Type.String(), Type.Null()]),
     workflow_id: Type.String(),
     run_id: Type.String(),
-    trigger: Type.String({ enum: ['schedule', 'manual', 'cli'] }),
+    trigger: Type.String({ enum: [...TASK_TRIGGERS] }),
     triggered_by: Type.String(),
     dry_run: Type.Boolean(),
-    status: Type.String({ enum: ['running', 'succeeded', 'failed'] }),
+    status: Type.String({ enum: [...TASK_EXECUTION_STATUSES] }),
     started_at: Type.String({ format: 'date-time' }),
     finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     duration_seconds: Type.Union([Type.Number(), Type.Null()]),
