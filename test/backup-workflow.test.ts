@@ -4,7 +4,6 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from '
 import os from 'node:os';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { and, eq, like } from 'drizzle-orm';
 import postgres from 'postgres';
 import * as tar from 'tar';
@@ -15,7 +14,7 @@ import {
   type SystemTaskOutcome,
   type BackupInput,
 } from '../common';
-import { connectDatabase, runMigrations, schema, type DatabaseHandle } from '../db';
+import { connectDatabase, runMigrations, schema } from '../db';
 import { monitoringStatus } from '../api/services/monitoring/status';
 import { tsxNodeArgs } from '../launcher/managed-process';
 import { PROJECT_ROOT } from '../lib/paths';
@@ -24,59 +23,42 @@ import { seedUser } from './helpers/documents';
 import { recordHistories } from './helpers/histories';
 import { testMailSink } from './helpers/mail';
 import { testDatabaseUrl } from './helpers/resources';
-import {
-  createTimeSkippingEnv,
-  deliveriesSettled,
-  TEST_BACKUP_DIR,
-  terminateOpenWorkflows,
-  uniqueTaskQueue,
-  withWorker,
-  type WorkerOptions,
-} from './helpers/temporal';
+import { deliveriesSettled, TEST_BACKUP_DIR, type WorkerOptions, withWorkerUntilDelivered } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
+import { useTimeSkipping } from './helpers/suite';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 const { backupConfigs, backupRuns, auditTrail } = schema;
 
-let env: TestWorkflowEnvironment;
-let database: DatabaseHandle;
-let taskQueue: string;
+const suite = useTimeSkipping({ taskQueuePrefix: 'backup' });
 let scratch: string;
 
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  database = connectDatabase(testDatabaseUrl());
   scratch = await mkdtemp(path.join(os.tmpdir(), 'edms-backup-test-'));
 });
-beforeEach(() => {
-  taskQueue = uniqueTaskQueue('backup');
-});
-afterEach(() => terminateOpenWorkflows(env));
 afterAll(async () => {
   await rm(TEST_BACKUP_DIR, { recursive: true, force: true });
   await rm(scratch, { recursive: true, force: true });
-  await database?.close();
-  await env?.teardown();
 });
 
 const inWorker = <T>(body: () => Promise<T>, options: Partial<WorkerOptions> = {}) =>
-  withWorker(env, { taskQueue, database, queueKind: 'maintenance', ...options }, async () => {
-    const result = await body();
-    await deliveriesSettled(env);
-    return result;
-  });
+  withWorkerUntilDelivered(
+    suite.env,
+    { taskQueue: suite.taskQueue, database: suite.database, queueKind: 'maintenance', ...options },
+    body,
+  );
 
 const runTask = (input: SystemTaskInput, workflowId = `test-${randomUUID()}`): Promise<SystemTaskOutcome> =>
-  env.client.workflow.execute(systemTask, { taskQueue, workflowId, args: [input] });
+  suite.env.client.workflow.execute(systemTask, { taskQueue: suite.taskQueue, workflowId, args: [input] });
 
 async function configNamed(name: string) {
-  const [config] = await database.db.select().from(backupConfigs).where(eq(backupConfigs.name, name));
+  const [config] = await suite.database.db.select().from(backupConfigs).where(eq(backupConfigs.name, name));
   return config!;
 }
 
 async function newConfig(fields: Partial<typeof backupConfigs.$inferInsert> = {}) {
-  const [config] = await database.db
+  const [config] = await suite.database.db
     .insert(backupConfigs)
     .values({ name: `test-${randomUUID().slice(0, 8)}`, backupType: 'full', keepLast: 3, ...fields })
     .returning();
@@ -84,12 +66,12 @@ async function newConfig(fields: Partial<typeof backupConfigs.$inferInsert> = {}
 }
 
 async function runRow(id: string) {
-  const [row] = await database.db.select().from(backupRuns).where(eq(backupRuns.id, id));
+  const [row] = await suite.database.db.select().from(backupRuns).where(eq(backupRuns.id, id));
   return row!;
 }
 
 async function auditActions(backupRunId: string) {
-  const rows = await database.db
+  const rows = await suite.database.db
     .select()
     .from(auditTrail)
     .where(eq(auditTrail.entityId, backupRunId))
@@ -98,7 +80,11 @@ async function auditActions(backupRunId: string) {
 }
 
 const startBackup = (input: BackupInput, configName: string) =>
-  env.client.workflow.start(backup, { taskQueue, workflowId: backupWorkflowId(configName), args: [input] });
+  suite.env.client.workflow.start(backup, {
+    taskQueue: suite.taskQueue,
+    workflowId: backupWorkflowId(configName),
+    args: [input],
+  });
 
 test('a scheduled backup runs its configuration as a backup workflow: a dump, the storage and a manifest, verified by a restore', async () => {
   const storage = path.join(scratch, 'storage-scheduled');
@@ -112,7 +98,7 @@ test('a scheduled backup runs its configuration as a backup workflow: a dump, th
         { taskName: 'run_scheduled_backup', scheduleId: 'backup-weekly-export', options: { backupType: 'export' } },
         workflowId,
       );
-      await recordHistories(env, { 'system-task-backup-child-workflow': workflowId });
+      await recordHistories(suite.env, { 'system-task-backup-child-workflow': workflowId });
       const result = outcome.result as unknown as BackupOutcome & { skipped: boolean };
       expect(result).toMatchObject({ skipped: false, config: 'weekly-export', type: 'export' });
       expect(result.path).toMatch(/\/backups\/export\/backup_\d{8}T\d{6}Z\.tar\.gz$/);
@@ -127,7 +113,7 @@ test('a scheduled backup runs its configuration as a backup workflow: a dump, th
       });
       expect(result.verification.tables_compared).toBe(Object.keys(result.row_counts).length);
       // The scratch database of the restore check is gone.
-      const [leftover] = await database.sql`select datname from pg_database where datname like 'edms_verify_%'`;
+      const [leftover] = await suite.database.sql`select datname from pg_database where datname like 'edms_verify_%'`;
       expect(leftover).toBeUndefined();
 
       const unpacked = await mkdtemp(path.join(scratch, 'unpacked-'));
@@ -198,14 +184,14 @@ test('a failed step is recorded at once and retried; a second backup of the conf
       await mkdir(storage);
       await writeFile(path.join(storage, 'doc.txt'), 'mounted now');
       const outcome = await handle.result();
-      await recordHistories(env, { 'backup-step-retried': handle.workflowId });
+      await recordHistories(suite.env, { 'backup-step-retried': handle.workflowId });
       expect(outcome.backup_run_id).toBe(backupRunId);
       expect(await runRow(backupRunId)).toMatchObject({ status: 'succeeded', error: null, path: outcome.path });
       const actions = await auditActions(backupRunId);
       expect(actions[0]).toBe('BACKUP_STARTED');
       expect(actions.at(-1)).toBe('BACKUP_COMPLETED');
       expect(actions.filter((action) => action === 'BACKUP_ATTEMPT_FAILED').length).toBeGreaterThanOrEqual(1);
-      const backupRuns = await database.db
+      const backupRuns = await suite.database.db
         .select()
         .from(schema.backupRuns)
         .where(eq(schema.backupRuns.configId, config.id));
@@ -216,17 +202,17 @@ test('a failed step is recorded at once and retried; a second backup of the conf
 });
 
 test('a backup without pg_dump fails at once with an error naming what to install, and alerts the admins once', async () => {
-  const admin = await seedUser(database, 'admin');
+  const admin = await seedUser(suite.database, 'admin');
   await inWorker(
     async () => {
       const failed = runTask({ taskName: 'run_scheduled_backup', options: { config: 'on-demand-full' } });
       await expect(failed).rejects.toThrow(WorkflowFailedError);
-      const [execution] = await database.db
+      const [execution] = await suite.database.db
         .select()
         .from(schema.taskExecutions)
         .where(eq(schema.taskExecutions.taskName, 'run_scheduled_backup'))
         .orderBy(schema.taskExecutions.startedAt);
-      const executions = await database.db
+      const executions = await suite.database.db
         .select()
         .from(schema.taskExecutions)
         .where(
@@ -236,12 +222,12 @@ test('a backup without pg_dump fails at once with an error naming what to instal
       const last = executions.at(-1)!;
       expect(last.error).toContain('install the PostgreSQL client tools (Debian: postgresql-client)');
 
-      const [run] = await database.db.select().from(backupRuns).where(eq(backupRuns.executionId, last.id));
+      const [run] = await suite.database.db.select().from(backupRuns).where(eq(backupRuns.executionId, last.id));
       expect(run).toMatchObject({ status: 'failed', backupType: 'full', path: null });
       expect(run!.error).toContain('postgresql-client');
       // Non-retryable: one attempt, recorded, then the run's failure.
       expect(await auditActions(run!.id)).toEqual(['BACKUP_STARTED', 'BACKUP_ATTEMPT_FAILED', 'BACKUP_FAILED']);
-      await deliveriesSettled(env);
+      await deliveriesSettled(suite.env);
       const alerts = (await testMailSink()).messages.filter(
         (mail) => mail.to.includes(admin.email) && mail.subject.startsWith('[EDMS] Backup failed: full backup'),
       );
@@ -257,7 +243,7 @@ async function pastArchive(configId: string, directory: string, daysAgo: number)
   const startedAt = new Date(Date.now() - daysAgo * DAY);
   const file = path.join(directory, `backup_${startedAt.getTime()}.tar.gz`);
   await writeFile(file, 'archive');
-  const [run] = await database.db
+  const [run] = await suite.database.db
     .insert(backupRuns)
     .values({ configId, backupType: 'full', status: 'succeeded', startedAt, finishedAt: startedAt, path: file })
     .returning();
@@ -286,7 +272,10 @@ test('retention keeps exactly what each configuration says, never its newest arc
   const workRoot = path.join(TEST_BACKUP_DIR, 'backups', '.work');
   const endedRun = randomUUID();
   const openRun = await pastArchive(allOld.id, directory, 0);
-  await database.db.update(backupRuns).set({ status: 'running', path: null }).where(eq(backupRuns.id, openRun.id));
+  await suite.database.db
+    .update(backupRuns)
+    .set({ status: 'running', path: null })
+    .where(eq(backupRuns.id, openRun.id));
   await mkdir(path.join(workRoot, endedRun), { recursive: true });
   await mkdir(path.join(workRoot, openRun.id), { recursive: true });
   const freshPartial = path.join(TEST_BACKUP_DIR, 'backups', 'full', `.backup_${openRun.id}.tar.gz.partial`);
@@ -403,10 +392,10 @@ test('monitoring warns after 30 hours without a successful backup and is critica
       monitoringStatus({
         db: fresh.db,
         sql: fresh.sql,
-        temporal: env.client,
-        probe: env.connection,
-        namespace: env.namespace ?? 'default',
-        temporalAddress: env.address,
+        temporal: suite.env.client,
+        probe: suite.env.connection,
+        namespace: suite.env.namespace ?? 'default',
+        temporalAddress: suite.env.address,
       });
     const backupAlerts = async () =>
       (await status()).alerts
@@ -444,7 +433,7 @@ test('the on-demand configuration is skipped when disabled', async () => {
   await inWorker(async () => {
     const outcome = await runTask({ taskName: 'run_scheduled_backup', options: { config: config.name } });
     expect(outcome.result).toMatchObject({ skipped: true, reason: expect.stringContaining('disabled') });
-    const runs = await database.db
+    const runs = await suite.database.db
       .select()
       .from(backupRuns)
       .where(like(backupRuns.workflowId, `%${config.name}`));

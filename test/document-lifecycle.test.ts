@@ -28,19 +28,14 @@ import {
 import { recordHistories } from './helpers/histories';
 import { testMailSink } from './helpers/mail';
 import { useTimeSkipping } from './helpers/suite';
-import { deliveriesSettled, withWorker } from './helpers/temporal';
+import { deliveriesSettled, withWorkerUntilDelivered } from './helpers/temporal';
 
 const DAY = 24 * 60 * 60 * 1000;
 
 const suite = useTimeSkipping({ taskQueuePrefix: 'lifecycle' });
 
-/** Runs `body` with a worker, which stays until the emails it started are delivered. */
 const inWorker = <T>(body: () => Promise<T>) =>
-  withWorker(suite.env, { taskQueue: suite.taskQueue, database: suite.database }, async () => {
-    const result = await body();
-    await deliveriesSettled(suite.env);
-    return result;
-  });
+  withWorkerUntilDelivered(suite.env, { taskQueue: suite.taskQueue, database: suite.database }, body);
 
 async function start(document: SeededDocument, extra: { continueAsNewAfterEvents?: number } = {}) {
   const row = await documentRow(suite.database, document.id);

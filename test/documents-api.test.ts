@@ -2,18 +2,13 @@ import { eq } from 'drizzle-orm';
 import { TASK_QUEUES } from '../common';
 import { schema } from '../db';
 import { uniqueName } from './helpers/api';
-import { deliveriesSettled, withWorker } from './helpers/temporal';
+import { withWorkerUntilDelivered } from './helpers/temporal';
 import { useTimeSkippingApi } from './helpers/suite';
 
 const suite = useTimeSkippingApi();
 
-/** Runs `body` with a worker, which stays until the emails it started are delivered. */
 const inWorker = <T>(body: () => Promise<T>) =>
-  withWorker(suite.env, { taskQueue: TASK_QUEUES.documents, database: suite.api.database }, async () => {
-    const result = await body();
-    await deliveriesSettled(suite.env);
-    return result;
-  });
+  withWorkerUntilDelivered(suite.env, { taskQueue: TASK_QUEUES.documents, database: suite.api.database }, body);
 
 interface Actor {
   authorization: string;

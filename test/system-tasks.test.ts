@@ -1,5 +1,4 @@
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { and, eq, sql } from 'drizzle-orm';
@@ -10,65 +9,50 @@ import {
   type SystemTaskInput,
   type SystemTaskOutcome,
 } from '../common';
-import { connectDatabase, documentFacts, schema, type DatabaseHandle } from '../db';
+import { documentFacts, schema } from '../db';
 import { documentLifecycle, systemTask } from '../workflows';
 import { documentRow, notificationsOf, seedDocument, seedUser } from './helpers/documents';
 import { testMailSink } from './helpers/mail';
-import { testDatabaseUrl } from './helpers/resources';
 import {
-  createTimeSkippingEnv,
   deliveriesSettled,
   systemTasksWithoutDatabase,
   TEST_BACKUP_DIR,
-  terminateOpenWorkflows,
-  uniqueTaskQueue,
-  withWorker,
   type WorkerOptions,
+  withWorkerUntilDelivered,
 } from './helpers/temporal';
+import { useTimeSkipping } from './helpers/suite';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 
-let env: TestWorkflowEnvironment;
-let database: DatabaseHandle;
-let taskQueue: string;
-
-beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  database = connectDatabase(testDatabaseUrl());
-});
-beforeEach(() => {
-  taskQueue = uniqueTaskQueue('system');
-});
-afterEach(() => terminateOpenWorkflows(env));
-afterAll(async () => {
-  await rm(TEST_BACKUP_DIR, { recursive: true, force: true });
-  await database?.close();
-  await env?.teardown();
-});
+const suite = useTimeSkipping({ taskQueuePrefix: 'system' });
+afterAll(() => rm(TEST_BACKUP_DIR, { recursive: true, force: true }));
 
 const inWorker = <T>(body: () => Promise<T>, options: Partial<WorkerOptions> = {}) =>
-  withWorker(env, { taskQueue, database, queueKind: 'scheduler', ...options }, async () => {
-    const result = await body();
-    await deliveriesSettled(env);
-    return result;
-  });
+  withWorkerUntilDelivered(
+    suite.env,
+    { taskQueue: suite.taskQueue, database: suite.database, queueKind: 'scheduler', ...options },
+    body,
+  );
 
 function runTask(input: SystemTaskInput): Promise<SystemTaskOutcome> {
-  return env.client.workflow.execute(systemTask, {
-    taskQueue,
+  return suite.env.client.workflow.execute(systemTask, {
+    taskQueue: suite.taskQueue,
     workflowId: `test-${input.taskName}-${randomUUID()}`,
     args: [input],
   });
 }
 
 async function execution(executionId: string) {
-  const [row] = await database.db.select().from(schema.taskExecutions).where(eq(schema.taskExecutions.id, executionId));
+  const [row] = await suite.database.db
+    .select()
+    .from(schema.taskExecutions)
+    .where(eq(schema.taskExecutions.id, executionId));
   return row!;
 }
 
 async function auditOf(executionId: string) {
-  return database.db
+  return suite.database.db
     .select()
     .from(schema.auditTrail)
     .where(eq(schema.auditTrail.entityId, executionId))
@@ -80,8 +64,8 @@ async function documentSetBehindTheWorkflow(
   status: DocumentStatus,
   dates: { effectiveAt?: Date; obsoleteAt?: Date } = {},
 ): Promise<string> {
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
-  await database.db
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
+  await suite.database.db
     .update(schema.documents)
     .set({ status, effectiveAt: dates.effectiveAt ?? null, obsoleteAt: dates.obsoleteAt ?? null })
     .where(eq(schema.documents.id, document.id));
@@ -90,7 +74,7 @@ async function documentSetBehindTheWorkflow(
 
 async function statusBecomes(documentId: string, status: DocumentStatus): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    if ((await documentRow(database, documentId)).status === status) return;
+    if ((await documentRow(suite.database, documentId)).status === status) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`document ${documentId} did not become ${status}`);
@@ -129,7 +113,7 @@ test('every run is recorded with its trigger, result and duration, and audited a
       ['TASK_EXECUTION_STARTED', 'admin'],
       ['TASK_EXECUTION_COMPLETED', 'admin'],
     ]);
-    const [stored] = await database.db
+    const [stored] = await suite.database.db
       .select()
       .from(schema.systemHealthChecks)
       .where(eq(schema.systemHealthChecks.executionId, outcome.executionId));
@@ -138,12 +122,12 @@ test('every run is recorded with its trigger, result and duration, and audited a
 });
 
 test('a failing task is recorded as failed with its error and audited TASK_EXECUTION_FAILED', async () => {
-  const broken = await systemTasksWithoutDatabase(env);
+  const broken = await systemTasksWithoutDatabase(suite.env);
   await inWorker(
     async () => {
       const run = runTask({ taskName: 'check_workflow_timeouts' });
       await expect(run).rejects.toThrow(WorkflowFailedError);
-      const [row] = await database.db
+      const [row] = await suite.database.db
         .select()
         .from(schema.taskExecutions)
         .where(
@@ -183,8 +167,8 @@ test('the effective-date safety net starts a missing workflow, which makes the d
     expect(
       (dry.result.processed_documents as { id: string; action: string }[]).find((d) => d.id === documentId),
     ).toMatchObject({ action: 'would_start_workflow' });
-    await expect(env.client.workflow.getHandle(documentWorkflowId(documentId)).describe()).rejects.toThrow();
-    expect((await documentRow(database, documentId)).status).toBe('APPROVED_PENDING_EFFECTIVE');
+    await expect(suite.env.client.workflow.getHandle(documentWorkflowId(documentId)).describe()).rejects.toThrow();
+    expect((await documentRow(suite.database, documentId)).status).toBe('APPROVED_PENDING_EFFECTIVE');
 
     const real = await runTask({ taskName: 'process_document_effective_dates' });
     expect(real.result).toMatchObject({
@@ -202,17 +186,17 @@ test('the effective-date safety net starts a missing workflow, which makes the d
 });
 
 test('a running workflow that missed a change made in the database is told to reload, and acts on it', async () => {
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   await inWorker(async () => {
-    const row = await documentRow(database, document.id);
-    const handle = await env.client.workflow.start(documentLifecycle, {
-      taskQueue,
+    const row = await documentRow(suite.database, document.id);
+    const handle = await suite.env.client.workflow.start(documentLifecycle, {
+      taskQueue: suite.taskQueue,
       workflowId: documentWorkflowId(document.id),
       args: [{ documentId: document.id, document: documentFacts(row) }],
     });
     expect((await handle.query(stateQuery)).status).toBe('DRAFT');
     // A repair puts the document straight into SCHEDULED_FOR_OBSOLESCENCE with a past instant.
-    await database.db
+    await suite.database.db
       .update(schema.documents)
       .set({
         status: 'SCHEDULED_FOR_OBSOLESCENCE',
@@ -230,9 +214,9 @@ test('a running workflow that missed a change made in the database is told to re
 });
 
 test('cleanup of workflow tasks cancels orphaned tasks; its dry run only lists them', async () => {
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   const taskId = randomUUID();
-  await database.db.insert(schema.reviewTasks).values({
+  await suite.database.db.insert(schema.reviewTasks).values({
     id: taskId,
     documentId: document.id,
     round: 1,
@@ -241,7 +225,7 @@ test('cleanup of workflow tasks cancels orphaned tasks; its dry run only lists t
     dueAt: new Date(Date.now() - DAY),
   });
   const taskStatus = async () =>
-    (await database.db.select().from(schema.reviewTasks).where(eq(schema.reviewTasks.id, taskId)))[0]!.status;
+    (await suite.database.db.select().from(schema.reviewTasks).where(eq(schema.reviewTasks.id, taskId)))[0]!.status;
   await inWorker(async () => {
     const report = await runTask({ taskName: 'check_workflow_timeouts' });
     expect((report.result.overdue_tasks as { task_id: string }[]).find((t) => t.task_id === taskId)).toMatchObject({
@@ -258,15 +242,18 @@ test('cleanup of workflow tasks cancels orphaned tasks; its dry run only lists t
     const real = await runTask({ taskName: 'cleanup_workflow_tasks' });
     expect(real.result.cancelled_count).toBeGreaterThanOrEqual(1);
     expect(await taskStatus()).toBe('cancelled');
-    const audit = await database.db.select().from(schema.auditTrail).where(eq(schema.auditTrail.entityId, taskId));
+    const audit = await suite.database.db
+      .select()
+      .from(schema.auditTrail)
+      .where(eq(schema.auditTrail.entityId, taskId));
     expect(audit.map((a) => [a.action, a.actor])).toEqual([['REVIEW_TASK_CANCELLED', 'system_scheduler']]);
   });
 });
 
 test('the notification queue resends an email whose delivery never ran; dry run only lists it', async () => {
-  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   const key = `test:${randomUUID()}`;
-  await database.db.insert(schema.notificationOutbox).values({
+  await suite.database.db.insert(schema.notificationOutbox).values({
     idempotencyKey: key,
     kind: 'document_effective',
     recipient: document.author.email,
@@ -278,24 +265,24 @@ test('the notification queue resends an email whose delivery never ran; dry run 
     const dry = await runTask({ taskName: 'process_notification_queue', dryRun: true });
     expect(dry.result.would_resend).toContain(key);
     expect(dry.result.resent_count).toBe(0);
-    expect((await notificationsOf(database, document.id))[0]!.status).toBe('pending');
+    expect((await notificationsOf(suite.database, document.id))[0]!.status).toBe('pending');
 
     const real = await runTask({ taskName: 'process_notification_queue' });
     expect(real.result.would_resend).toContain(key);
-    await deliveriesSettled(env);
-    expect((await notificationsOf(database, document.id))[0]!.status).toBe('sent');
+    await deliveriesSettled(suite.env);
+    expect((await notificationsOf(suite.database, document.id))[0]!.status).toBe('sent');
     expect((await testMailSink()).messages.filter((mail) => mail.subject.includes('DOC-QUEUE'))).toHaveLength(1);
   });
 });
 
 test('the daily summary goes to every active admin once a day', async () => {
-  const admin = await seedUser(database, 'admin');
+  const admin = await seedUser(suite.database, 'admin');
   await inWorker(async () => {
     const first = await runTask({ taskName: 'send_daily_summary' });
     expect(first.result.recipients).toContain(admin.email);
-    await deliveriesSettled(env);
+    await deliveriesSettled(suite.env);
     await runTask({ taskName: 'send_daily_summary' });
-    await deliveriesSettled(env);
+    await deliveriesSettled(suite.env);
     const mails = (await testMailSink()).messages.filter(
       (mail) => mail.to.includes(admin.email) && mail.subject.startsWith('[EDMS] Daily summary'),
     );
@@ -306,7 +293,7 @@ test('the daily summary goes to every active admin once a day', async () => {
 
 test('execution history past its retention is pruned; the dry run counts it and keeps it', async () => {
   const oldId = randomUUID();
-  await database.db.insert(schema.taskExecutions).values({
+  await suite.database.db.insert(schema.taskExecutions).values({
     id: oldId,
     taskName: 'perform_system_health_check',
     workflowId: `old-${oldId}`,
@@ -317,7 +304,8 @@ test('execution history past its retention is pruned; the dry run counts it and 
     startedAt: new Date(Date.now() - 10 * DAY),
   });
   const exists = async () =>
-    (await database.db.select().from(schema.taskExecutions).where(eq(schema.taskExecutions.id, oldId))).length === 1;
+    (await suite.database.db.select().from(schema.taskExecutions).where(eq(schema.taskExecutions.id, oldId))).length ===
+    1;
   await inWorker(async () => {
     const dry = await runTask({ taskName: 'cleanup_execution_history', dryRun: true });
     expect(dry.result).toMatchObject({ dry_run: true, executions: { retention_days: 7, deleted_count: 0 } });

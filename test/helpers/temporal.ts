@@ -210,6 +210,22 @@ export async function deliveriesSettled(env: TestWorkflowEnvironment, timeoutMs 
   }
 }
 
+/**
+ * `withWorker`, kept running until the emails its workflows started are delivered: assertions on the
+ * mailbox hold, and no delivery outlives its test into the next one.
+ */
+export function withWorkerUntilDelivered<T>(
+  env: TestWorkflowEnvironment,
+  options: WorkerOptions,
+  body: () => Promise<T>,
+): Promise<T> {
+  return withWorker(env, options, async () => {
+    const result = await body();
+    await deliveriesSettled(env);
+    return result;
+  });
+}
+
 /** Workers on the real task queues (dev-server tests of schedules, whose actions name them). */
 export async function withQueueWorkers<T>(
   env: TestWorkflowEnvironment,
