@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
 import { DEFAULT_JOB_RETRY_POLICY, type JobOverlapPolicy } from '../common';
-import { connectDatabase, schema, type DatabaseHandle } from '../db';
+import { schema } from '../db';
 import { schedulerJob } from '../workflows';
 import { recordHistories } from './helpers/histories';
-import { testDatabaseUrl } from './helpers/resources';
-import { createTimeSkippingEnv, terminateOpenWorkflows, uniqueTaskQueue, withWorker } from './helpers/temporal';
+import { uniqueTaskQueue, withWorker } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
+import { useTimeSkipping } from './helpers/suite';
 
 const { schedulerJobs, schedulerJobExecutions, schedulerJobRunSlots } = schema;
 
@@ -18,8 +17,7 @@ const { schedulerJobs, schedulerJobExecutions, schedulerJobRunSlots } = schema;
  * its job working is skipped (`skip`) or waits for it (`buffer_one`), and a holder that was
  * terminated without giving the slot back does not block the job. Also records replay fixtures.
  */
-let env: TestWorkflowEnvironment;
-let database: DatabaseHandle;
+const suite = useTimeSkipping();
 let hooks: http.Server;
 let hookUrl: string;
 let calls = 0;
@@ -32,8 +30,6 @@ const answer = (response: http.ServerResponse) => {
 };
 
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  database = connectDatabase(testDatabaseUrl());
   hooks = http.createServer((_request, response) => {
     calls++;
     if (holding) held.push(response);
@@ -42,16 +38,13 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
   hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/hook`;
 });
-afterEach(() => terminateOpenWorkflows(env));
 afterAll(async () => {
   hooks?.closeAllConnections();
   await new Promise((resolve) => hooks?.close(resolve));
-  await database?.close();
-  await env?.teardown();
 });
 
 async function insertJob(overlap: JobOverlapPolicy) {
-  const [job] = await database.db
+  const [job] = await suite.database.db
     .insert(schedulerJobs)
     .values({
       name: `slot-${randomUUID().slice(0, 8)}`,
@@ -71,28 +64,28 @@ async function insertJob(overlap: JobOverlapPolicy) {
 async function jobWithHeldSlot(overlap: JobOverlapPolicy) {
   const job = await insertJob(overlap);
   // A run of the job that nobody works on (no worker polls its queue) holds the slot.
-  const holder = await env.client.workflow.start(schedulerJob, {
+  const holder = await suite.env.client.workflow.start(schedulerJob, {
     taskQueue: `nobody-${randomUUID()}`,
     workflowId: `job-${job.id}-holder`,
     args: [{ jobId: job.id, trigger: 'manual', triggeredBy: 'bob' }],
   });
-  await database.db
+  await suite.database.db
     .insert(schedulerJobRunSlots)
     .values({ jobId: job.id, workflowId: holder.workflowId, runId: holder.firstExecutionRunId });
   return { job, holder };
 }
 
 const executionsOf = (jobId: string) =>
-  database.db.select().from(schedulerJobExecutions).where(eq(schedulerJobExecutions.jobId, jobId));
+  suite.database.db.select().from(schedulerJobExecutions).where(eq(schedulerJobExecutions.jobId, jobId));
 const slotOf = async (jobId: string) =>
-  (await database.db.select().from(schedulerJobRunSlots).where(eq(schedulerJobRunSlots.jobId, jobId)))[0];
+  (await suite.database.db.select().from(schedulerJobRunSlots).where(eq(schedulerJobRunSlots.jobId, jobId)))[0];
 
 test('a scheduled run of a skip job while another run holds the slot is one skipped execution and nothing else', async () => {
   const { job, holder } = await jobWithHeldSlot('skip');
   const taskQueue = uniqueTaskQueue('slot');
   const before = calls;
-  const outcome = await withWorker(env, { taskQueue, database, queueKind: 'scheduler' }, () =>
-    env.client.workflow.execute(schedulerJob, {
+  const outcome = await withWorker(suite.env, { taskQueue, database: suite.database, queueKind: 'scheduler' }, () =>
+    suite.env.client.workflow.execute(schedulerJob, {
       taskQueue,
       workflowId: 'scheduler-job-skipped-by-slot',
       args: [{ jobId: job.id, trigger: 'schedule' }],
@@ -118,7 +111,7 @@ test('a scheduled run of a skip job while another run holds the slot is one skip
   ]);
   expect(calls).toBe(before);
   expect(await slotOf(job.id)).toMatchObject({ workflowId: holder.workflowId });
-  await recordHistories(env, { 'scheduler-job-skipped-by-slot': 'scheduler-job-skipped-by-slot' });
+  await recordHistories(suite.env, { 'scheduler-job-skipped-by-slot': 'scheduler-job-skipped-by-slot' });
 });
 
 test('a buffer_one run waits for the run holding the slot, is handed it when that run ends, and a third run meanwhile is skipped', async () => {
@@ -126,33 +119,37 @@ test('a buffer_one run waits for the run holding the slot, is handed it when tha
   const taskQueue = uniqueTaskQueue('slot');
   const before = calls;
   holding = true;
-  const outcome = await withWorker(env, { taskQueue, database, queueKind: 'scheduler' }, async () => {
-    const first = await env.client.workflow.start(schedulerJob, {
-      taskQueue,
-      workflowId: `job-${job.id}-first`,
-      args: [{ jobId: job.id, trigger: 'manual', triggeredBy: 'bob' }],
-    });
-    await waitFor(async () => (held.length === 1 ? true : undefined));
-    const waiting = await env.client.workflow.start(schedulerJob, {
-      taskQueue,
-      workflowId: 'scheduler-job-buffered',
-      args: [{ jobId: job.id, trigger: 'schedule' }],
-    });
-    await waitFor(async () => ((await slotOf(job.id))?.waitingWorkflowId === waiting.workflowId ? true : undefined));
-    const third = await env.client.workflow.execute(schedulerJob, {
-      taskQueue,
-      workflowId: `job-${job.id}-third`,
-      args: [{ jobId: job.id, trigger: 'schedule' }],
-    });
-    expect(third).toMatchObject({ status: 'skipped', attempts: 0 });
-    expect(calls).toBe(before + 1);
+  const outcome = await withWorker(
+    suite.env,
+    { taskQueue, database: suite.database, queueKind: 'scheduler' },
+    async () => {
+      const first = await suite.env.client.workflow.start(schedulerJob, {
+        taskQueue,
+        workflowId: `job-${job.id}-first`,
+        args: [{ jobId: job.id, trigger: 'manual', triggeredBy: 'bob' }],
+      });
+      await waitFor(async () => (held.length === 1 ? true : undefined));
+      const waiting = await suite.env.client.workflow.start(schedulerJob, {
+        taskQueue,
+        workflowId: 'scheduler-job-buffered',
+        args: [{ jobId: job.id, trigger: 'schedule' }],
+      });
+      await waitFor(async () => ((await slotOf(job.id))?.waitingWorkflowId === waiting.workflowId ? true : undefined));
+      const third = await suite.env.client.workflow.execute(schedulerJob, {
+        taskQueue,
+        workflowId: `job-${job.id}-third`,
+        args: [{ jobId: job.id, trigger: 'schedule' }],
+      });
+      expect(third).toMatchObject({ status: 'skipped', attempts: 0 });
+      expect(calls).toBe(before + 1);
 
-    // The first run ends and hands the slot over; the waiting run is woken by it, not by its own timer.
-    holding = false;
-    for (const response of held.splice(0)) answer(response);
-    expect(await first.result()).toMatchObject({ status: 'completed' });
-    return waiting.result();
-  });
+      // The first run ends and hands the slot over; the waiting run is woken by it, not by its own timer.
+      holding = false;
+      for (const response of held.splice(0)) answer(response);
+      expect(await first.result()).toMatchObject({ status: 'completed' });
+      return waiting.result();
+    },
+  );
   expect(outcome).toMatchObject({ status: 'completed', attempts: 1 });
   expect(calls).toBe(before + 2);
   const rows = await executionsOf(job.id);
@@ -165,5 +162,5 @@ test('a buffer_one run waits for the run holding the slot, is handed it when tha
   const buffered = rows.find((row) => row.workflowId === 'scheduler-job-buffered')!;
   expect(buffered.startedAt.getTime()).toBeGreaterThanOrEqual(first.completedAt!.getTime());
   expect(await slotOf(job.id)).toBeUndefined();
-  await recordHistories(env, { 'scheduler-job-buffered': 'scheduler-job-buffered' });
+  await recordHistories(suite.env, { 'scheduler-job-buffered': 'scheduler-job-buffered' });
 });

@@ -2,37 +2,24 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rm } from 'node:fs/promises';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { and, asc, eq } from 'drizzle-orm';
 import { DEFAULT_JOB_RETRY_POLICY, type JobRunOutcome, type SchedulerJobInput } from '../common';
-import { connectDatabase, schema, type DatabaseHandle, type SchedulerJobRow } from '../db';
+import { schema, type SchedulerJobRow } from '../db';
 import { schedulerJob } from '../workflows';
 import { recordHistories } from './helpers/histories';
 import { testMailSink } from './helpers/mail';
-import { testDatabaseUrl } from './helpers/resources';
-import {
-  createTimeSkippingEnv,
-  deliveriesSettled,
-  TEST_BACKUP_DIR,
-  TEST_EXPORTS_DIR,
-  terminateOpenWorkflows,
-  uniqueTaskQueue,
-  withWorker,
-} from './helpers/temporal';
+import { deliveriesSettled, TEST_BACKUP_DIR, TEST_EXPORTS_DIR, withWorker } from './helpers/temporal';
+import { useTimeSkipping } from './helpers/suite';
 
 const { schedulerJobs, schedulerJobExecutions, backupRuns, notificationOutbox, auditTrail } = schema;
 
-let env: TestWorkflowEnvironment;
-let database: DatabaseHandle;
-let taskQueue: string;
+const suite = useTimeSkipping({ taskQueuePrefix: 'job' });
 let hooks: http.Server;
 let hookUrl: string;
 /** Requests the webhook server received, by path. */
 const received = new Map<string, number>();
 
 beforeAll(async () => {
-  env = await createTimeSkippingEnv();
-  database = connectDatabase(testDatabaseUrl());
   // /ok answers 200, /fail 500, /flaky 500 then 200, /hang never answers.
   hooks = http.createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://x').pathname;
@@ -46,21 +33,15 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
   hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}`;
 });
-beforeEach(() => {
-  taskQueue = uniqueTaskQueue('job');
-});
-afterEach(() => terminateOpenWorkflows(env));
 afterAll(async () => {
   hooks?.closeAllConnections();
   await new Promise((resolve) => hooks?.close(resolve));
   await rm(TEST_EXPORTS_DIR, { recursive: true, force: true });
   await rm(TEST_BACKUP_DIR, { recursive: true, force: true });
-  await database?.close();
-  await env?.teardown();
 });
 
 async function insertJob(fields: Partial<SchedulerJobRow> & Pick<SchedulerJobRow, 'templateType' | 'parameters'>) {
-  const [row] = await database.db
+  const [row] = await suite.database.db
     .insert(schedulerJobs)
     .values({
       name: `job-${randomUUID().slice(0, 8)}`,
@@ -79,7 +60,7 @@ const webhookJob = (path: string, fields: Partial<SchedulerJobRow> = {}) =>
   insertJob({ templateType: 'webhook_trigger', parameters: { url: `${hookUrl}${path}`, method: 'POST' }, ...fields });
 
 const executionsOf = (jobId: string) =>
-  database.db
+  suite.database.db
     .select()
     .from(schedulerJobExecutions)
     .where(eq(schedulerJobExecutions.jobId, jobId))
@@ -88,15 +69,19 @@ const executionsOf = (jobId: string) =>
 /** Runs the job's workflow to its end, as a schedule or a run-now would start it. */
 function runJob(input: Omit<SchedulerJobInput, 'trigger'> & Partial<SchedulerJobInput>, workflowId?: string) {
   const id = workflowId ?? `job-${input.jobId}-test-${randomUUID().slice(0, 8)}`;
-  return withWorker(env, { taskQueue, database, queueKind: 'maintenance' }, async () => {
-    const outcome = await env.client.workflow.execute(schedulerJob, {
-      taskQueue,
-      workflowId: id,
-      args: [{ trigger: 'manual', triggeredBy: 'alice', ...input }],
-    });
-    await deliveriesSettled(env);
-    return { outcome, workflowId: id };
-  });
+  return withWorker(
+    suite.env,
+    { taskQueue: suite.taskQueue, database: suite.database, queueKind: 'maintenance' },
+    async () => {
+      const outcome = await suite.env.client.workflow.execute(schedulerJob, {
+        taskQueue: suite.taskQueue,
+        workflowId: id,
+        args: [{ trigger: 'manual', triggeredBy: 'alice', ...input }],
+      });
+      await deliveriesSettled(suite.env);
+      return { outcome, workflowId: id };
+    },
+  );
 }
 
 const mailsTo = async (address: string) => (await testMailSink()).messages.filter((m) => m.to.includes(address));
@@ -135,7 +120,7 @@ test('a failing run is retried by its policy, one execution row per attempt, exh
   expect(mails).toHaveLength(1);
   expect(mails[0]!.subject).toBe(`[EDMS] Job exhausted: ${job.name}`);
   expect(mails[0]!.text).toContain('after 3 attempt(s)');
-  const [audit] = await database.db
+  const [audit] = await suite.database.db
     .select()
     .from(auditTrail)
     .where(and(eq(auditTrail.entityId, job.id), eq(auditTrail.action, 'JOB_EXECUTION_FAILED')));
@@ -143,7 +128,7 @@ test('a failing run is retried by its policy, one execution row per attempt, exh
     actor: 'alice',
     details: expect.objectContaining({ status: 'exhausted', attempts: 3 }),
   });
-  await recordHistories(env, { 'scheduler-job-exhausted': workflowId });
+  await recordHistories(suite.env, { 'scheduler-job-exhausted': workflowId });
 });
 
 test('a run that fails once and then succeeds is completed, and on_success is emailed', async () => {
@@ -196,7 +181,7 @@ test('a once job is completed by its scheduled run, and ends failed when its run
   const once = { recurrenceType: 'once', recurrenceConfig: { run_at: '2099-01-01T00:00:00Z' }, schedule: null };
   const good = await webhookJob(`/ok-${randomUUID()}`, once);
   expect((await runJob({ jobId: good.id, trigger: 'schedule' })).outcome.status).toBe('completed');
-  const [afterGood] = await database.db.select().from(schedulerJobs).where(eq(schedulerJobs.id, good.id));
+  const [afterGood] = await suite.database.db.select().from(schedulerJobs).where(eq(schedulerJobs.id, good.id));
   expect(afterGood!.status).toBe('completed');
   expect((await executionsOf(good.id))[0]).toMatchObject({ triggeredBy: 'schedule', trigger: 'schedule' });
 
@@ -205,13 +190,13 @@ test('a once job is completed by its scheduled run, and ends failed when its run
     retryPolicy: { max_attempts: 2, initial_interval_seconds: 5, backoff_coefficient: 1 },
   });
   expect((await runJob({ jobId: bad.id, trigger: 'schedule' })).outcome.status).toBe('exhausted');
-  const [afterBad] = await database.db.select().from(schedulerJobs).where(eq(schedulerJobs.id, bad.id));
+  const [afterBad] = await suite.database.db.select().from(schedulerJobs).where(eq(schedulerJobs.id, bad.id));
   expect(afterBad!.status).toBe('failed');
 
   // An admin's run-now of a once job does not use up its scheduled run.
   const manual = await webhookJob(`/ok-${randomUUID()}`, once);
   await runJob({ jobId: manual.id });
-  const [afterManual] = await database.db.select().from(schedulerJobs).where(eq(schedulerJobs.id, manual.id));
+  const [afterManual] = await suite.database.db.select().from(schedulerJobs).where(eq(schedulerJobs.id, manual.id));
   expect(afterManual!.status).toBe('active');
 });
 
@@ -224,7 +209,7 @@ test('runs the schedule starts are skipped while the job is paused or deleted; a
   expect(received.get(path)).toBeUndefined();
 
   expect((await runJob({ jobId: job.id })).outcome.status).toBe('completed');
-  await database.db
+  await suite.database.db
     .update(schedulerJobs)
     .set({ status: 'deleted', deletedAt: new Date() })
     .where(eq(schedulerJobs.id, job.id));
@@ -251,7 +236,7 @@ test('a dry run reports what the job would do, sends nothing and emails nobody',
   // For real: the message is sent once, and a retried run of the same workflow would not resend it.
   await runJob({ jobId: job.id });
   expect((await mailsTo(to)).map((m) => m.subject)).toEqual(['Quarterly review']);
-  const outbox = await database.db.select().from(notificationOutbox).where(eq(notificationOutbox.recipient, to));
+  const outbox = await suite.database.db.select().from(notificationOutbox).where(eq(notificationOutbox.recipient, to));
   expect(outbox).toEqual([expect.objectContaining({ kind: 'job_message', status: 'sent' })]);
 });
 
@@ -266,7 +251,7 @@ test('a backup job runs the backup workflow of its configuration, with the verif
   const [row] = await executionsOf(job.id);
   expect(row!.result).toMatchObject({ skipped: false, workflow_id: 'backup-on-demand-full', config: 'on-demand-full' });
   const backupRunId = (row!.result as { backup_run_id: string }).backup_run_id;
-  const [run] = await database.db.select().from(backupRuns).where(eq(backupRuns.id, backupRunId));
+  const [run] = await suite.database.db.select().from(backupRuns).where(eq(backupRuns.id, backupRunId));
   expect(run).toMatchObject({
     status: 'succeeded',
     triggeredBy: `job:${job.name}`,
