@@ -52,7 +52,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // JSON bodies are never coerced; query strings and path parameters are (see ./validation).
     schemaController: { compilersFactory: requestValidators() },
     // Schedule ids may be 200 characters long; longer path parameters are a 414.
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     frameworkErrors: frameworkErrors as never,
   }).withTypeProvider<TypeBoxTypeProvider>();
 

@@ -161,7 +161,7 @@ function declareStandardErrors(route: RouteOptions): void {
   const statuses = [400, 429, 500, 503];
   // A body over Fastify's bodyLimit (1 MiB), or in a media type other than JSON.
   if (schema.body) statuses.push(413, 415);
-  // A path parameter longer than Fastify's maxParamLength (100) is refused before routing.
+  // A path parameter longer than Fastify's maxParamLength (200, api/app.ts) is refused before routing.
   if (schema.params) statuses.push(414);
   if (schema.security) statuses.push(401, 403);
   const declared = (schema.response ??= {}) as Record<string, unknown>;

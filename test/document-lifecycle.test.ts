@@ -13,10 +13,9 @@ import {
   submitUpdate,
   type DocumentStatus,
 } from '../common';
-import { schema } from '../db';
+import { documentFacts, schema } from '../db';
 import { documentLifecycle } from '../workflows';
 import {
-  documentFacts,
   documentRow,
   notificationsOf,
   seedDocument,

@@ -1,8 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { BACKUP_RUN_STATUSES, BACKUP_TYPES, BACKUP_VERIFY_MODES } from '../../common';
-import { MultiLineText, Nullable as NullableInput, SingleLineText } from './common';
-
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+import { MultiLineText, Nullable, OrNull, SingleLineText } from './common';
 
 export const BackupRun = Type.Object(
   {
@@ -12,16 +10,16 @@ export const BackupRun = Type.Object(
     backup_type: Type.String({ enum: [...BACKUP_TYPES] }),
     status: Type.String({ enum: [...BACKUP_RUN_STATUSES] }),
     started_at: Type.String({ format: 'date-time' }),
-    finished_at: Nullable(Type.String({ format: 'date-time' })),
+    finished_at: OrNull(Type.String({ format: 'date-time' })),
     duration_seconds: Type.Union([Type.Number(), Type.Null()]),
     size_bytes: Type.Union([Type.Integer(), Type.Null()]),
-    path: Nullable(Type.String()),
-    sha256: Nullable(Type.String()),
+    path: OrNull(Type.String()),
+    sha256: OrNull(Type.String()),
     verification: Type.Unknown(),
-    error: Nullable(Type.String()),
-    triggered_by: Nullable(Type.String()),
-    workflow_id: Nullable(Type.String()),
-    deleted_at: Nullable(Type.String({ format: 'date-time', description: 'When retention removed the archive' })),
+    error: OrNull(Type.String()),
+    triggered_by: OrNull(Type.String()),
+    workflow_id: OrNull(Type.String()),
+    deleted_at: OrNull(Type.String({ format: 'date-time', description: 'When retention removed the archive' })),
   },
   { $id: 'BackupRun' },
 );
@@ -30,7 +28,7 @@ const configName = Type.String({
   pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
   description: 'Lowercase letters, digits and dashes; also names the backup workflow (backup-<name>)',
 });
-const keepLast = NullableInput(
+const keepLast = Nullable(
   Type.Integer({
     minimum: 1,
     maximum: 1000,
@@ -38,7 +36,7 @@ const keepLast = NullableInput(
   }),
   'no count limit (max_age_days must then be set)',
 );
-const maxAgeDays = NullableInput(
+const maxAgeDays = Nullable(
   Type.Integer({
     minimum: 1,
     maximum: 36500,
@@ -46,14 +44,14 @@ const maxAgeDays = NullableInput(
   }),
   'no age limit (keep_last must then be set)',
 );
-const scheduleId = NullableInput(
+const scheduleId = Nullable(
   SingleLineText({
     maxLength: 200,
     description: 'The backup schedule that runs this configuration (backup-daily-full...)',
   }),
   'on demand only',
 );
-const destination = NullableInput(
+const destination = Nullable(
   SingleLineText({ maxLength: 500, description: 'A directory relative to EDMS_BACKUP_DIR' }),
   'backups/<type>',
 );
@@ -61,20 +59,20 @@ const verifyMode = Type.String({
   enum: [...BACKUP_VERIFY_MODES],
   description: 'checksums: re-read the archive; restore: also restore it into a scratch database and compare',
 });
-const description = NullableInput(MultiLineText({ maxLength: 1000 }), 'no description');
+const description = Nullable(MultiLineText({ maxLength: 1000 }), 'no description');
 
 export const BackupConfig = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
     name: Type.String(),
     backup_type: Type.String({ enum: [...BACKUP_TYPES] }),
-    schedule_id: Nullable(Type.String()),
+    schedule_id: OrNull(Type.String()),
     keep_last: Type.Union([Type.Integer(), Type.Null()]),
     max_age_days: Type.Union([Type.Integer(), Type.Null()]),
     verify_mode: Type.String({ enum: [...BACKUP_VERIFY_MODES] }),
-    destination: Nullable(Type.String()),
+    destination: OrNull(Type.String()),
     enabled: Type.Boolean(),
-    description: Nullable(Type.String()),
+    description: OrNull(Type.String()),
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
   },
@@ -134,12 +132,16 @@ export const RestoreBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** A restore's state, as Temporal reports its workflow: running, then completed (with its report) or failed. */
+export const RESTORE_STATUSES = ['running', 'completed', 'failed'] as const;
+export type RestoreStatus = (typeof RESTORE_STATUSES)[number];
+
 export const RestoreState = Type.Object({
   restore_id: Type.String({ description: 'The restore workflow run' }),
   workflow_id: Type.String(),
   backup_id: Type.Union([Type.String(), Type.Null()]),
   dry_run: Type.Boolean(),
-  status: Type.String({ enum: ['running', 'completed', 'failed'] }),
+  status: Type.String({ enum: [...RESTORE_STATUSES] }),
   requested_by: Type.Union([Type.String(), Type.Null()]),
   report: Type.Unknown({
     description:

@@ -83,3 +83,6 @@ export const Nullable = <T extends TSchema>(schema: T, meaningOfNull: string) =>
     nullable: true,
     description: [schema.description, `null: ${meaningOfNull}`].filter(Boolean).join('; '),
   });
+
+/** A response field that is `null` when there is nothing to show (a run not finished, no error). */
+export const OrNull = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);

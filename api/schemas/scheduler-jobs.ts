@@ -8,9 +8,7 @@ import {
   JOB_STATUSES,
 } from '../../common';
 import { JOB_TEMPLATE_IDS } from '../../common/job-templates';
-import { MultiLineText, SingleLineText } from './common';
-
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+import { MultiLineText, OrNull, SingleLineText } from './common';
 
 export const JobTemplate = Type.Object(
   {
@@ -36,15 +34,15 @@ export const JobExecution = Type.Object(
     template_type: Type.String(),
     status: Type.String({ enum: [...JOB_EXECUTION_STATUSES] }),
     started_at: Type.String({ format: 'date-time' }),
-    completed_at: Nullable(Type.String({ format: 'date-time' })),
+    completed_at: OrNull(Type.String({ format: 'date-time' })),
     duration_seconds: Type.Union([Type.Number(), Type.Null()]),
     result: Type.Unknown(),
-    error: Nullable(Type.String()),
+    error: OrNull(Type.String()),
     logs: Type.Array(Type.String()),
     attempt: Type.Integer(),
     triggered_by: Type.String({ description: 'schedule, cli, or manual:<username>' }),
     dry_run: Type.Boolean(),
-    execution_host: Nullable(Type.String()),
+    execution_host: OrNull(Type.String()),
     workflow_id: Type.String(),
     run_id: Type.String(),
   },
@@ -55,15 +53,15 @@ export const Job = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
     name: Type.String(),
-    description: Nullable(Type.String()),
+    description: OrNull(Type.String()),
     template_type: Type.String({ enum: [...JOB_TEMPLATE_IDS] }),
     parameters: Type.Unknown(),
     schedule: Type.Unknown(),
-    recurrence_type: Nullable(Type.String()),
+    recurrence_type: OrNull(Type.String()),
     recurrence_config: Type.Unknown(),
     timezone: Type.String(),
-    start_at: Nullable(Type.String({ format: 'date-time' })),
-    end_at: Nullable(Type.String({ format: 'date-time' })),
+    start_at: OrNull(Type.String({ format: 'date-time' })),
+    end_at: OrNull(Type.String({ format: 'date-time' })),
     dst_policy: Type.Object({
       gap: Type.String({ enum: [...DST_GAP_POLICIES] }),
       repeat: Type.String({ enum: [...DST_REPEAT_POLICIES] }),
@@ -76,12 +74,12 @@ export const Job = Type.Object(
     overlap: Type.String({ enum: [...JOB_OVERLAP_POLICIES] }),
     notifications: Type.Unknown(),
     status: Type.String({ enum: [...JOB_STATUSES] }),
-    pause_note: Nullable(Type.String()),
+    pause_note: OrNull(Type.String()),
     version: Type.Integer(),
     schedule_id: Type.String({ description: 'The Temporal Schedule: temporal schedule describe -s <schedule_id>' }),
     created_by: Type.String(),
     created_at: Type.String({ format: 'date-time' }),
-    updated_by: Nullable(Type.String()),
+    updated_by: OrNull(Type.String()),
     updated_at: Type.String({ format: 'date-time' }),
     next_run_times: Type.Optional(
       Type.Array(Type.String({ format: 'date-time' }), { description: 'The next runs, as Temporal computes them' }),

@@ -75,14 +75,22 @@ export const TaskExecution = Type.Object(
   { $id: 'TaskExecution' },
 );
 
+/** How bad an alert of the monitoring status is, worst first. */
+export const ALERT_SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+/** The monitoring status's verdict, from its health score and alerts, best first. */
+export const OVERALL_STATUSES = ['EXCELLENT', 'GOOD', 'WARNING', 'CRITICAL'] as const;
+export type OverallStatus = (typeof OVERALL_STATUSES)[number];
+const UP_OR_DOWN = ['up', 'down'] as const;
+
 const Alert = Type.Object({
-  severity: Type.String({ enum: ['critical', 'warning', 'info'] }),
+  severity: Type.String({ enum: [...ALERT_SEVERITIES] }),
   code: Type.String(),
   message: Type.String(),
 });
 
 const QueueWorkers = Type.Object({
-  status: Type.String({ enum: ['up', 'down'] }),
+  status: Type.String({ enum: [...UP_OR_DOWN] }),
   workflow_pollers: Type.Integer(),
   activity_pollers: Type.Integer(),
   live_workers: Type.Integer({ description: 'Worker processes on this queue whose heartbeat is fresh (as /health)' }),
@@ -124,10 +132,10 @@ const ScheduleOverview = Type.Object({
 export const MonitoringStatus = Type.Object(
   {
     timestamp: Type.String({ format: 'date-time' }),
-    overall_status: Type.String({ enum: ['EXCELLENT', 'GOOD', 'WARNING', 'CRITICAL'] }),
+    overall_status: Type.String({ enum: [...OVERALL_STATUSES] }),
     health_score: Type.Integer({ minimum: 0, maximum: 100 }),
     workers: Type.Object({
-      status: Type.String({ enum: ['up', 'down'] }),
+      status: Type.String({ enum: [...UP_OR_DOWN] }),
       task_queues: Type.Record(Type.String(), QueueWorkers),
     }),
     schedules_running: Type.Integer(),

@@ -103,9 +103,6 @@ export async function insertDocument(
   return id;
 }
 
-/** The facts a document workflow starts from. */
-export { documentFacts } from '../../db';
-
 export interface DocumentServiceDeps {
   db: Database;
   temporal: Client;

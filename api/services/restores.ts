@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotF
 import { RESTORE_WORKFLOW_ID, type RestoreInput } from '../../common';
 import { isUuid } from '../../lib/dates';
 import { ApiError, badRequest, conflict, notFound } from '../errors';
+import type { RestoreStatus } from '../schemas/backups';
 import { archiveOnDisk, findRun } from './backup-runs';
 import { BACKUP_TASK_QUEUE, type BackupServiceDeps } from './backups';
 
@@ -28,14 +29,15 @@ export async function restoreState(deps: BackupServiceDeps, restoreId: string) {
     dry_run: memo.dry_run ?? false,
     requested_by: memo.requested_by ?? null,
   };
-  if (description.status.name === 'RUNNING') return { ...base, status: 'running', report: null, error: null };
+  const state = (status: RestoreStatus, report: unknown, error: string | null) => ({ ...base, status, report, error });
+  if (description.status.name === 'RUNNING') return state('running', null, null);
   try {
-    return { ...base, status: 'completed', report: await handle.result(), error: null };
+    return state('completed', await handle.result(), null);
   } catch (error) {
     if (!(error instanceof WorkflowFailedError)) throw error;
     let cause: Error | undefined = error;
     while (cause?.cause instanceof Error) cause = cause.cause;
-    return { ...base, status: 'failed', report: null, error: cause?.message ?? error.message };
+    return state('failed', null, cause?.message ?? error.message);
   }
 }
 

@@ -1,6 +1,5 @@
 import { eq } from 'drizzle-orm';
 import { insertDocument } from '../../api/services/documents';
-export { documentFacts } from '../../api/services/documents';
 import { createUser } from '../../api/services/users';
 import type { UserRole } from '../../common';
 import { schema, type DatabaseHandle } from '../../db';

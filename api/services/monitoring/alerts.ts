@@ -1,10 +1,10 @@
 import type { schema } from '../../../db';
 import { SYSTEM_SCHEDULES } from '../../../schedules/system-schedules';
 import type { HealthReport } from '../../schemas/health';
+import type { AlertSeverity, OverallStatus } from '../../schemas/scheduler';
 import type { SystemScheduleStates } from './schedules';
 import type { TaskStatistics } from './statistics';
 
-export type AlertSeverity = 'critical' | 'warning' | 'info';
 export interface Alert {
   severity: AlertSeverity;
   code: string;
@@ -119,7 +119,7 @@ export function healthCheckAlerts(latest: typeof schema.systemHealthChecks.$infe
  * overall_status is CRITICAL with any critical alert or a score under 40, WARNING under 70, GOOD
  * under 90, otherwise EXCELLENT.
  */
-export function healthScore(alerts: Alert[]) {
+export function healthScore(alerts: Alert[]): { score: number; overallStatus: OverallStatus } {
   const criticals = alerts.filter((a) => a.severity === 'critical').length;
   const warnings = alerts.filter((a) => a.severity === 'warning').length;
   const score = Math.max(0, 100 - 30 * criticals - 10 * warnings);
