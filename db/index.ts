@@ -14,6 +14,7 @@ export type {
 export * from './audit';
 export * from './errors';
 export * from './like';
+export * from './review-tasks';
 export * from './document-facts';
 export * from './backup-runs';
 export * from './worker-heartbeats';

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { and, count, desc, eq, gte, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
 import { JOB_COMPOSED_KINDS, notificationDeliveryWorkflowId } from '../../common';
-import { schema } from '../../db';
+import { overdueReviewTask, schema } from '../../db';
 import { activeAdminEmails, CLAIM_LEASE, enqueueEmails } from '../../outbox';
 import type { SystemTaskDeps, TaskRequest } from './settings';
 
@@ -71,49 +71,27 @@ export function createNotificationTasks({ database, temporal, dispatchNotificati
       const until = new Date();
       const since = sql`now() - interval '24 hours'`;
       const date = new Intl.DateTimeFormat('en-CA', { timeZone: settings.timezone }).format(until);
-      const countOf = async (query: Promise<{ value: number }[]>) => (await query)[0]?.value ?? 0;
       const becameCount = (status: 'EFFECTIVE' | 'OBSOLETE') =>
-        countOf(
-          db
-            .select({ value: count() })
-            .from(documentTransitions)
-            .where(and(eq(documentTransitions.toStatus, status), gte(documentTransitions.occurredAt, since))),
+        db.$count(
+          documentTransitions,
+          and(eq(documentTransitions.toStatus, status), gte(documentTransitions.occurredAt, since)),
         );
       const counts = {
-        documents_created: await countOf(
-          db.select({ value: count() }).from(documents).where(gte(documents.createdAt, since)),
-        ),
+        documents_created: await db.$count(documents, gte(documents.createdAt, since)),
         documents_effective: await becameCount('EFFECTIVE'),
         documents_obsolete: await becameCount('OBSOLETE'),
-        documents_pending_effective: await countOf(
-          db.select({ value: count() }).from(documents).where(eq(documents.status, 'APPROVED_PENDING_EFFECTIVE')),
+        documents_pending_effective: await db.$count(documents, eq(documents.status, 'APPROVED_PENDING_EFFECTIVE')),
+        open_tasks: await db.$count(reviewTasks, eq(reviewTasks.status, 'pending')),
+        overdue_tasks: await db.$count(reviewTasks, overdueReviewTask),
+        escalations: await db.$count(reviewTasks, gte(reviewTasks.escalatedAt, since)),
+        task_runs: await db.$count(taskExecutions, gte(taskExecutions.startedAt, since)),
+        task_runs_failed: await db.$count(
+          taskExecutions,
+          and(eq(taskExecutions.status, 'failed'), gte(taskExecutions.startedAt, since)),
         ),
-        open_tasks: await countOf(
-          db.select({ value: count() }).from(reviewTasks).where(eq(reviewTasks.status, 'pending')),
-        ),
-        overdue_tasks: await countOf(
-          db
-            .select({ value: count() })
-            .from(reviewTasks)
-            .where(and(eq(reviewTasks.status, 'pending'), lt(reviewTasks.dueAt, sql`now()`))),
-        ),
-        escalations: await countOf(
-          db.select({ value: count() }).from(reviewTasks).where(gte(reviewTasks.escalatedAt, since)),
-        ),
-        task_runs: await countOf(
-          db.select({ value: count() }).from(taskExecutions).where(gte(taskExecutions.startedAt, since)),
-        ),
-        task_runs_failed: await countOf(
-          db
-            .select({ value: count() })
-            .from(taskExecutions)
-            .where(and(eq(taskExecutions.status, 'failed'), gte(taskExecutions.startedAt, since))),
-        ),
-        notifications_undelivered: await countOf(
-          db
-            .select({ value: count() })
-            .from(notificationOutbox)
-            .where(inArray(notificationOutbox.status, ['pending', 'sending', 'failed'])),
+        notifications_undelivered: await db.$count(
+          notificationOutbox,
+          inArray(notificationOutbox.status, ['pending', 'sending', 'failed']),
         ),
       };
       const [health] = await db

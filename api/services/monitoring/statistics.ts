@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
-import { and, count, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gte, sql } from 'drizzle-orm';
 import type { DocumentStatus } from '../../../common';
-import { schema, type Database } from '../../../db';
+import { overdueReviewTask, schema, type Database } from '../../../db';
 
 const { taskExecutions, documents, reviewTasks, backupRuns, backupConfigs, systemHealthChecks } = schema;
 
@@ -9,19 +9,11 @@ const HOUR_MS = 3_600_000;
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 const SINCE_24H = sql`now() - interval '24 hours'`;
 
-const countOf = async (query: Promise<{ value: number }[]>) => (await query)[0]?.value ?? 0;
-
-const documentsIn = (db: Database, status: DocumentStatus) =>
-  countOf(db.select({ value: count() }).from(documents).where(eq(documents.status, status)));
+const documentsIn = (db: Database, status: DocumentStatus) => db.$count(documents, eq(documents.status, status));
 
 /** Backup runs started in the last 24 hours, all of them or those that ended so. */
 const backupRunsLastDay = (db: Database, status?: 'succeeded' | 'failed') =>
-  countOf(
-    db
-      .select({ value: count() })
-      .from(backupRuns)
-      .where(and(gte(backupRuns.startedAt, SINCE_24H), status ? eq(backupRuns.status, status) : undefined)),
-  );
+  db.$count(backupRuns, and(gte(backupRuns.startedAt, SINCE_24H), status ? eq(backupRuns.status, status) : undefined));
 
 /** Hours since the last backup that succeeded (one decimal), or null when none ever did. */
 async function hoursSinceLastBackup(db: Database): Promise<number | null> {
@@ -48,18 +40,11 @@ export async function taskStatistics(db: Database, temporal: Client) {
       .count('ExecutionStatus = "Running"')
       .then((result) => result.count)
       .catch(() => null),
-    overdue_workflows: await countOf(
-      db
-        .select({ value: count() })
-        .from(reviewTasks)
-        .where(and(eq(reviewTasks.status, 'pending'), lt(reviewTasks.dueAt, sql`now()`))),
-    ),
+    overdue_workflows: await db.$count(reviewTasks, overdueReviewTask),
     backup_jobs_last_24h: await backupRunsLastDay(db),
     backup_jobs_failed_24h: await backupRunsLastDay(db, 'failed'),
     backup_jobs_completed_24h: await backupRunsLastDay(db, 'succeeded'),
-    enabled_backup_configs: await countOf(
-      db.select({ value: count() }).from(backupConfigs).where(eq(backupConfigs.enabled, true)),
-    ),
+    enabled_backup_configs: await db.$count(backupConfigs, eq(backupConfigs.enabled, true)),
     last_successful_backup_hours_ago: await hoursSinceLastBackup(db),
   };
 }
