@@ -1,5 +1,5 @@
 import { eq, like } from 'drizzle-orm';
-import type { NotificationKind } from '../common';
+import type { NotificationKind, OverdueTaskKind } from '../common';
 import { schema, type Database, type DocumentRow } from '../db';
 import { activeAdminEmails, authorEmail, enqueueEmails, overdueTaskEmail } from '../outbox';
 import { TaskNotFound } from './errors';
@@ -60,7 +60,7 @@ export function createDocumentNotificationActivities(deps: EmailWriterDeps) {
      */
     async notifyOverdueTask(request: {
       taskId: string;
-      kind: 'review_reminder' | 'review_escalated';
+      kind: OverdueTaskKind;
       at: string;
     }): Promise<{ notificationKeys: string[] }> {
       const key = activityIdempotencyKey();

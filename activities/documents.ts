@@ -6,6 +6,7 @@ import {
   type NotificationKind,
   type OpenTask,
   type ReviewKind,
+  type ClosedReviewTaskStatus,
 } from '../common';
 import { documentFacts, recordAudit, schema, type Database } from '../db';
 import { isoOrNull } from '../lib/dates';
@@ -39,7 +40,7 @@ export interface TransitionResult {
 
 export interface TaskDecision {
   taskId: string;
-  status: 'approved' | 'rejected' | 'cancelled';
+  status: ClosedReviewTaskStatus;
   actor: string;
   comment?: string;
 }

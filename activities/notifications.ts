@@ -1,10 +1,8 @@
 import { FailureType, type NotificationKind } from '../common';
-import { deliverOutboxEmail, renderEmail, type OutboxDeps } from '../outbox';
+import { deliverOutboxEmail, renderEmail, type Delivered, type OutboxDeps } from '../outbox';
 import { activityIdempotencyKey } from './idempotency';
 
 export type NotificationDeps = OutboxDeps;
-
-export type DeliveryOutcome = 'sent' | 'already_sent';
 
 /** Sending a notification failed; Temporal retries it (the row stays `failed` until then). */
 export class NotificationDeliveryFailed extends Error {
@@ -20,7 +18,7 @@ export function createNotificationActivities(deps: NotificationDeps) {
      * it back at once. Every refusal is a NotificationDeliveryFailed that the delivery workflow
      * retries: a busy row is freed when its sender finishes or its lease runs out.
      */
-    async deliverNotification(notificationKey: string): Promise<DeliveryOutcome> {
+    async deliverNotification(notificationKey: string): Promise<Delivered> {
       const delivery = await deliverOutboxEmail(deps, notificationKey, activityIdempotencyKey(), (row) =>
         renderEmail(row.kind as NotificationKind, { ...row.variables, document_id: row.documentId }, mail),
       );

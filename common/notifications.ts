@@ -27,6 +27,8 @@ export const NOTIFICATION_KINDS = [
   'job_failed',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+/** The emails an overdue review task sends: the assignee's reminder, then the escalation. */
+export type OverdueTaskKind = Extract<NotificationKind, 'review_reminder' | 'review_escalated'>;
 
 /** The emails a scheduled job's run sends its notify list when it ends. */
 export const JOB_OUTCOME_KIND = { success: 'job_succeeded', failure: 'job_failed' } as const satisfies Record<

@@ -31,7 +31,10 @@ export const CLAIM_LEASE = '10 minutes';
  * for the next attempt.
  */
 export type DeliveryResult =
-  { outcome: 'sent' | 'already_sent' | 'missing' | 'busy' } | { outcome: 'failed'; row: OutboxRow; error: string };
+  { outcome: Delivered | 'missing' | 'busy' } | { outcome: 'failed'; row: OutboxRow; error: string };
+
+/** An email handed to the mail server: by this attempt, or by an earlier one (a retry sends nothing). */
+export type Delivered = 'sent' | 'already_sent';
 
 /**
  * Claims an outbox row for one sender: a lease keyed by the sender, so two senders never send it

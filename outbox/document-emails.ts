@@ -1,4 +1,10 @@
-import { assignmentNotificationKey, type NotificationKind, type OpenTask, type ReviewKind } from '../common';
+import {
+  assignmentNotificationKey,
+  type NotificationKind,
+  type OpenTask,
+  type OverdueTaskKind,
+  type ReviewKind,
+} from '../common';
 import type { DocumentRow } from '../db';
 import { isoOrNull } from '../lib/dates';
 import type { OutboxEmail } from './enqueue';
@@ -67,7 +73,7 @@ export const assignmentKeys = (tasks: readonly OpenTask[]) =>
  */
 export function overdueTaskEmail(
   key: string,
-  kind: 'review_reminder' | 'review_escalated',
+  kind: OverdueTaskKind,
   recipient: string,
   overdue: { document: DocumentLabel; task: { kind: ReviewKind; dueAt: Date }; assignee: string; sentFor: string },
 ): OutboxEmail {

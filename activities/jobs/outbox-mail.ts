@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../common';
-import { deliverOutboxEmail, enqueueEmails, type RenderedEmail } from '../../outbox';
+import { deliverOutboxEmail, enqueueEmails, type Delivered, type RenderedEmail } from '../../outbox';
 import type { JobTemplateDeps } from './types';
 
 export interface JobEmail {
@@ -16,7 +16,7 @@ export const jobEmailKey = (executionKey: string, recipient: string) => `job:${e
 export interface JobEmailOutcome {
   recipient: string;
   key: string;
-  outcome: 'sent' | 'already_sent';
+  outcome: Delivered;
 }
 
 /**

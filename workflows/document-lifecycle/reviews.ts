@@ -5,6 +5,7 @@ import {
   FailureType,
   SYSTEM_SCHEDULER,
   taskClosedSignal,
+  type ClosedReviewTaskStatus,
   type LifecycleState,
   type OpenTask,
   type ReviewKind,
@@ -52,7 +53,7 @@ export async function openRound(document: Document, kind: ReviewKind): Promise<O
 export async function closeTasks(
   document: Document,
   tasks: OpenTask[],
-  status: 'approved' | 'rejected' | 'cancelled',
+  status: ClosedReviewTaskStatus,
   actor: string,
   comment?: string,
 ): Promise<void> {
