@@ -2,50 +2,7 @@
  * The SQL of the restore transaction around pg_restore's script (./restore-transaction.ts runs it):
  * what is kept aside before the tables are replaced, and what is put back and reported after.
  */
-
-/** An archive found under EDMS_BACKUP_DIR, described from its manifest, that the catalogue must list. */
-export interface ArchiveOnDisk {
-  path: string;
-  sha256: string;
-  size_bytes: number;
-  modified_at: string;
-  backup_run_id: string | null;
-  backup_type: string;
-  config: string | null;
-  timestamp: string;
-  manifest: Record<string, unknown>;
-}
-
-/** What the transaction is told: who restores which archive, and what the catalogue must list. */
-export interface RestoreTransactionParams {
-  actor: string;
-  backup_id: string | null;
-  idempotency_key: string | null;
-  archive: { path: string; sha256: string; size_bytes: number; modified_at: string };
-  backup_run_id: string | null;
-  backup_type: string;
-  backup_timestamp: string;
-  manifest_summary: Record<string, unknown>;
-  row_counts: Record<string, number>;
-  storage_entries: number;
-  archives_on_disk: ArchiveOnDisk[];
-}
-
-/** What the transaction did (or, rolled back as a dry run, would do). */
-export interface RestoreTransactionSummary {
-  tables: Record<string, { expected: number; restored: number }>;
-  point: { backup_id: string | null; backup_timestamp: string; highest_audit_id: number };
-  superseded: {
-    audit_entries: number;
-    first_audit_id: number | null;
-    last_audit_id: number | null;
-    backup_runs_brought_back: string[];
-    backup_runs_updated: string[];
-    archives_catalogued: string[];
-  };
-  extra_objects: string[];
-  restored_audit_id: number | null;
-}
+import type { RestoreTransactionParams } from './restore-contract';
 
 const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
 

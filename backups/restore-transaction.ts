@@ -2,12 +2,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../common';
-import {
-  AFTER_RESTORE,
-  beforeRestore,
-  type RestoreTransactionParams,
-  type RestoreTransactionSummary,
-} from './restore-sql';
+import type { RestoreTransactionParams, RestoreTransactionSummary } from './restore-contract';
+import { AFTER_RESTORE, beforeRestore } from './restore-sql';
 
 /**
  * pg_restore's options for every restore, real, dry or scratch. The archive's owners, grants,

@@ -1,18 +1,12 @@
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
-import postgres from 'postgres';
-import {
-  runTool,
-  sha256Of,
-  verifyArchive,
-  type ArchiveManifest,
-  type ArchiveVerification,
-  type ToolRunControl,
-} from './archive';
-import type { ArchiveOnDisk, RestoreTransactionSummary } from './restore-sql';
+import { sha256Of, verifyArchive, type ArchiveVerification } from './archive';
+import { manifestRunId, manifestSummary, type ManifestOnDisk } from './manifest';
+import type { RestoreTransactionSummary } from './restore-contract';
 import { PG_RESTORE_OPTIONS, runRestoreTransaction } from './restore-transaction';
+import { unlistedArchives } from './unlisted-archives';
 
 export interface RestoreOptions {
   archive: string;
@@ -57,71 +51,6 @@ export interface RestoreReport {
   audit_entry_id: number | null;
 }
 
-const ARCHIVE_NAME = /^backup_\d{8}T\d{6}Z\.tar\.gz$/;
-
-/** manifest.json of an archive, read without unpacking the rest. */
-async function readManifest(archive: string): Promise<ArchiveManifest & Record<string, unknown>> {
-  let text = '';
-  await tar.list({
-    file: archive,
-    filter: (entry) => entry.replace(/^\.\//, '') === 'manifest.json',
-    onReadEntry: (entry) => entry.on('data', (chunk: Buffer) => (text += chunk.toString())),
-  });
-  if (!text) throw new Error(`${path.basename(archive)} has no manifest.json`);
-  return JSON.parse(text) as ArchiveManifest & Record<string, unknown>;
-}
-
-/** Archives published under EDMS_BACKUP_DIR (hidden directories hold unfinished work and are skipped). */
-async function findArchives(directory: string): Promise<string[]> {
-  const found: string[] = [];
-  const entries = await readdir(directory, { withFileTypes: true }).catch(() => []);
-  for (const entry of entries) {
-    if (entry.name.startsWith('.')) continue;
-    const full = path.join(directory, entry.name);
-    if (entry.isDirectory()) found.push(...(await findArchives(full)));
-    else if (entry.isFile() && ARCHIVE_NAME.test(entry.name)) found.push(full);
-  }
-  return found;
-}
-
-/**
- * The archives on disk that the catalogue does not list now, described for the restore to add: a
- * restore must never leave a verified archive unlisted and so unrestorable through the API.
- */
-async function unlistedArchives(databaseUrl: string, backupDir: string): Promise<ArchiveOnDisk[]> {
-  const archives = await findArchives(backupDir);
-  if (archives.length === 0) return [];
-  const sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
-  let listed: Set<string>;
-  try {
-    const [{ present } = { present: false }] = await sql<{ present: boolean }[]>`
-      select to_regclass('public.backup_runs') is not null as present`;
-    const rows = present ? await sql<{ path: string }[]>`select path from backup_runs where path is not null` : [];
-    listed = new Set(rows.map((row) => row.path));
-  } finally {
-    await sql.end();
-  }
-  const described: ArchiveOnDisk[] = [];
-  for (const archive of archives) {
-    if (listed.has(archive)) continue;
-    const manifest = await readManifest(archive).catch(() => undefined);
-    if (!manifest) continue;
-    const file = await stat(archive);
-    described.push({
-      path: archive,
-      sha256: await sha256Of(archive),
-      size_bytes: file.size,
-      modified_at: file.mtime.toISOString(),
-      backup_run_id: typeof manifest.backup_run_id === 'string' ? manifest.backup_run_id : null,
-      backup_type: manifest.backup_type,
-      config: manifest.config ?? null,
-      timestamp: manifest.timestamp,
-      manifest: { files: manifest.files, row_counts: manifest.row_counts, config: manifest.config },
-    });
-  }
-  return described;
-}
-
 /**
  * Restores a backup archive: checks every checksum first (a corrupt archive is refused and nothing
  * changes), then in ONE transaction copies the evidence aside (audit trail, backup catalogue),
@@ -141,8 +70,7 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'edms-restore-'));
   try {
     await tar.extract({ file: archive, cwd: scratch });
-    const manifest = JSON.parse(await readFile(path.join(scratch, 'manifest.json'), 'utf8')) as ArchiveManifest &
-      Record<string, unknown>;
+    const manifest = JSON.parse(await readFile(path.join(scratch, 'manifest.json'), 'utf8')) as ManifestOnDisk;
     let storageEntries = 0;
     await tar.list({ file: path.join(scratch, 'storage.tar.gz'), onReadEntry: () => void storageEntries++ });
     const dryRun = options.dryRun ?? false;
@@ -156,7 +84,7 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
       params: {
         actor: options.actor,
         // The CLI is given a file: the manifest names the run it came from.
-        backup_id: options.backupId ?? (typeof manifest.backup_run_id === 'string' ? manifest.backup_run_id : null),
+        backup_id: options.backupId ?? manifestRunId(manifest),
         idempotency_key: options.idempotencyKey ?? null,
         archive: {
           path: archive,
@@ -164,10 +92,10 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
           size_bytes: archiveFile.size,
           modified_at: archiveFile.mtime.toISOString(),
         },
-        backup_run_id: typeof manifest.backup_run_id === 'string' ? manifest.backup_run_id : null,
+        backup_run_id: manifestRunId(manifest),
         backup_type: manifest.backup_type,
         backup_timestamp: manifest.timestamp,
-        manifest_summary: { files: manifest.files, row_counts: manifest.row_counts, config: manifest.config },
+        manifest_summary: manifestSummary(manifest),
         row_counts: manifest.row_counts,
         storage_entries: storageEntries,
         archives_on_disk: options.backupDir ? await unlistedArchives(options.databaseUrl, options.backupDir) : [],
@@ -209,75 +137,5 @@ export async function restoreArchive(options: RestoreOptions): Promise<RestoreRe
     return report;
   } finally {
     await rm(scratch, { recursive: true, force: true });
-  }
-}
-
-export interface ScratchRestoreCheck {
-  restore_verified: boolean;
-  scratch_database: string;
-  tables_compared: number;
-  mismatched_tables: { table: string; expected: number; restored: number }[];
-}
-
-/**
- * The real test of a dump: restore it into a scratch database beside the application's, compare
- * every table's row count with the manifest (taken in the dump's own snapshot, so they must be
- * equal), and drop the scratch database whatever happened.
- */
-export async function restoreIntoScratchDatabase(options: {
-  dumpFile: string;
-  databaseUrl: string;
-  scratchName: string;
-  expectedRowCounts: Record<string, number>;
-  pgRestore: string;
-  control?: ToolRunControl;
-}): Promise<ScratchRestoreCheck> {
-  const { scratchName } = options;
-  if (!/^[a-z0-9_]{1,63}$/.test(scratchName)) throw new Error(`unsafe scratch database name ${scratchName}`);
-  const admin = postgres(options.databaseUrl, { max: 1, onnotice: () => undefined });
-  const scratchUrl = new URL(options.databaseUrl);
-  scratchUrl.pathname = `/${scratchName}`;
-  try {
-    await admin.unsafe(`drop database if exists "${scratchName}" with (force)`);
-    await admin.unsafe(`create database "${scratchName}"`).catch((error: Error) => {
-      throw new Error(
-        `verify mode "restore" needs a database role allowed to CREATE DATABASE (${error.message}); use verify mode "checksums" otherwise`,
-      );
-    });
-    await runTool(
-      options.pgRestore,
-      [
-        ...PG_RESTORE_OPTIONS,
-        '--exit-on-error',
-        '--single-transaction',
-        `--dbname=${scratchUrl.toString()}`,
-        options.dumpFile,
-      ],
-      options.control,
-    );
-    const scratch = postgres(scratchUrl.toString(), { max: 1, onnotice: () => undefined });
-    const mismatched: ScratchRestoreCheck['mismatched_tables'] = [];
-    try {
-      for (const [table, expected] of Object.entries(options.expectedRowCounts)) {
-        const [row] = await scratch<{ n: number }[]>`select count(*)::int as n from ${scratch(table)}`;
-        if (row?.n !== expected) mismatched.push({ table, expected, restored: row?.n ?? 0 });
-      }
-    } finally {
-      await scratch.end();
-    }
-    if (mismatched.length > 0) {
-      throw new Error(
-        `restored row counts differ from the manifest: ${mismatched.map((m) => `${m.table} ${m.restored}/${m.expected}`).join(', ')}`,
-      );
-    }
-    return {
-      restore_verified: true,
-      scratch_database: scratchName,
-      tables_compared: Object.keys(options.expectedRowCounts).length,
-      mismatched_tables: mismatched,
-    };
-  } finally {
-    await admin.unsafe(`drop database if exists "${scratchName}" with (force)`).catch(() => undefined);
-    await admin.end();
   }
 }

@@ -1,13 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../lib/config';
-import {
-  checkOutboundRequest,
-  checkUrl,
-  OutboundRequestRefused,
-  OutboundRequestTimedOut,
-  sendOutboundRequest,
-} from '../jobs/outbound-http';
+import { checkOutboundRequest, checkUrl, OutboundRequestRefused } from '../jobs/outbound-checks';
+import { OutboundRequestTimedOut, sendOutboundRequest } from '../jobs/outbound-http';
 import { outboundPolicyFromEnv, type OutboundPolicy } from '../lib/outbound-policy';
 
 interface SeenRequest {

@@ -1,12 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { WebhookTriggerParameters } from '../../common/job-templates';
-import {
-  checkOutboundRequest,
-  OutboundRequestRefused,
-  sendOutboundRequest,
-  type OutboundRequest,
-} from '../../jobs/outbound-http';
+import { checkOutboundRequest, OutboundRequestRefused, type OutboundRequest } from '../../jobs/outbound-checks';
+import { sendOutboundRequest } from '../../jobs/outbound-http';
 import { validatedParams, type JobRequest, type JobTemplateDeps, type JobTemplateResult } from './types';
 import { FailureType } from '../../common';
 

@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Context } from '@temporalio/activity';
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import * as tar from 'tar';
-import { performBackup, type SystemTaskInput } from '../../common';
 import { schema } from '../../db';
 import {
   checkPgDump,
@@ -16,10 +14,12 @@ import {
   type BackupFile,
   type ToolRunControl,
 } from '../../backups/archive';
-import { restoreIntoScratchDatabase } from '../../backups/restore';
+import { manifestSummary } from '../../backups/manifest';
+import { restoreIntoScratchDatabase } from '../../backups/scratch-restore';
 import { backupDestination, backupWorkDir } from '../../backups/paths';
 import { createBackupRunTasks, loadBackupRun, recordingFailures, type BackupStepRequest } from './backup-runs';
-import type { SystemTaskDeps, TaskRequest } from './settings';
+import { createScheduledBackupTask } from './scheduled-backup';
+import type { SystemTaskDeps } from './settings';
 
 const { backupRuns } = schema;
 
@@ -204,7 +204,7 @@ export function createBackupTasks(deps: Pick<SystemTaskDeps, 'database' | 'setti
               sizeBytes: published.size_bytes,
               sha256: published.sha256,
               verification,
-              manifest: { files: manifest.files, row_counts: manifest.row_counts, config: manifest.config },
+              manifest: manifestSummary(manifest),
             })
             .where(eq(backupRuns.id, backupRunId));
           return published;
@@ -215,37 +215,5 @@ export function createBackupTasks(deps: Pick<SystemTaskDeps, 'database' | 'setti
     },
   };
 
-  return {
-    ...tasks,
-
-    /**
-     * One backup in a single activity: how `systemTask` runs started before the `backup` workflow
-     * existed finish after an upgrade (their histories expect this activity). Same steps, same rows.
-     */
-    async runScheduledBackup({ executionId, options }: TaskRequest & Pick<SystemTaskInput, 'scheduleId'>) {
-      const config = await tasks.resolveBackupConfig({ config: options?.config, backupType: options?.backupType });
-      const [existing] = await db
-        .select({ id: backupRuns.id })
-        .from(backupRuns)
-        .where(eq(backupRuns.executionId, executionId));
-      const [execution] = await db
-        .select({ triggeredBy: schema.taskExecutions.triggeredBy })
-        .from(schema.taskExecutions)
-        .where(eq(schema.taskExecutions.id, executionId));
-      if (existing) {
-        // A retried attempt of this activity carries on the run its first attempt began.
-        await db
-          .update(backupRuns)
-          .set({ status: 'running', finishedAt: null })
-          .where(and(eq(backupRuns.id, existing.id), eq(backupRuns.status, 'failed')));
-      }
-      const plan = await tasks.beginBackupRun({
-        backupRunId: existing?.id ?? randomUUID(),
-        configId: config.id,
-        executionId,
-        triggeredBy: execution?.triggeredBy ?? 'system_scheduler',
-      });
-      return performBackup(tasks, plan, (error) => (error as Error).message);
-    },
-  };
+  return { ...tasks, ...createScheduledBackupTask(db, tasks) };
 }

@@ -11,7 +11,7 @@ import {
   MAX_JOB_TIMEOUT_SECONDS,
 } from '../../common';
 import { JOB_TEMPLATE_IDS } from '../../common/job-templates';
-import { RECURRENCE_TYPES } from '../../schedules/recurrence';
+import { RECURRENCE_TYPES } from '../../schedules/recurrence-kinds';
 import { MultiLineText, Nullable, SingleLineText } from './common';
 
 const Emails = (description: string) =>

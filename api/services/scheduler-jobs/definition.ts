@@ -8,7 +8,7 @@ import {
 import type { JobTemplateId } from '../../../common/job-templates';
 import { schema, type SchedulerJobRow } from '../../../db';
 import { validateJobParameters } from '../../../jobs/parameters';
-import { checkOutboundTarget, OutboundRequestRefused, type OutboundRequest } from '../../../jobs/outbound-http';
+import { checkOutboundTarget, OutboundRequestRefused, type OutboundRequest } from '../../../jobs/outbound-checks';
 import type { OutboundPolicy } from '../../../lib/outbound-policy';
 import { jobScheduleOptions, upsertJobSchedule } from '../../../schedules/job-schedules';
 import { toScheduleSpec, type RecurrenceFieldError } from '../../../schedules/recurrence';
