@@ -8,6 +8,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import * as tar from 'tar';
 import { FailureType } from '../common';
 
+/** A PostgreSQL client program: from EDMS_PG_BIN_DIR when set (a client matching the server), else from PATH. */
+export const pgTool = (binDir: string | undefined, name: string): string => (binDir ? path.join(binDir, name) : name);
+
 /** What a long tool run reports while it works, and how it is stopped (an activity's heartbeat and cancellation). */
 export interface ToolRunControl {
   heartbeat?: () => void;

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../common';
 import type { RestoreTransactionParams, RestoreTransactionSummary } from './restore-contract';
 import { AFTER_RESTORE, beforeRestore } from './restore-sql';
+import { pgTool } from './archive';
 
 /**
  * pg_restore's options for every restore, real, dry or scratch. The archive's owners, grants,
@@ -35,7 +35,7 @@ export function runRestoreTransaction(options: {
   params: RestoreTransactionParams;
   heartbeat?: () => void;
 }): Promise<RestoreTransactionSummary> {
-  const tool = (name: string) => (options.pgBinDir ? path.join(options.pgBinDir, name) : name);
+  const tool = (name: string) => pgTool(options.pgBinDir, name);
   return new Promise((resolve, reject) => {
     const psql = spawn(
       tool('psql'),

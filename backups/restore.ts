@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
-import { sha256Of, verifyArchive, type ArchiveVerification } from './archive';
+import { pgTool, sha256Of, verifyArchive, type ArchiveVerification } from './archive';
 import { manifestRunId, manifestSummary, type ManifestOnDisk } from './manifest';
 import type { RestoreTransactionSummary } from './restore-contract';
 import { PG_RESTORE_OPTIONS, runRestoreTransaction } from './restore-transaction';
@@ -63,7 +63,7 @@ export interface RestoreReport {
  * (with PostgreSQL's reason) and reports what the real one would keep; nothing changes.
  */
 export async function restoreArchive(options: RestoreOptions): Promise<RestoreReport> {
-  const tool = (name: string) => (options.pgBinDir ? path.join(options.pgBinDir, name) : name);
+  const tool = (name: string) => pgTool(options.pgBinDir, name);
   const archive = path.resolve(options.archive);
   const archiveFile = await stat(archive);
   const verification = await verifyArchive(archive, tool('pg_restore'));

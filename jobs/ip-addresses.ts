@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 
 /**
- * Which addresses a webhook may reach, by range: the outbound policy (./outbound-http.ts) refuses
+ * Which addresses a webhook may reach, by range: the outbound checks (./outbound-checks.ts) refuse
  * reserved ones always and non-public ones unless private networks are allowed.
  */
 

@@ -1,15 +1,13 @@
 import mjml2html from 'mjml';
 import type { NotificationKind } from '../common';
 import { EMAIL_TEMPLATES, type EmailContent, type TemplateContext } from './templates';
+import { escapeHtml } from '../lib/html';
 
 export interface RenderedEmail {
   subject: string;
   html: string;
   text: string;
 }
-
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The shared layout of every EDMS email, in MJML so it renders well in every mail client. */
 function layout(content: EmailContent): string {

@@ -3,7 +3,7 @@ import { DEFAULT_DST_POLICY, DST_GAP_POLICIES, DST_REPEAT_POLICIES, type DstPoli
 import { MAX_INSTANT_YEAR, MIN_INSTANT_YEAR } from '../lib/dates';
 
 /**
- * The single fields of a job's schedule, each read into what ./recurrence.ts builds the spec from, or
+ * The single fields of a job's schedule, each read into what ./recurrence-kinds.ts and ./recurrence.ts build the spec from, or
  * its problem reported under the field's name.
  */
 

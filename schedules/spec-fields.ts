@@ -4,7 +4,7 @@ import { Cron } from 'croner';
 /**
  * Calendars and cron lines as Temporal reads them: which local wall times they match, field by
  * field (for the DST adjustments of ./dst.ts), and whether Temporal accepts a cron line at all (for
- * the jobs' recurrence, ./recurrence.ts).
+ * the jobs' recurrence, ./recurrence-kinds.ts).
  */
 
 /** Which local wall times a calendar (or a cron line) matches: one set of values per field. */
@@ -79,7 +79,7 @@ const MONTH_ABBREVIATIONS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'a
 const DAY_ABBREVIATIONS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
 /**
- * The sets of a five-field cron line as Temporal reads it (already checked by job-recurrence): `a/s`
+ * The sets of a five-field cron line as Temporal reads it (already checked by ./recurrence-kinds.ts): `a/s`
  * runs from a to the field's end, day-of-month AND day-of-week must both match, 7 is Sunday.
  */
 export function cronFieldSets(expression: string): FieldSets {

@@ -1,4 +1,5 @@
 import { csvRecord } from './formats';
+import { escapeHtml } from '../../lib/html';
 
 /** One table of a report: the figures of the result, the HTML table and the CSV lines come from it. */
 export interface SectionTable {
@@ -6,9 +7,6 @@ export interface SectionTable {
   columns: string[];
   rows: (string | number | null)[][];
 }
-
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** An instant as the report's readers read it: medium date and short time in `timezone`; '' for none. */
 export const reportTime =

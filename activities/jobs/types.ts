@@ -12,7 +12,7 @@ import { FailureType } from '../../common';
 export interface JobTemplateSettings {
   /** Exports go here, reports under `<exportsDir>/reports/`. */
   exportsDir: string;
-  /** What a webhook_trigger job may reach (jobs/outbound-http.ts). */
+  /** What a webhook_trigger job may reach (jobs/outbound-checks.ts). */
   outboundPolicy: OutboundPolicy;
   /** Instants in reports are written in this zone (EDMS_TIMEZONE). */
   timezone: string;

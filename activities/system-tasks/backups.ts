@@ -13,6 +13,7 @@ import {
   type ArchiveManifest,
   type BackupFile,
   type ToolRunControl,
+  pgTool,
 } from '../../backups/archive';
 import { manifestSummary } from '../../backups/manifest';
 import { restoreIntoScratchDatabase } from '../../backups/scratch-restore';
@@ -57,7 +58,7 @@ export interface DatabaseDump {
 export function createBackupTasks(deps: Pick<SystemTaskDeps, 'database' | 'settings' | 'dispatchNotifications'>) {
   const { settings } = deps;
   const { db, sql } = deps.database;
-  const tool = (name: string) => (settings.pgBinDir ? path.join(settings.pgBinDir, name) : name);
+  const tool = (name: string) => pgTool(settings.pgBinDir, name);
   const loadRun = (backupRunId: string) => loadBackupRun(db, backupRunId);
 
   const tasks = {
