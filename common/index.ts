@@ -8,6 +8,7 @@ export * from './task-queues';
 export * from './search-attributes';
 export * from './document-workflow';
 export * from './notifications';
+export * from './system-task-definition';
 export * from './system-tasks';
 export * from './system-task-runs';
 export * from './task-executions';
