@@ -6,7 +6,7 @@ import {
   REPORT_SECTIONS,
   type ReportGenerationParameters,
   type ReportSection,
-} from '../../common/job-templates';
+} from '../../common/job-parameters';
 import { writeFileAtomically } from './files';
 import { csvRecord, isoUtcText } from './formats';
 import { sendJobEmails } from './outbox-mail';
