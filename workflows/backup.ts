@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { bookkeepingOptions } from './activity-options';
+import { bookkeepingOptions, HEARTBEAT_TIMEOUT } from './activity-options';
 import { FailureType, performBackup, type BackupInput, type BackupOutcome } from '../common';
 import { rootCause } from './failures';
 
@@ -14,7 +14,7 @@ const bookkeeping = proxyActivities<Activities>(bookkeepingOptions([FailureType.
  */
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '3 hours',
-  heartbeatTimeout: '20 seconds',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '30 seconds',
     backoffCoefficient: 2,

@@ -1,6 +1,6 @@
 import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { bookkeepingOptions } from './activity-options';
+import { bookkeepingOptions, HEARTBEAT_TIMEOUT } from './activity-options';
 import type { TaskRequest } from '../activities/system-tasks';
 import { runBackupChild } from './backup-child';
 import { rootCause } from './failures';
@@ -70,7 +70,7 @@ export async function systemTask(input: SystemTaskInput): Promise<SystemTaskOutc
     startToCloseTimeout: `${definition.timeoutMinutes} minutes`,
     // The worker heartbeats every running task (worker/activity-liveness.ts): one killed mid-task is
     // retried after 20 s, not after the task's whole timeout.
-    heartbeatTimeout: '20 seconds',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
     priority: { priorityKey: temporalPriorityKey(definition.priority) },
   });

@@ -9,12 +9,10 @@ import {
   type BackupVerifyMode,
   type JobRunPlan,
 } from '../../common';
+import { HEARTBEAT_TIMEOUT } from '../activity-options';
 import { runBackupChild } from '../backup-child';
 import { rootCause } from '../failures';
 import { bookkeeping } from './bookkeeping';
-
-/** How long an attempt's worker may go silent before the attempt counts as failed. */
-const JOB_HEARTBEAT_TIMEOUT = '20 seconds';
 
 /**
  * One attempt of the template's work, limited to the job's timeout. Temporal's own retries are off:
@@ -31,7 +29,7 @@ export async function runTemplate(plan: JobRunPlan): Promise<JobTemplateResult> 
     startToCloseTimeout: `${plan.timeoutSeconds} seconds`,
     // The worker heartbeats every running activity (worker/activity-liveness.ts): a worker killed
     // mid-attempt is noticed within this, not after the job's whole timeout_seconds.
-    heartbeatTimeout: JOB_HEARTBEAT_TIMEOUT,
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { maximumAttempts: 1 },
   });
   if (!activity)
@@ -89,7 +87,7 @@ export function describeFailure(error: unknown): AttemptFailure {
   if (cause instanceof TimeoutFailure && cause.timeoutType === 'HEARTBEAT') {
     return {
       status: 'failed',
-      message: `the worker running it stopped answering (no heartbeat for ${JOB_HEARTBEAT_TIMEOUT})`,
+      message: `the worker running it stopped answering (no heartbeat for ${HEARTBEAT_TIMEOUT})`,
       retryable: true,
     };
   }
