@@ -7,6 +7,10 @@ import { releaseRunSlot, takeRunSlot } from './run-slot';
 
 export { jobRunStateQuery, type JobRunState } from './bookkeeping';
 
+/**
+ * Set by Temporal on every run a schedule starts, `temporal schedule trigger` included: the plan tells
+ * an operator's trigger (`cli`) from the schedule's own run by it.
+ */
 const SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', 'DATETIME');
 
 /**
