@@ -1,13 +1,14 @@
 // Dependency-free vocabulary shared by workflows, activities, the worker, the API and the tests.
 // Nothing here may import Node built-ins or I/O libraries: workflow code imports it. The job parameters'
-// JSON Schemas (job-templates.ts, database-cleanup.ts) and webhooks.ts are imported by path, by the API,
-// activities and jobs/ only, so that they stay out of the workflow bundle.
+// JSON Schemas (job-parameters.ts, job-templates.ts, database-cleanup.ts) and webhooks.ts are imported
+// by path, by the API, activities and jobs/ only, so that they stay out of the workflow bundle.
 export * from './document-status';
 export * from './roles';
 export * from './task-queues';
 export * from './search-attributes';
 export * from './document-workflow';
 export * from './notifications';
+export * from './system-task-definition';
 export * from './system-tasks';
 export * from './system-task-runs';
 export * from './task-executions';

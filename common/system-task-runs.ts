@@ -1,4 +1,5 @@
-import type { SystemTaskName, SystemTaskOptions } from './system-tasks';
+import type { SystemTaskOptions } from './system-task-definition';
+import type { SystemTaskName } from './system-tasks';
 import type { TaskTrigger } from './task-executions';
 
 /**

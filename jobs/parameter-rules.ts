@@ -1,5 +1,6 @@
 import { CLEANUP_TABLES, type CleanupColumnType } from '../common/database-cleanup';
-import { EXPORT_DATASETS, type JobParametersByTemplate, type JobTemplateId } from '../common/job-templates';
+import { EXPORT_DATASETS } from '../common/job-parameters';
+import type { JobParametersByTemplate, JobTemplateId } from '../common/job-templates';
 import { WEBHOOK_FORBIDDEN_HEADERS, WEBHOOK_MAX_BODY_BYTES } from '../common/webhooks';
 import { isUuid } from '../lib/dates';
 

@@ -2,6 +2,14 @@ import type { ActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_DOCUMENT_ERRORS, type FailureType } from '../common';
 
 /**
+ * How long a worker running a long activity (a system task, a backup step, a restore, a job's attempt)
+ * may go silent before Temporal counts the attempt as failed. The worker heartbeats every such activity
+ * every 5 s (worker/activity-liveness.ts), so a killed or hung worker is noticed within this instead of
+ * after the activity's whole timeout, which may be hours.
+ */
+export const HEARTBEAT_TIMEOUT = '20 seconds';
+
+/**
  * Document activities are short database transactions: retried quickly and for as long as it
  * takes (the database may be restarting), except for failures no retry can fix. They finish in
  * milliseconds, so 10 s is ample; it is also how long a document waits when its worker is killed

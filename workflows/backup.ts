@@ -1,7 +1,8 @@
-import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { bookkeepingOptions } from './activity-options';
+import { bookkeepingOptions, HEARTBEAT_TIMEOUT } from './activity-options';
 import { FailureType, performBackup, type BackupInput, type BackupOutcome } from '../common';
+import { rootCause } from './failures';
 
 /** Quick database bookkeeping around the backup (a dead worker's attempt is retried after 10 s). */
 const bookkeeping = proxyActivities<Activities>(bookkeepingOptions([FailureType.BackupConfigMissing]));
@@ -13,7 +14,7 @@ const bookkeeping = proxyActivities<Activities>(bookkeepingOptions([FailureType.
  */
 const steps = proxyActivities<Activities>({
   startToCloseTimeout: '3 hours',
-  heartbeatTimeout: '20 seconds',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: {
     initialInterval: '30 seconds',
     backoffCoefficient: 2,
@@ -35,8 +36,5 @@ export async function backup(input: BackupInput): Promise<BackupOutcome> {
     packageBackup: steps.packageBackup,
     finishBackupRun: bookkeeping.finishBackupRun,
   };
-  return performBackup(backupSteps, plan, (error) => {
-    const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
-    return (cause as Error).message;
-  });
+  return performBackup(backupSteps, plan, (error) => rootCause(error).message);
 }

@@ -1,13 +1,13 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { RestoreInput } from '../common';
-import { FailureType } from '../common';
+import { FailureType, type RestoreInput } from '../common';
+import { HEARTBEAT_TIMEOUT } from './activity-options';
 
 // The worker heartbeats running activities every 5 s (worker/activity-liveness.ts), so a worker that
 // died mid-restore is noticed in 20 s; the transaction it held is rolled back by PostgreSQL.
 const restore = proxyActivities<Activities>({
   startToCloseTimeout: '3 hours',
-  heartbeatTimeout: '20 seconds',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   // pg_restore runs in one transaction: an attempt cut short leaves the database as it was.
   retry: {
     initialInterval: '30 seconds',
@@ -18,7 +18,7 @@ const restore = proxyActivities<Activities>({
 
 const reload = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '20 seconds',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute' },
 });
 

@@ -1,20 +1,11 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  ChildWorkflowFailure,
-  executeChild,
-  patched,
-  proxyActivities,
-  uuid4,
-} from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ApplicationFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { bookkeepingOptions } from './activity-options';
+import { bookkeepingOptions, HEARTBEAT_TIMEOUT } from './activity-options';
 import type { TaskRequest } from '../activities/system-tasks';
-import type { backup } from './backup';
+import { runBackupChild } from './backup-child';
+import { rootCause } from './failures';
 import {
   FailureType,
-  backupWorkflowId,
   SYSTEM_SCHEDULER,
   SYSTEM_TASKS,
   temporalPriorityKey,
@@ -25,14 +16,6 @@ import {
 
 /** Recording runs is one short transaction each. */
 const bookkeeping = proxyActivities<Activities>(bookkeepingOptions([FailureType.BackupConfigMissing]));
-
-/** The error an activity or a child workflow raised, without Temporal's wrappers. */
-function rootCause(error: unknown): Error {
-  let cause = error;
-  while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause)
-    cause = cause.cause;
-  return cause as Error;
-}
 
 /** Backups run as their own workflow since this patch; older runs replay the single activity. */
 const BACKUP_WORKFLOW_PATCH = 'backup-child-workflow';
@@ -50,23 +33,16 @@ async function runBackupWorkflow(input: SystemTaskInput, executionId: string): P
   if (!config.enabled) {
     return { skipped: true, config: config.name, reason: `backup configuration ${config.name} is disabled` };
   }
-  const workflowId = backupWorkflowId(config.name);
-  try {
-    const outcome = await executeChild<typeof backup>('backup', {
-      workflowId,
-      args: [
-        { backupRunId: uuid4(), configId: config.id, executionId, triggeredBy: input.triggeredBy ?? SYSTEM_SCHEDULER },
-      ],
-    });
-    return { ...outcome, skipped: false };
-  } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-    return {
-      skipped: true,
-      config: config.name,
-      reason: `a backup of ${config.name} is already running (${workflowId})`,
-    };
-  }
+  const { workflowId, outcome } = await runBackupChild(config, {
+    executionId,
+    triggeredBy: input.triggeredBy ?? SYSTEM_SCHEDULER,
+  });
+  if (outcome) return { ...outcome, skipped: false };
+  return {
+    skipped: true,
+    config: config.name,
+    reason: `a backup of ${config.name} is already running (${workflowId})`,
+  };
 }
 
 /**
@@ -94,7 +70,7 @@ export async function systemTask(input: SystemTaskInput): Promise<SystemTaskOutc
     startToCloseTimeout: `${definition.timeoutMinutes} minutes`,
     // The worker heartbeats every running task (worker/activity-liveness.ts): one killed mid-task is
     // retried after 20 s, not after the task's whole timeout.
-    heartbeatTimeout: '20 seconds',
+    heartbeatTimeout: HEARTBEAT_TIMEOUT,
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
     priority: { priorityKey: temporalPriorityKey(definition.priority) },
   });

@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import type { ReportSection } from '../../common/job-templates';
+import type { ReportSection } from '../../common/job-parameters';
 import { isoUtcText } from './formats';
 import { reportTime, type SectionTable } from './report-render';
 
