@@ -1,7 +1,6 @@
 // Dependency-free vocabulary shared by workflows, activities, the worker, the API and the tests.
-// Nothing here may import Node built-ins or I/O libraries: workflow code imports it. The job parameters'
-// JSON Schemas (job-parameters.ts, job-templates.ts, database-cleanup.ts) and webhooks.ts are imported
-// by path, by the API, activities and jobs/ only, so that they stay out of the workflow bundle.
+// Nothing here may import Node built-ins, I/O libraries or TypeBox: workflow code imports it. The job
+// parameters' JSON Schemas live in jobs/ (templates.ts, parameter-schemas.ts, cleanup-tables.ts).
 export * from './document-status';
 export * from './roles';
 export * from './task-queues';

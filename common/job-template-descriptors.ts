@@ -33,8 +33,8 @@ export interface JobTemplateDescriptor {
 /**
  * The job templates an administrator builds scheduled jobs from. Code-defined (not rows) so a
  * template cannot be invented through the API. Workflow code imports this; the parameters' JSON
- * Schemas live in common/job-parameters.ts, out of the workflow bundle. Adding a template is an entry
- * here, its parameters' schema there (listed in common/job-templates.ts), and its activity in
+ * Schemas live in jobs/parameter-schemas.ts, out of the workflow bundle. Adding a template is an entry
+ * here, its parameters' schema there (listed in jobs/templates.ts), and its activity in
  * activities/jobs/.
  */
 export const JOB_TEMPLATE_DESCRIPTORS = {

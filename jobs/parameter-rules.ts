@@ -1,6 +1,7 @@
-import { CLEANUP_TABLES, type CleanupColumnType } from '../common/database-cleanup';
-import { EXPORT_DATASETS } from '../common/job-parameters';
-import type { JobParametersByTemplate, JobTemplateId } from '../common/job-templates';
+import { CLEANUP_TABLES, type CleanupColumnType } from './cleanup-tables';
+import { EXPORT_DATASETS } from './parameter-schemas';
+import type { JobParametersByTemplate } from './templates';
+import { type JobTemplateId } from '../common';
 import { WEBHOOK_FORBIDDEN_HEADERS, WEBHOOK_MAX_BODY_BYTES } from '../common/webhooks';
 import { isUuid } from '../lib/dates';
 

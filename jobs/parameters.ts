@@ -1,15 +1,9 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { isInstant, isUuid } from '../lib/dates';
-import { CLEANUP_TABLES } from '../common/database-cleanup';
-import {
-  isJobTemplateId,
-  JOB_TEMPLATE_IDS,
-  JOB_TEMPLATES,
-  type JobParameters,
-  type JobParametersByTemplate,
-  type JobTemplateId,
-} from '../common/job-templates';
+import { CLEANUP_TABLES } from './cleanup-tables';
+import { JOB_TEMPLATES, type JobParameters, type JobParametersByTemplate } from './templates';
+import { isJobTemplateId, JOB_TEMPLATE_IDS, type JobTemplateId } from '../common';
 import { checkTemplateParameters, ROOT, type JobParameterError, type JobParameterValidation } from './parameter-rules';
 
 const ajv = new Ajv({

@@ -1,8 +1,14 @@
 import { getTableColumns, getTableName, is, Table } from 'drizzle-orm';
 import { EMAIL_TEMPLATES } from '../outbox';
-import { EMAIL_TEMPLATE_KINDS, JOB_OUTCOME_KIND } from '../common';
-import { CLEANUP_TABLE_NAMES, CLEANUP_TABLES } from '../common/database-cleanup';
-import { isJobTemplateId, JOB_TEMPLATE_IDS, JOB_TEMPLATES, type JobTemplateId } from '../common/job-templates';
+import {
+  EMAIL_TEMPLATE_KINDS,
+  JOB_OUTCOME_KIND,
+  isJobTemplateId,
+  JOB_TEMPLATE_IDS,
+  type JobTemplateId,
+} from '../common';
+import { CLEANUP_TABLE_NAMES, CLEANUP_TABLES } from '../jobs/cleanup-tables';
+import { JOB_TEMPLATES } from '../jobs/templates';
 import * as schema from '../db/schema';
 import { validateJobParameters } from '../jobs/parameters';
 

@@ -1,7 +1,7 @@
 import { heartbeat } from '@temporalio/activity';
 import path from 'node:path';
 import type postgres from 'postgres';
-import { EXPORT_DATASETS, type DataExportParameters, type ExportDatasetName } from '../../common/job-parameters';
+import { EXPORT_DATASETS, type DataExportParameters, type ExportDatasetName } from '../../jobs/parameter-schemas';
 import { describeFile, findFinishedFile, writeFileAtomically } from './files';
 import { csvRecord, isoUtcText } from './formats';
 import {

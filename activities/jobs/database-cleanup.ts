@@ -7,7 +7,7 @@ import {
   type CleanupCondition,
   type CleanupTableRule,
   type DatabaseCleanupParameters,
-} from '../../common/database-cleanup';
+} from '../../jobs/cleanup-tables';
 import { validatedParams, type JobRequest, type JobTemplateDeps, type JobTemplateResult } from './types';
 import { FailureType } from '../../common';
 

@@ -1,4 +1,4 @@
-import type { EmailNotificationParameters } from '../../common/job-parameters';
+import type { EmailNotificationParameters } from '../../jobs/parameter-schemas';
 import { EMAIL_TEMPLATE_KINDS, JOB_MESSAGE_KIND, type EmailTemplateKind } from '../../common';
 import { renderEmail, type RenderedEmail } from '../../outbox';
 import { sendJobEmails, type JobEmail } from './outbox-mail';

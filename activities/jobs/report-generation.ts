@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { JOB_REPORT_KIND } from '../../common';
-import { REPORT_FORMATS, REPORT_SECTIONS, type ReportGenerationParameters } from '../../common/job-parameters';
+import { REPORT_FORMATS, REPORT_SECTIONS, type ReportGenerationParameters } from '../../jobs/parameter-schemas';
 import { writeFileAtomically } from './files';
 import { sendJobEmails } from './outbox-mail';
 import { reportCsv, reportHtml, type SectionTable } from './report-render';

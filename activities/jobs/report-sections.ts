@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import type { ReportSection } from '../../common/job-parameters';
+import type { ReportSection } from '../../jobs/parameter-schemas';
 import { isoUtcText } from './formats';
 import { reportTime, type SectionTable } from './report-render';
 

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Transporter } from 'nodemailer';
-import type { JobParametersByTemplate, JobTemplateId } from '../../common/job-templates';
+import type { JobParametersByTemplate } from '../../jobs/templates';
+import { type JobTemplateId, FailureType } from '../../common';
 import type { DatabaseHandle } from '../../db';
 import { validateJobParameters } from '../../jobs/parameters';
 import type { OutboundPolicy } from '../../lib/outbound-policy';
 import type { MailSettings } from '../../outbox';
-import { FailureType } from '../../common';
 
 export interface JobTemplateSettings {
   /** Exports go here, reports under `<exportsDir>/reports/`. */

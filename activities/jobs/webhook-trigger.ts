@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { WebhookTriggerParameters } from '../../common/job-parameters';
+import type { WebhookTriggerParameters } from '../../jobs/parameter-schemas';
 import { checkOutboundRequest, OutboundRequestRefused, type OutboundRequest } from '../../jobs/outbound-checks';
 import { sendOutboundRequest } from '../../jobs/outbound-http';
 import { validatedParams, type JobRequest, type JobTemplateDeps, type JobTemplateResult } from './types';

@@ -9,8 +9,8 @@ import {
   MAX_JOB_INTERVAL_SECONDS,
   MAX_JOB_RETRY_INTERVAL_SECONDS,
   MAX_JOB_TIMEOUT_SECONDS,
+  JOB_TEMPLATE_IDS,
 } from '../../common';
-import { JOB_TEMPLATE_IDS } from '../../common/job-templates';
 import { RECURRENCE_TYPES } from '../../schedules/recurrence-kinds';
 import { MultiLineText, Nullable, SingleLineText } from './common';
 

@@ -6,8 +6,8 @@ import {
   JOB_TEMPLATE_LEVELS,
   JOB_OVERLAP_POLICIES,
   JOB_STATUSES,
+  JOB_TEMPLATE_IDS,
 } from '../../common';
-import { JOB_TEMPLATE_IDS } from '../../common/job-templates';
 import { MultiLineText, OrNull, SingleLineText } from './common';
 
 export const JobTemplate = Type.Object(

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { USER_ROLES } from '../../common';
 import { Nullable, SingleLineText } from './common';
+import { Email } from '../../lib/json-schema';
 
 export const Username = Type.String({
   pattern: '^[a-z0-9][a-z0-9._-]{1,62}[a-z0-9]$',
@@ -16,7 +17,6 @@ export const Password = SingleLineText({
 
 export const Role = Type.Unsafe<(typeof USER_ROLES)[number]>({ type: 'string', enum: [...USER_ROLES] });
 
-const Email = Type.String({ format: 'email', maxLength: 254 });
 const DisplayName = SingleLineText({ maxLength: 200, description: 'The name shown to people' });
 
 export const User = Type.Object(

@@ -4,8 +4,8 @@ import {
   type JobNotifications,
   type JobOverlapPolicy,
   type JobRetryPolicy,
+  type JobTemplateId,
 } from '../../../common';
-import type { JobTemplateId } from '../../../common/job-templates';
 import { schema, type SchedulerJobRow } from '../../../db';
 import { validateJobParameters } from '../../../jobs/parameters';
 import { checkOutboundTarget, OutboundRequestRefused, type OutboundRequest } from '../../../jobs/outbound-checks';

@@ -1,7 +1,12 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
-import { JOB_TEMPLATE_DESCRIPTORS, manualJobWorkflowId, type SchedulerJobInput } from '../../../common';
-import { JOB_TEMPLATES, type JobTemplateId } from '../../../common/job-templates';
+import {
+  JOB_TEMPLATE_DESCRIPTORS,
+  manualJobWorkflowId,
+  type SchedulerJobInput,
+  type JobTemplateId,
+} from '../../../common';
+import { JOB_TEMPLATES } from '../../../jobs/templates';
 import { recordAudit, schema } from '../../../db';
 import { claimJobRunSlot } from '../../../db/job-run-slots';
 import { reconcileAbandonedRuns, temporalClosedReason } from '../../../schedules/run-reconciliation';

@@ -1,7 +1,7 @@
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { and, count, desc, eq, ilike, ne, or, type SQL } from 'drizzle-orm';
 import { jobScheduleId } from '../../../common';
-import { JOB_TEMPLATES } from '../../../common/job-templates';
+import { JOB_TEMPLATES } from '../../../jobs/templates';
 import {
   containsPattern,
   schema,

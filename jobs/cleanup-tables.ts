@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { NOTIFICATION_STATUSES } from './notifications';
-import { JOB_EXECUTION_STATUSES } from './scheduler-jobs';
-import { StringEnum } from './json-schema';
-import { HEALTH_STATUSES, TASK_EXECUTION_STATUSES, TASK_TRIGGERS } from './task-executions';
+import { NOTIFICATION_STATUSES } from '../common/notifications';
+import { JOB_EXECUTION_STATUSES } from '../common/scheduler-jobs';
+import { StringEnum } from '../lib/json-schema';
+import { HEALTH_STATUSES, TASK_EXECUTION_STATUSES, TASK_TRIGGERS } from '../common/task-executions';
 
 /**
  * The `database_cleanup` template: the tables it may prune, what it may filter on, and its

@@ -1,29 +1,26 @@
 import type { Static, TSchema } from '@sinclair/typebox';
-import { DatabaseCleanupParameters } from './database-cleanup';
+import { DatabaseCleanupParameters } from './cleanup-tables';
 import {
   JOB_TEMPLATE_DESCRIPTORS,
   JOB_TEMPLATE_IDS,
   type JobTemplateCategory,
   type JobTemplateId,
   type JobTemplateLevel,
-} from './job-template-descriptors';
+} from '../common/job-template-descriptors';
 import {
   BackupJobParameters,
   DataExportParameters,
   EmailNotificationParameters,
   ReportGenerationParameters,
   WebhookTriggerParameters,
-} from './job-parameters';
+} from './parameter-schemas';
 
 /**
- * The templates as the API lists them, each with its parameters' JSON Schema (common/job-parameters.ts,
- * common/database-cleanup.ts). For the API, the activities and jobs/ only: workflow code reads
+ * The templates as the API lists them, each with its parameters' JSON Schema (./parameter-schemas.ts,
+ * ./cleanup-tables.ts). For the API, the activities and jobs/ only: workflow code reads
  * common/job-template-descriptors.ts, so that the schemas stay out of the workflow bundle. Validation
  * with ajv lives in jobs/parameters.ts.
  */
-
-// The API and the tests name templates from here as well as from common/.
-export { isJobTemplateId, JOB_TEMPLATE_IDS, type JobTemplateId } from './job-template-descriptors';
 
 /** One template as `GET /api/v1/scheduler-jobs/templates` returns it: the field names are the API's. */
 export interface JobTemplate {

@@ -1,15 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { BACKUP_VERIFY_MODES } from './backups';
-import { DOCUMENT_STATUSES } from './document-status';
-import { Recipients, StringEnum } from './json-schema';
-import { EMAIL_TEMPLATE_KINDS } from './notifications';
-import { TASK_EXECUTION_STATUSES } from './task-executions';
-import { WEBHOOK_DEFAULT_TIMEOUT_SECONDS, WEBHOOK_MAX_TIMEOUT_SECONDS, WEBHOOK_METHODS } from './webhooks';
+import { BACKUP_VERIFY_MODES } from '../common/backups';
+import { DOCUMENT_STATUSES } from '../common/document-status';
+import { Recipients, StringEnum } from '../lib/json-schema';
+import { EMAIL_TEMPLATE_KINDS } from '../common/notifications';
+import { TASK_EXECUTION_STATUSES } from '../common/task-executions';
+import { WEBHOOK_DEFAULT_TIMEOUT_SECONDS, WEBHOOK_MAX_TIMEOUT_SECONDS, WEBHOOK_METHODS } from '../common/webhooks';
 
 /**
  * The JSON Schemas of job parameters, one section per template, with the values a template's
  * activity shares with its schema (datasets, sections, formats). database_cleanup's, with the tables
- * it may prune, is in common/database-cleanup.ts. For the API, the activities and jobs/ only (like
+ * it may prune, is in ./cleanup-tables.ts. For the API, the activities and jobs/ only (like
  * every TypeBox schema), so that they stay out of the workflow bundle.
  */
 

@@ -6,7 +6,8 @@ export const StringEnum = <T extends readonly string[]>(
   options: { description?: string; default?: T[number] } = {},
 ) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 
-const Email = Type.String({ format: 'email', maxLength: 254 });
+/** An email address: RFC 5321 limits a path to 254 characters. */
+export const Email = Type.String({ format: 'email', maxLength: 254 });
 
 export const Recipients = (description: string) =>
   Type.Array(Email, { minItems: 1, maxItems: 50, uniqueItems: true, description });
