@@ -12,15 +12,20 @@ import { runMain } from '../lib/process';
  * they are using.
  */
 runMain(async () => {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { 'dry-run': { type: 'boolean', default: false } },
-  });
-  const [archive] = positionals;
-  if (!archive || positionals.length > 1) {
-    process.stderr.write('usage: npm run restore -- <backup archive .tar.gz> [--dry-run]\n');
+  const usage = 'usage: npm run restore -- <backup archive .tar.gz> [--dry-run]\n';
+  let parsed;
+  try {
+    parsed = parseArgs({ allowPositionals: true, options: { 'dry-run': { type: 'boolean', default: false } } });
+  } catch {
+    // An unknown option (--help included) gets the usage, not a stack trace.
+    parsed = undefined;
+  }
+  const archive = parsed?.positionals[0];
+  if (!parsed || !archive || parsed.positionals.length > 1) {
+    process.stderr.write(usage);
     process.exit(2);
   }
+  const values = parsed.values;
   const config = loadConfig();
   const report = await restoreArchive({
     archive,

@@ -1,6 +1,8 @@
 /**
  * Who started a run of a system task or a scheduled job: its schedule, `temporal schedule trigger`
- * (cli), or an admin (manual). Execution rows of both record it (`task_trigger` in the database).
+ * (cli), or an admin through the API (manual); `task_trigger` in the database. Only a job's run tells
+ * a trigger from its schedule (by the scheduled start time, activities/jobs/runs.ts): a system task
+ * started by `temporal schedule trigger` records `schedule`.
  */
 export const TASK_TRIGGERS = ['schedule', 'manual', 'cli'] as const;
 export type TaskTrigger = (typeof TASK_TRIGGERS)[number];
