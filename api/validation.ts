@@ -124,9 +124,13 @@ export function installInputGuards(app: FastifyInstance): void {
       body === undefined ||
       body === '' ||
       (body !== null && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
-    if (!request.routeOptions.schema?.body && !emptyBody) {
+    const bodySchema = request.routeOptions.schema?.body as { type?: unknown; required?: unknown[] } | undefined;
+    if (!bodySchema && !emptyBody) {
       throw refuse('body', null, 'must be empty: this route takes no body (send nothing or {})');
     }
+    // A body whose fields are all optional (a pause note, a dry-run flag) may be left out: nothing
+    // means what `{}` means, rather than a 400 for a request that asked for the defaults.
+    if (body === undefined && bodySchema?.type === 'object' && !bodySchema.required?.length) request.body = {};
     // ajv coerces text like `1e400` to Infinity and then lets it pass `integer` and `maximum`.
     for (const part of ['querystring', 'params'] as const) {
       const schema = request.routeOptions.schema?.[part] as

@@ -41,13 +41,13 @@ const call = (method: Method, url: string, payload?: unknown, authorization = ad
 interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
-/** The status, code and fields of an error answer, for one exact comparison. */
 /** Whether a job of that name was saved: a refused definition must create nothing. */
 async function jobSaved(name: string): Promise<boolean> {
   const rows = await api.database.db.select().from(schema.schedulerJobs).where(eq(schema.schedulerJobs.name, name));
   return rows.length > 0;
 }
 
+/** The status, code and fields of an error answer, for one exact comparison. */
 function refusal(response: Awaited<ReturnType<typeof call>>) {
   const body = response.json<ErrorBody>();
   return {
@@ -253,6 +253,29 @@ describe('section 6: no request ever gets a 500 for what it sent', () => {
       schedule: { interval_seconds: 1_000_000_000_000 },
     });
     expect(refusal(response)).toEqual({ status: 400, code: 'invalid_schedule', fields: ['schedule.interval_seconds'] });
+  });
+
+  test('a route whose body fields are all optional takes no body at all, as it takes {}', async () => {
+    const created = await call('POST', '/api/v1/scheduler-jobs', {
+      name: uniqueName('no body'),
+      template_type: 'email_notification',
+      parameters: { recipients: ['qa@example.test'], subject: 'Daily', body: 'Hello' },
+      recurrence_type: 'daily',
+      recurrence_config: { time: '09:00' },
+    });
+    expect(created.statusCode).toBe(201);
+    const id = created.json<{ id: string }>().id;
+    const paused = await call('POST', `/api/v1/scheduler-jobs/${id}/pause`);
+    expect(paused.statusCode).toBe(200);
+    expect(paused.json()).toMatchObject({ status: 'paused' });
+    const run = await call('POST', `/api/v1/scheduler-jobs/${id}/run`);
+    expect(run.statusCode).toBe(202);
+    // A body-less route still refuses a body that says something.
+    expect(refusal(await call('POST', `/api/v1/scheduler-jobs/${id}/resume`, { note: 'x' }))).toEqual({
+      status: 400,
+      code: 'validation_failed',
+      fields: [null],
+    });
   });
 
   test('a method a path does not take is a 405 with Allow, in the common error shape', async () => {
