@@ -13,17 +13,42 @@
  * is a declared production dependency.
  * @type {import('dependency-cruiser').IConfiguration}
  */
-const SHIPPED = '^(common|lib|db|schedules|jobs|backups|outbox|activities|workflows|api|worker|launcher)/';
-const DOMAIN = '^(schedules|jobs|backups|outbox)/';
+/** The layers, top down: a folder may import its own layer's folders and those below, never above. */
+const LAYERS = [
+  ['launcher', 'worker', 'api'],
+  ['workflows', 'activities'],
+  ['schedules', 'jobs', 'backups', 'outbox'],
+  ['db'],
+  ['lib'],
+  ['common'],
+];
+const SHIPPED = `^(${LAYERS.flat().join('|')})/`;
 
-/** A rule forbidding `from` to import any of the listed folders. */
+/** A rule forbidding the folders of `from` to import any of `forbidden`. */
 const layer = (name, from, forbidden, comment) => ({
   name,
   comment,
   severity: 'error',
-  from: { path: from },
+  from: { path: `^(${from.join('|')})/` },
   to: { path: `^(${forbidden.join('|')})/` },
 });
+
+/** One rule per layer below the top: nothing from the layers above it. */
+const LAYER_COMMENTS = {
+  workflows: 'Workflows and activities are used by the worker and the API, never the other way round.',
+  schedules: 'Domain folders are used by activities, services and entry points, never the other way round.',
+  db: 'db/ holds the schema and small query helpers that everything above shares.',
+  lib: 'lib/ is plain process infrastructure; domain logic lives in its own folder.',
+  common: 'common/ is imported by workflow code, which must stay deterministic and bundle-small.',
+};
+const layerRules = LAYERS.slice(1).map((folders, index) =>
+  layer(
+    `${folders.join('-')}-below-${LAYERS[index].join('-')}`,
+    folders,
+    LAYERS.slice(0, index + 1).flat(),
+    LAYER_COMMENTS[folders[0]],
+  ),
+);
 
 module.exports = {
   forbidden: [
@@ -34,34 +59,11 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
-    layer(
-      'common-imports-only-common',
-      '^common/',
-      ['lib', 'db', 'schedules', 'jobs', 'backups', 'outbox', 'activities', 'workflows', 'api', 'worker', 'launcher'],
-      'common/ is imported by workflow code, which must stay deterministic and bundle-small.',
-    ),
-    layer(
-      'lib-is-infrastructure',
-      '^lib/',
-      ['db', 'schedules', 'jobs', 'backups', 'outbox', 'activities', 'workflows', 'api', 'worker', 'launcher'],
-      'lib/ is plain process infrastructure; domain logic lives in its own folder.',
-    ),
-    layer(
-      'db-below-domain',
-      '^db/',
-      ['schedules', 'jobs', 'backups', 'outbox', 'activities', 'workflows', 'api', 'worker', 'launcher'],
-      'db/ holds the schema and small query helpers that everything above shares.',
-    ),
-    layer(
-      'domain-below-temporal-code',
-      DOMAIN,
-      ['activities', 'workflows', 'api', 'worker', 'launcher'],
-      'Domain folders are used by activities, services and entry points, never the other way round.',
-    ),
+    ...layerRules,
     layer(
       'workflows-import-common-only',
-      '^workflows/',
-      ['lib', 'db', 'schedules', 'jobs', 'backups', 'outbox', 'api', 'worker', 'launcher'],
+      ['workflows'],
+      LAYERS.flat().filter((folder) => !['workflows', 'activities', 'common'].includes(folder)),
       'Workflow code is replayed: it may import common/ and other workflows, nothing that does I/O.',
     ),
     {
@@ -80,13 +82,13 @@ module.exports = {
       to: { path: '^activities/', dependencyTypesNot: ['type-only'] },
     },
     layer(
-      'activities-below-processes',
-      '^activities/',
-      ['workflows', 'api', 'worker', 'launcher'],
-      'Activities are called by workflows and built by the worker; they start workflows by type name.',
+      'activities-do-not-import-workflows',
+      ['activities'],
+      ['workflows'],
+      'Activities start workflows by type name (common/), never by importing workflow code.',
     ),
-    layer('api-is-not-the-worker', '^api/', ['worker', 'launcher'], 'The API and the worker scale separately.'),
-    layer('worker-is-not-the-api', '^worker/', ['api', 'launcher'], 'The API and the worker scale separately.'),
+    layer('api-is-not-the-worker', ['api'], ['worker', 'launcher'], 'The API and the worker scale separately.'),
+    layer('worker-is-not-the-api', ['worker'], ['api', 'launcher'], 'The API and the worker scale separately.'),
     {
       name: 'shipped-code-uses-production-dependencies',
       comment: 'A devDependency is missing where the system is installed without them.',
