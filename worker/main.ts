@@ -1,8 +1,5 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { createActivities } from '../activities';
-import { DEFAULT_BACKUP_RETENTION } from '../activities/system-tasks';
-import { APP_VERSION, gitCommit } from '../lib/version';
-import { ALL_TASK_QUEUES, TASK_QUEUES } from '../common';
+import { TASK_QUEUES } from '../common';
 import { connectDatabase } from '../db';
 import { createTransport } from 'nodemailer';
 import { loadConfig, requireDatabaseUrl, requireSmtpUrl } from '../lib/config';
@@ -14,6 +11,7 @@ import { syncSchedules } from '../schedules/system-schedules';
 import { connectWorkerConnection, createLazyClient, loadTemporalSettings, processIdentity } from '../lib/temporal';
 import { startWorkerHeartbeat, type WorkerHeartbeat } from './heartbeat';
 import { createSdkLogger, installRuntime } from './runtime';
+import { activitiesFor } from './activities';
 import { createWorker } from './workers';
 
 async function main(): Promise<void> {
@@ -40,30 +38,7 @@ async function main(): Promise<void> {
       connection,
       namespace: temporalSettings.namespace,
       workflowBundle,
-      activities: createActivities({
-        database,
-        mailer,
-        mail: { from: config.mailFrom, publicUrl: config.publicUrl, timezone: config.timezone },
-        temporal: client,
-        systemTasks: {
-          documentsTaskQueue: TASK_QUEUES.documents,
-          lifecycle: config.lifecycle,
-          storageDir: config.storageDir,
-          taskRetentionDays: config.taskRetentionDays,
-          notificationRetentionDays: config.notificationRetentionDays,
-          timezone: config.timezone,
-          monitoredTaskQueues: ALL_TASK_QUEUES,
-          databaseUrl,
-          backupDir: config.backupDir,
-          backupRetention: DEFAULT_BACKUP_RETENTION,
-          backupCompressionLevel: config.backupCompressionLevel,
-          pgBinDir: config.pgBinDir,
-          appVersion: APP_VERSION,
-          gitCommit: gitCommit(),
-        },
-        jobs: { exportsDir: config.exportsDir, outboundPolicy: config.outboundPolicy, timezone: config.timezone },
-        workerIdentity: identity,
-      }),
+      activities: activitiesFor(config, { database, databaseUrl, mailer, temporal: client, identity }),
       shutdownGraceSeconds: config.workerShutdownGraceSeconds,
       identity,
     };
