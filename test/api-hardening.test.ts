@@ -41,6 +41,16 @@ const call = (method: Method, url: string, payload?: unknown, authorization = ad
 interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
+/** A valid daily email job definition; a test changes the fields it is about. */
+const dailyEmailJob = (fields: Record<string, unknown> = {}) => ({
+  name: uniqueName('daily'),
+  template_type: 'email_notification',
+  parameters: { recipients: ['qa@example.test'], subject: 'Daily', body: 'Hello' },
+  recurrence_type: 'daily',
+  recurrence_config: { time: '09:00' },
+  ...fields,
+});
+
 /** Whether a job of that name was saved: a refused definition must create nothing. */
 async function jobSaved(name: string): Promise<boolean> {
   const rows = await api.database.db.select().from(schema.schedulerJobs).where(eq(schema.schedulerJobs.name, name));
@@ -120,14 +130,11 @@ describe('section 1: inputs are taken as written, never guessed', () => {
       ['end_at', ''],
       ['end_at', 0],
     ] as const) {
-      const response = await call('POST', '/api/v1/scheduler-jobs', {
-        name: uniqueName('bounded'),
-        template_type: 'email_notification',
-        parameters: { recipients: ['qa@example.test'], subject: 'Daily', body: 'Hello' },
-        recurrence_type: 'daily',
-        recurrence_config: { time: '09:00' },
-        [field]: value,
-      });
+      const response = await call(
+        'POST',
+        '/api/v1/scheduler-jobs',
+        dailyEmailJob({ name: uniqueName('bounded'), [field]: value }),
+      );
       expect({ field, value, ...refusal(response) }).toEqual({
         field,
         value,
@@ -256,13 +263,7 @@ describe('section 6: no request ever gets a 500 for what it sent', () => {
   });
 
   test('a route whose body fields are all optional takes no body at all, as it takes {}', async () => {
-    const created = await call('POST', '/api/v1/scheduler-jobs', {
-      name: uniqueName('no body'),
-      template_type: 'email_notification',
-      parameters: { recipients: ['qa@example.test'], subject: 'Daily', body: 'Hello' },
-      recurrence_type: 'daily',
-      recurrence_config: { time: '09:00' },
-    });
+    const created = await call('POST', '/api/v1/scheduler-jobs', dailyEmailJob({ name: uniqueName('no body') }));
     expect(created.statusCode).toBe(201);
     const id = created.json<{ id: string }>().id;
     const paused = await call('POST', `/api/v1/scheduler-jobs/${id}/pause`);
@@ -337,14 +338,7 @@ describe('found by fuzzing the API: no 500 for what the caller sent, nor for a c
 
   test('a time zone Temporal does not know is a 400 invalid_schedule naming timezone, and no job is left', async () => {
     const name = uniqueName('legacy zone');
-    const response = await call('POST', '/api/v1/scheduler-jobs', {
-      name,
-      template_type: 'email_notification',
-      parameters: { recipients: ['qa@example.test'], subject: 'Daily', body: 'Hello' },
-      recurrence_type: 'daily',
-      recurrence_config: { time: '09:00' },
-      timezone: 'US/Pacific-New',
-    });
+    const response = await call('POST', '/api/v1/scheduler-jobs', dailyEmailJob({ name, timezone: 'US/Pacific-New' }));
     expect(refusal(response)).toEqual({ status: 400, code: 'invalid_schedule', fields: ['timezone'] });
     expect(await jobSaved(name)).toBe(false);
   });
