@@ -52,6 +52,9 @@ const EnvSchema = Type.Object({
   LOG_FORMAT: oneOf(['json', 'pretty'] as const, 'json'),
   WORKER_TASK_QUEUES: Type.String({ default: ALL_TASK_QUEUES.join(',') }),
   WORKER_SHUTDOWN_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 3600, default: 60 }),
+  WORKER_METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  WORKER_MAX_CACHED_WORKFLOWS: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+  EDMS_LATENESS_SLA_SECONDS: Type.Number({ exclusiveMinimum: 0, maximum: 86_400, default: 60 }),
   TEMPORAL_CLI_PATH: Type.Optional(Type.String({ minLength: 1 })),
   TEMPORAL_TEST_SERVER_PATH: Type.Optional(Type.String({ minLength: 1 })),
   TEMPORAL_DEV_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
@@ -101,6 +104,15 @@ export interface AppConfig {
   logFormat: 'json' | 'pretty';
   workerTaskQueues: TaskQueueName[];
   workerShutdownGraceSeconds: number;
+  /** Where the worker serves `GET /metrics` (Prometheus); unset serves none, 0 picks a free port. */
+  workerMetricsPort: number | undefined;
+  /**
+   * Workflows a worker keeps in its sticky cache; unset keeps the SDK's default (derived from the
+   * heap size). A sleeping document evicted from it replays its short history when its timer fires.
+   */
+  workerMaxCachedWorkflows: number | undefined;
+  /** A timed business event (effective, obsolete, reminder, escalation) later than this is an SLA breach. */
+  latenessSlaSeconds: number;
   temporalCliPath: string | undefined;
   temporalTestServerPath: string | undefined;
   temporalDevPort: number | undefined;
@@ -200,6 +212,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logFormat: parsed.LOG_FORMAT,
     workerTaskQueues: parseTaskQueues(parsed.WORKER_TASK_QUEUES),
     workerShutdownGraceSeconds: parsed.WORKER_SHUTDOWN_GRACE_SECONDS,
+    workerMetricsPort: parsed.WORKER_METRICS_PORT,
+    workerMaxCachedWorkflows: parsed.WORKER_MAX_CACHED_WORKFLOWS,
+    latenessSlaSeconds: parsed.EDMS_LATENESS_SLA_SECONDS,
     temporalCliPath: parsed.TEMPORAL_CLI_PATH,
     temporalTestServerPath: parsed.TEMPORAL_TEST_SERVER_PATH,
     temporalDevPort: parsed.TEMPORAL_DEV_PORT,
