@@ -17,3 +17,4 @@ export * from './scheduler-jobs';
 export * from './job-template-descriptors';
 export * from './failures';
 export * from './time';
+export * from './timed-events';

@@ -10,3 +10,4 @@ export * from './system-tasks';
 export * from './backups';
 export * from './scheduler-jobs';
 export * from './worker-heartbeats';
+export * from './timed-events';

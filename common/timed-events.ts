@@ -1,0 +1,8 @@
+/**
+ * The business events that happen on a timer, each due at an instant someone asked for: a document
+ * becoming EFFECTIVE or OBSOLETE, a reminder about an overdue task, its escalation. Their lateness
+ * (when they happened minus when they were due) is measured against the lateness SLA.
+ * (Periodic-review notices join this list with periodic review.)
+ */
+export const TIMED_EVENTS = ['effective', 'obsolete', 'reminder', 'escalation'] as const;
+export type TimedEvent = (typeof TIMED_EVENTS)[number];
