@@ -5,10 +5,11 @@ import { activeAdminEmails, authorEmail, enqueueEmails, overdueTaskEmail } from 
 import { TaskNotFound } from './errors';
 import { activityIdempotencyKey } from './idempotency';
 import { commitThenDispatch, type EmailWriterDeps } from './notification-dispatch';
+import { recordTimedEvent, type TimedEventRecord, type TimedEventSettings } from './timed-events';
 
 const { documents, reviewTasks, users, notificationOutbox } = schema;
 
-type Executor = Pick<Database, 'select' | 'insert' | 'update'>;
+type Executor = Pick<Database, 'select' | 'insert' | 'update' | 'execute'>;
 
 /** The key of the author's email about a transition: one per transition, found again by its retry. */
 const authorEmailKey = (transitionKey: string) => `${transitionKey}:notify`;
@@ -52,7 +53,7 @@ async function escalationRecipients(executor: Executor, assigneeManagerId: strin
 }
 
 /** The review timers' emails about a task still open past its due instant. */
-export function createDocumentNotificationActivities(deps: EmailWriterDeps) {
+export function createDocumentNotificationActivities(deps: EmailWriterDeps, timedEvents: TimedEventSettings) {
   return {
     /**
      * A reminder to the assignee, or an escalation to their manager (or the admins), for a task
@@ -64,6 +65,7 @@ export function createDocumentNotificationActivities(deps: EmailWriterDeps) {
       at: string;
     }): Promise<{ notificationKeys: string[] }> {
       const key = activityIdempotencyKey();
+      let timed: TimedEventRecord | undefined;
       const write = async (tx: Executor) => {
         // A retry after the commit finds its emails written and counts nothing twice.
         const written = await tx
@@ -96,9 +98,19 @@ export function createDocumentNotificationActivities(deps: EmailWriterDeps) {
               : { escalatedAt: new Date(request.at) },
           )
           .where(eq(reviewTasks.id, request.taskId));
+        timed = await recordTimedEvent(tx, timedEvents, {
+          event: request.kind === 'review_reminder' ? 'reminder' : 'escalation',
+          documentId: row.document.id,
+          documentNumber: row.document.documentNumber,
+          taskId: row.task.id,
+          instant: new Date(request.at),
+          idempotencyKey: key,
+        });
         return { notificationKeys };
       };
-      return commitThenDispatch(deps, write, (result) => result.notificationKeys);
+      const result = await commitThenDispatch(deps, write, (written) => written.notificationKeys);
+      if (timed) timedEvents.observe?.(timed);
+      return result;
     },
   };
 }

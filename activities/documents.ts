@@ -7,18 +7,21 @@ import {
   type OpenTask,
   type ReviewKind,
   type ClosedReviewTaskStatus,
+  type TimedEvent,
+  DEFAULT_LATENESS_SLA_SECONDS,
 } from '../common';
-import { documentFacts, recordAudit, schema, type Database } from '../db';
+import { documentFacts, recordAudit, schema, type Database, type DocumentRow } from '../db';
 import { isoOrNull } from '../lib/dates';
 import { assignmentEmail, assignmentKeys, enqueueEmails } from '../outbox';
 import { authorEmailWritten, createDocumentNotificationActivities, notifyAuthor } from './document-notifications';
 import { DocumentNotFound, DocumentStateConflict, TaskNotFound, UnknownAssignee } from './errors';
 import { activityIdempotencyKey, auditIfChanged } from './idempotency';
 import { commitThenDispatch, type EmailWriterDeps } from './notification-dispatch';
+import { recordTimedEvent, type TimedEventRecord, type TimedEventSettings } from './timed-events';
 
 const { documents, documentAssignees, documentTransitions, reviewTasks, users } = schema;
 
-type Executor = Pick<Database, 'select' | 'insert' | 'update'>;
+type Executor = Pick<Database, 'select' | 'insert' | 'update' | 'execute'>;
 
 export interface TransitionRequest {
   documentId: string;
@@ -44,6 +47,15 @@ export interface TaskDecision {
   actor: string;
   comment?: string;
 }
+
+/**
+ * The transitions the document workflow makes when an instant it slept for has come, by their audit
+ * action, and the instant each was due at.
+ */
+const TIMED_TRANSITIONS: Record<string, { event: TimedEvent; instant: (row: DocumentRow) => Date | null }> = {
+  DOC_EFFECTIVE_PROCESSED: { event: 'effective', instant: (row) => row.effectiveAt },
+  DOC_OBSOLETE_PROCESSED: { event: 'obsolete', instant: (row) => row.obsoleteAt },
+};
 
 /** undefined leaves the column alone; null clears it. */
 const toDateChange = (value: string | null | undefined) => (value == null ? value : new Date(value));
@@ -73,11 +85,12 @@ async function activeUser(executor: Executor, username: string) {
  * The document workflows' activities: transitions and review tasks here, each writing its emails in
  * its own transaction; the overdue-task emails in document-notifications.ts.
  */
-export function createDocumentActivities(deps: EmailWriterDeps) {
+export function createDocumentActivities(deps: EmailWriterDeps & { timedEvents?: TimedEventSettings }) {
   const { db } = deps.database;
+  const timedEvents = deps.timedEvents ?? { slaSeconds: DEFAULT_LATENESS_SLA_SECONDS };
 
   return {
-    ...createDocumentNotificationActivities(deps),
+    ...createDocumentNotificationActivities(deps, timedEvents),
 
     async loadDocument(documentId: string): Promise<DocumentFacts> {
       return documentFacts(await findDocument(db, documentId));
@@ -90,6 +103,7 @@ export function createDocumentActivities(deps: EmailWriterDeps) {
      */
     async transitionDocument(request: TransitionRequest): Promise<TransitionResult> {
       const key = activityIdempotencyKey();
+      let timed: TimedEventRecord | undefined;
       const write = async (tx: Executor): Promise<TransitionResult> => {
         const [done] = await tx
           .select({ to: documentTransitions.toStatus })
@@ -142,12 +156,27 @@ export function createDocumentActivities(deps: EmailWriterDeps) {
             changes: fieldChanges,
           },
         });
+        const timedTransition = TIMED_TRANSITIONS[request.auditAction];
+        const instant = timedTransition?.instant(before);
+        if (timedTransition && instant) {
+          // The instant was last set by the change that put the document in its current status.
+          timed = await recordTimedEvent(tx, timedEvents, {
+            event: timedTransition.event,
+            documentId: updated.id,
+            documentNumber: updated.documentNumber,
+            instant,
+            requestedAt: before.updatedAt,
+            idempotencyKey: key,
+          });
+        }
         const notificationKeys = request.notifyAuthor
           ? await notifyAuthor(tx, key, request.notifyAuthor, updated, request)
           : [];
         return { status: updated.status, notificationKeys };
       };
-      return commitThenDispatch(deps, write, (result) => result.notificationKeys);
+      const result = await commitThenDispatch(deps, write, (written) => written.notificationKeys);
+      if (timed) timedEvents.observe?.(timed);
+      return result;
     },
 
     /** Opens one task per assigned reviewer (or approver), each with a review-assigned email. */

@@ -4,11 +4,12 @@ import type { DatabaseHandle } from '../db';
 import { createDocumentActivities } from './documents';
 import { createJobRunActivities, createJobTemplateActivities, type JobTemplateSettings } from './jobs';
 import { dispatchThroughTemporal } from './notification-dispatch';
-import type { MailSettings } from '../outbox';
+import type { MailSettings, OutboxDeps } from '../outbox';
 import { createNotificationActivities } from './notifications';
 import { createSystemActivities } from './system';
 import { createSystemTaskActivities, type SystemTaskSettings } from './system-tasks';
 import { createTaskExecutionActivities } from './task-executions';
+import type { TimedEventSettings } from './timed-events';
 
 export interface ActivityDeps {
   database: DatabaseHandle;
@@ -21,6 +22,10 @@ export interface ActivityDeps {
   jobs: JobTemplateSettings;
   /** The worker's Temporal identity, recorded on job executions (default pid@host). */
   workerIdentity?: string;
+  /** The lateness SLA of timed events and the worker's metrics of them (default: a 60 s SLA, no metrics). */
+  timedEvents?: TimedEventSettings;
+  /** Told the outcome of every email delivery attempt (the worker's metrics). */
+  onDelivery?: OutboxDeps['onDelivery'];
 }
 
 /** All activities, built once per worker process from real dependencies (tests pass test resources). */
@@ -28,7 +33,11 @@ export function createActivities(deps: ActivityDeps) {
   const dispatchNotifications = dispatchThroughTemporal(deps.temporal);
   return {
     ...createSystemActivities(deps),
-    ...createDocumentActivities({ database: deps.database, dispatchNotifications }),
+    ...createDocumentActivities({
+      database: deps.database,
+      dispatchNotifications,
+      ...(deps.timedEvents ? { timedEvents: deps.timedEvents } : {}),
+    }),
     ...createNotificationActivities(deps),
     ...createTaskExecutionActivities(deps),
     ...createSystemTaskActivities({
@@ -41,6 +50,7 @@ export function createActivities(deps: ActivityDeps) {
       database: deps.database,
       mailer: deps.mailer,
       mail: deps.mail,
+      ...(deps.onDelivery ? { onDelivery: deps.onDelivery } : {}),
       settings: deps.jobs,
       ...(deps.workerIdentity ? { workerIdentity: deps.workerIdentity } : {}),
     }),

@@ -4,7 +4,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DatabaseHandle } from '../db';
-import type { LifecycleSettings } from '../common';
+import { DEFAULT_LATENESS_SLA_SECONDS, type LifecycleSettings } from '../common';
 import type { Logger } from '../lib/logger';
 import { outboundPolicyFromEnv, type OutboundPolicy } from '../lib/outbound-policy';
 import { createLazyClient, createProbeConnection, type TemporalSettings } from '../lib/temporal';
@@ -19,6 +19,9 @@ import type { BackupDirectories } from './services/backups';
 import { schedulerRoutes } from './routes/scheduler';
 import { schedulerJobRoutes } from './routes/scheduler-jobs';
 import { healthRoutes } from './routes/health';
+import { metricsRoutes } from './routes/metrics';
+import { createRequestMetrics } from './services/metrics';
+import { createRegistry } from '../lib/metrics';
 import { userRoutes } from './routes/users';
 import { ErrorResponse } from './schemas/common';
 import { Document } from './schemas/documents';
@@ -42,6 +45,8 @@ export interface AppDeps {
   directories?: BackupDirectories;
   /** Where webhook jobs may call (default: EDMS_WEBHOOK_ALLOWED_HOSTS / _ALLOW_PRIVATE of this process). */
   outboundPolicy?: OutboundPolicy;
+  /** The lateness SLA of timed events, in seconds (default 60, EDMS_LATENESS_SLA_SECONDS). */
+  latenessSlaSeconds?: number;
 }
 
 /** Builds the HTTP API. Handlers only translate HTTP to services, workflows and queries and back. */
@@ -65,6 +70,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   installErrorHandling(app);
   installInputGuards(app);
+
+  // Every answered request, timed by route pattern (not URL: ids would make a series each).
+  const metricsRegistry = createRegistry('api');
+  const requestDuration = createRequestMetrics(metricsRegistry);
+  app.addHook('onResponse', async (request, reply) => {
+    requestDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
   app.addSchema(ErrorResponse);
   app.addSchema(User);
   app.addSchema(Document);
@@ -108,6 +124,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     temporalAddress: deps.temporalSettings.address,
     namespace: deps.temporalSettings.namespace,
   });
+  await app.register(metricsRoutes, {
+    registry: metricsRegistry,
+    db: deps.database.db,
+    temporal,
+    latenessSlaSeconds: deps.latenessSlaSeconds ?? DEFAULT_LATENESS_SLA_SECONDS,
+  });
   await app.register(authRoutes, {
     prefix: '/api/v1/auth',
     db: deps.database.db,
@@ -150,6 +172,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     namespace: deps.temporalSettings.namespace,
     temporalAddress: deps.temporalSettings.address,
     authorize,
+    latenessSlaSeconds: deps.latenessSlaSeconds ?? DEFAULT_LATENESS_SLA_SECONDS,
   });
   return app;
 }

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     },
     timezone: config.timezone,
     lifecycle: config.lifecycle,
+    latenessSlaSeconds: config.latenessSlaSeconds,
     logger,
     version: APP_VERSION,
   });

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { INITIAL_ADMIN_USERNAME } from '../api/bootstrap';
 import { tsxNodeArgs } from '../launcher/managed-process';
 import { PROJECT_ROOT } from '../lib/paths';
+import { freePort } from '../lib/ports';
 
 /** The launcher's supervised children, as benchmarks and the crash test address them. */
 export type ServiceName = 'worker' | 'api' | 'temporal' | 'postgres';
@@ -40,18 +40,6 @@ export interface StartOptions {
   keepData?: boolean;
   /** Write the launcher's output to stderr as it comes. */
   echo?: boolean;
-}
-
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** PIDs whose parent is `parentPid`, with their command lines. */

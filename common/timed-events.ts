@@ -6,3 +6,6 @@
  */
 export const TIMED_EVENTS = ['effective', 'obsolete', 'reminder', 'escalation'] as const;
 export type TimedEvent = (typeof TIMED_EVENTS)[number];
+
+/** The lateness SLA of each timed event when none is configured (EDMS_LATENESS_SLA_SECONDS), in seconds. */
+export const DEFAULT_LATENESS_SLA_SECONDS = 60;

@@ -24,6 +24,8 @@ interface System {
 }
 
 const APPLICATION_DATABASE = 'edms';
+/** Where `npm start`'s worker serves GET /metrics unless WORKER_METRICS_PORT says otherwise. */
+const DEFAULT_WORKER_METRICS_PORT = 9464;
 /** Supervised children, stopped in this order: nothing calls a service that is already gone. */
 const STOP_ORDER = ['api', 'worker', 'temporal', 'postgres'];
 
@@ -90,7 +92,8 @@ function printBanner(config: AppConfig, system: System, databaseDescription: str
   const lines = [
     '',
     'edms-temporal is running',
-    `  API            ${api}   (OpenAPI docs: ${api}/docs)`,
+    `  API            ${api}   (OpenAPI docs: ${api}/docs, metrics: ${api}/metrics)`,
+    `  Worker metrics http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.workerMetricsPort ?? DEFAULT_WORKER_METRICS_PORT}/metrics`,
     `  Temporal       ${system.temporal?.address ?? process.env.TEMPORAL_ADDRESS}   namespace ${system.temporal?.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'edms'}`,
   ];
   if (system.temporal)
@@ -218,6 +221,12 @@ async function main(): Promise<void> {
 
     logger.info('applying database migrations');
     await runMigrations(childEnv.DATABASE_URL);
+
+    // The worker's Prometheus endpoint, on a fixed port a local scraper can be pointed at.
+    if (config.workerMetricsPort === undefined) {
+      await assertPortFree(config.host, DEFAULT_WORKER_METRICS_PORT, 'worker metrics');
+      childEnv.WORKER_METRICS_PORT = String(DEFAULT_WORKER_METRICS_PORT);
+    }
 
     logger.info('starting worker and API');
     await supervisor.add(nodeService('worker', childEnv, (config.workerShutdownGraceSeconds + 10) * 1000));

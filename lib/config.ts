@@ -1,7 +1,7 @@
 import path from 'node:path';
 import envSchema from 'env-schema';
 import { Type, type Static } from '@sinclair/typebox';
-import { ALL_TASK_QUEUES, type TaskQueueName } from '../common';
+import { ALL_TASK_QUEUES, DEFAULT_LATENESS_SLA_SECONDS, type TaskQueueName } from '../common';
 import { ConfigError } from './config-error';
 import { outboundPolicyFromEnv, type OutboundPolicy } from './outbound-policy';
 import { PROJECT_ROOT } from './paths';
@@ -54,7 +54,11 @@ const EnvSchema = Type.Object({
   WORKER_SHUTDOWN_GRACE_SECONDS: Type.Integer({ minimum: 0, maximum: 3600, default: 60 }),
   WORKER_METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   WORKER_MAX_CACHED_WORKFLOWS: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
-  EDMS_LATENESS_SLA_SECONDS: Type.Number({ exclusiveMinimum: 0, maximum: 86_400, default: 60 }),
+  EDMS_LATENESS_SLA_SECONDS: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 86_400,
+    default: DEFAULT_LATENESS_SLA_SECONDS,
+  }),
   TEMPORAL_CLI_PATH: Type.Optional(Type.String({ minLength: 1 })),
   TEMPORAL_TEST_SERVER_PATH: Type.Optional(Type.String({ minLength: 1 })),
   TEMPORAL_DEV_PORT: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),

@@ -15,6 +15,8 @@ export interface OutboxDeps {
   database: DatabaseHandle;
   mailer: Transporter;
   mail: MailSettings;
+  /** Told the outcome of every delivery attempt (the worker's `edms_email_deliveries_total`). */
+  onDelivery?: (outcome: DeliveryResult['outcome']) => void;
 }
 
 export type OutboxRow = typeof notificationOutbox.$inferSelect;
@@ -82,6 +84,17 @@ async function claimOutboxRow(
  * sends what the writer recorded.
  */
 export async function deliverOutboxEmail(
+  deps: OutboxDeps,
+  notificationKey: string,
+  claimant: string,
+  render: (row: OutboxRow) => Promise<RenderedEmail>,
+): Promise<DeliveryResult> {
+  const result = await attemptDelivery(deps, notificationKey, claimant, render);
+  deps.onDelivery?.(result.outcome);
+  return result;
+}
+
+async function attemptDelivery(
   { database, mailer, mail }: OutboxDeps,
   notificationKey: string,
   claimant: string,

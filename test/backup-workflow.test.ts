@@ -394,6 +394,7 @@ test('monitoring warns after 30 hours without a successful backup and is critica
         sql: fresh.sql,
         temporal: suite.env.client,
         probe: suite.env.connection,
+        latenessSlaSeconds: 60,
         namespace: suite.env.namespace ?? 'default',
         temporalAddress: suite.env.address,
       });

@@ -6,7 +6,7 @@ import postgres from 'postgres';
 import { runMigrations } from '../db';
 import { startEmbeddedPostgres } from '../launcher/embedded-postgres';
 import { resolveTemporalBinary, type TemporalBinaryKind } from '../launcher/temporal-binaries';
-import { freePort } from './helpers/ports';
+import { freePort } from '../lib/ports';
 import { TEST_ENV, type TestResources } from './helpers/resources';
 
 /**

@@ -8,7 +8,7 @@ import { tsxNodeArgs } from '../launcher/managed-process';
 import { PROJECT_ROOT } from '../lib/paths';
 import { Client, Connection } from '@temporalio/client';
 import { waitFor } from './helpers/wait';
-import { freePort } from './helpers/ports';
+import { freePort } from '../lib/ports';
 import { killAll, processesWithEnv } from './helpers/processes';
 import { TEST_ENV } from './helpers/resources';
 

@@ -10,7 +10,7 @@ import { renderEmail } from '../outbox';
 import { startSmtpSink, type SmtpSink } from '../launcher/smtp-sink';
 import { seedDocument, type SeededDocument } from './helpers/documents';
 import { TEST_MAIL_SETTINGS } from './helpers/mail';
-import { freePort } from './helpers/ports';
+import { freePort } from '../lib/ports';
 import { testDatabaseUrl } from './helpers/resources';
 
 let database: DatabaseHandle;

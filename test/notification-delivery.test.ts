@@ -9,7 +9,7 @@ import { notificationDelivery } from '../workflows';
 import { seedDocument } from './helpers/documents';
 import { recordHistories } from './helpers/histories';
 import { TEST_MAIL_SETTINGS } from './helpers/mail';
-import { freePort } from './helpers/ports';
+import { freePort } from '../lib/ports';
 import { useTimeSkipping } from './helpers/suite';
 import { uniqueTaskQueue, withWorker } from './helpers/temporal';
 

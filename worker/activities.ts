@@ -5,6 +5,7 @@ import { DEFAULT_BACKUP_RETENTION } from '../activities/system-tasks';
 import { ALL_TASK_QUEUES, TASK_QUEUES } from '../common';
 import type { DatabaseHandle } from '../db';
 import type { AppConfig } from '../lib/config';
+import type { WorkerMetrics } from '../lib/metrics';
 import { APP_VERSION, gitCommit } from '../lib/version';
 
 /** The connections a worker process's activities use; the process opens and closes them. */
@@ -17,6 +18,8 @@ export interface WorkerConnections {
   temporal: Client;
   /** `<pid>@<host>`, recorded on the job runs this worker executes. */
   identity: string;
+  /** The worker's metrics, when it serves them. */
+  metrics?: WorkerMetrics;
 }
 
 /**
@@ -26,7 +29,7 @@ export interface WorkerConnections {
  */
 export function activitiesFor(
   config: AppConfig,
-  { database, databaseUrl, mailer, temporal, identity }: WorkerConnections,
+  { database, databaseUrl, mailer, temporal, identity, metrics }: WorkerConnections,
 ) {
   return createActivities({
     database,
@@ -51,5 +54,14 @@ export function activitiesFor(
     },
     jobs: { exportsDir: config.exportsDir, outboundPolicy: config.outboundPolicy, timezone: config.timezone },
     workerIdentity: identity,
+    timedEvents: {
+      slaSeconds: config.latenessSlaSeconds,
+      observe: (record) => {
+        // Early (negative) lateness is clock skew between the timer and the database: on time.
+        metrics?.timedEventLateness.observe({ event: record.event }, Math.max(0, record.latenessMs) / 1000);
+        if (record.breached) metrics?.slaBreaches.inc({ event: record.event });
+      },
+    },
+    ...(metrics ? { onDelivery: (outcome: string) => metrics.emailDeliveries.inc({ outcome }) } : {}),
   });
 }

@@ -12,6 +12,7 @@ import { connectWorkerConnection, createLazyClient, loadTemporalSettings, proces
 import { startWorkerHeartbeat, type WorkerHeartbeat } from './heartbeat';
 import { createSdkLogger, installRuntime } from './runtime';
 import { activitiesFor } from './activities';
+import { prepareWorkerMetrics } from './metrics';
 import { createWorker } from './workers';
 
 async function main(): Promise<void> {
@@ -20,13 +21,18 @@ async function main(): Promise<void> {
   const databaseUrl = requireDatabaseUrl(config);
   const mailer = createTransport(requireSmtpUrl(config));
   const temporalSettings = loadTemporalSettings();
-  installRuntime(logger);
+  const metricsEndpoint =
+    config.workerMetricsPort === undefined
+      ? undefined
+      : await prepareWorkerMetrics(config.host, config.workerMetricsPort, logger);
+  installRuntime(logger, metricsEndpoint?.sdkBindAddress);
 
   const database = connectDatabase(databaseUrl, { applicationName: 'edms-worker' });
   const connection = await connectWorkerConnection(temporalSettings);
   // Activities start email deliveries through the client SDK (gRPC), not the worker's native connection.
   const client = createLazyClient(temporalSettings);
   let heartbeat: WorkerHeartbeat | undefined;
+  const metricsServer = await metricsEndpoint?.serve();
   try {
     // The bundler reports every module at INFO; only its warnings are worth a line.
     const workflowBundle = await bundleWorkflowCode({
@@ -38,7 +44,14 @@ async function main(): Promise<void> {
       connection,
       namespace: temporalSettings.namespace,
       workflowBundle,
-      activities: activitiesFor(config, { database, databaseUrl, mailer, temporal: client, identity }),
+      activities: activitiesFor(config, {
+        database,
+        databaseUrl,
+        mailer,
+        temporal: client,
+        identity,
+        ...(metricsEndpoint ? { metrics: metricsEndpoint.metrics } : {}),
+      }),
       shutdownGraceSeconds: config.workerShutdownGraceSeconds,
       identity,
     };
@@ -63,6 +76,7 @@ async function main(): Promise<void> {
     logger.info('worker stopped');
   } finally {
     await heartbeat?.stop();
+    await metricsServer?.close();
     mailer.close();
     await Promise.allSettled([connection.close(), client.connection.close(), database.close()]);
   }

@@ -19,13 +19,26 @@ export function createSdkLogger(logger: Logger, minLevel: LogLevel = 'INFO'): De
 
 /**
  * Routes the Temporal SDK's own logs (TypeScript side and the Rust core) into our pino logger, so a
- * worker writes one format. Must run once, before any Worker or NativeConnection exists.
+ * worker writes one format; with `metricsBindAddress`, the SDK's Prometheus exporter listens there.
+ * Must run once, before any Worker or NativeConnection exists.
  */
-export function installRuntime(logger: Logger): void {
+export function installRuntime(logger: Logger, metricsBindAddress?: string): void {
   Runtime.install({
     logger: createSdkLogger(logger),
     telemetryOptions: {
       logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN', other: 'ERROR' }) },
+      // Durations in seconds and counters with _total, as Prometheus names them.
+      ...(metricsBindAddress
+        ? {
+            metrics: {
+              prometheus: {
+                bindAddress: metricsBindAddress,
+                useSecondsForDurations: true,
+                countersTotalSuffix: true,
+              },
+            },
+          }
+        : {}),
     },
   });
 }

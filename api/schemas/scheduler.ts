@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { BACKUP_TYPES, TASK_EXECUTION_STATUSES, TASK_TRIGGERS } from '../../common';
+import { BACKUP_TYPES, TASK_EXECUTION_STATUSES, TASK_TRIGGERS, TIMED_EVENTS } from '../../common';
 import { MultiLineText, SingleLineText } from './common';
 
 export const ManualTriggerBody = Type.Object(
@@ -128,6 +128,16 @@ const ScheduleOverview = Type.Object({
   next_run_times: Type.Array(Type.String({ format: 'date-time' })),
 });
 
+/** How late one kind of timed event came over the window (seconds; null when none happened). */
+const EventLateness = Type.Object({
+  event: Type.String({ enum: [...TIMED_EVENTS] }),
+  count: Type.Integer({ minimum: 0 }),
+  p50_seconds: Type.Union([Type.Number(), Type.Null()]),
+  p99_seconds: Type.Union([Type.Number(), Type.Null()]),
+  max_seconds: Type.Union([Type.Number(), Type.Null()]),
+  sla_breaches: Type.Integer({ minimum: 0, description: 'Events later than the lateness SLA' }),
+});
+
 /** The monitoring overview of the scheduler dashboard. */
 export const MonitoringStatus = Type.Object(
   {
@@ -150,6 +160,14 @@ export const MonitoringStatus = Type.Object(
       enabled_backup_configs: Type.Integer(),
       last_successful_backup_hours_ago: Type.Union([Type.Number(), Type.Null()]),
     }),
+    lateness: Type.Object(
+      {
+        sla_seconds: Type.Number({ description: 'EDMS_LATENESS_SLA_SECONDS' }),
+        window_hours: Type.Integer(),
+        events: Type.Array(EventLateness),
+      },
+      { description: 'Lateness of timed events (effective, obsolete, reminder, escalation) over the last 24 hours' },
+    ),
     alerts: Type.Array(Alert),
     available_tasks: Type.Record(Type.String(), AvailableTask),
     schedules: Type.Array(ScheduleOverview),

@@ -2,6 +2,7 @@ import type { schema } from '../../../db';
 import { SYSTEM_SCHEDULES } from '../../../schedules/system-schedules';
 import type { HealthReport } from '../../schemas/health';
 import type { AlertSeverity, OverallStatus } from '../../schemas/scheduler';
+import type { LatenessSummary } from './lateness';
 import type { SystemScheduleStates } from './schedules';
 import type { TaskStatistics } from './statistics';
 
@@ -112,6 +113,20 @@ export function healthCheckAlerts(latest: typeof schema.systemHealthChecks.$infe
       message: `Last health check (${latest.checkedAt.toISOString()}) was ${latest.status}`,
     },
   ];
+}
+
+/**
+ * Timed events later than their lateness SLA in the window: one warning per kind of event, naming
+ * how many and the worst lateness, since any breach means a document changed later than it said.
+ */
+export function latenessAlerts(summary: LatenessSummary): Alert[] {
+  return summary.events
+    .filter((event) => event.sla_breaches > 0)
+    .map((event): Alert => ({
+      severity: 'warning',
+      code: 'lateness_sla_breached',
+      message: `${event.sla_breaches} ${event.event} event(s) later than the ${summary.sla_seconds} s lateness SLA in the last ${summary.window_hours} hours (worst ${event.max_seconds} s late)`,
+    }));
 }
 
 /**

@@ -7,11 +7,13 @@ import {
   backupAlerts,
   healthCheckAlerts,
   healthScore,
+  latenessAlerts,
   overdueReviewAlerts,
   scheduleAlerts,
   taskFailureAlerts,
   workerAlerts,
 } from './alerts';
+import { latenessSummary } from './lateness';
 import { availableTasks, describeSystemSchedules, scheduleList, schedulesRunning } from './schedules';
 import { lastRunOfEachTask, latestHealthCheck, taskFailuresLastDay, taskStatistics } from './statistics';
 
@@ -23,6 +25,8 @@ export interface MonitoringDeps {
   namespace: string;
   temporalAddress: string;
   sql: postgres.Sql;
+  /** The lateness SLA of timed events (EDMS_LATENESS_SLA_SECONDS). */
+  latenessSlaSeconds: number;
 }
 
 /**
@@ -33,7 +37,7 @@ export async function monitoringStatus(deps: MonitoringDeps) {
   const { db } = deps;
   // Backups and task runs whose workflow was terminated are failures, not runs still going.
   await reconcileAbandonedRuns(db, deps.temporal, { tables: ['backups', 'tasks'] });
-  const [health, schedules, lastRuns, taskFailures, lastHealthCheck] = await Promise.all([
+  const [health, schedules, lastRuns, taskFailures, lastHealthCheck, lateness] = await Promise.all([
     checkHealth({
       sql: deps.sql,
       temporal: deps.probe,
@@ -44,6 +48,7 @@ export async function monitoringStatus(deps: MonitoringDeps) {
     lastRunOfEachTask(db),
     taskFailuresLastDay(db),
     latestHealthCheck(db),
+    latenessSummary(db, deps.latenessSlaSeconds),
   ]);
   const statistics = await taskStatistics(db, deps.temporal);
   const alerts = [
@@ -53,6 +58,7 @@ export async function monitoringStatus(deps: MonitoringDeps) {
     ...scheduleAlerts(schedules),
     ...taskFailureAlerts(taskFailures),
     ...healthCheckAlerts(lastHealthCheck),
+    ...latenessAlerts(lateness),
   ];
   const score = healthScore(alerts);
   return {
@@ -62,6 +68,7 @@ export async function monitoringStatus(deps: MonitoringDeps) {
     workers: health.components.workers,
     schedules_running: schedulesRunning(schedules),
     task_statistics: statistics,
+    lateness,
     alerts,
     schedules: scheduleList(schedules),
     available_tasks: availableTasks(schedules, lastRuns),

@@ -1,0 +1,235 @@
+import type { Client } from '@temporalio/client';
+import { sql } from 'drizzle-orm';
+import { Gauge, Histogram, type Registry } from 'prom-client';
+import { DOCUMENT_STATUSES, NOTIFICATION_STATUSES, REVIEW_KINDS, TIMED_EVENTS } from '../../common';
+import type { Database } from '../../db';
+import { SYSTEM_SCHEDULES } from '../../schedules/system-schedules';
+import { latenessSummary } from './monitoring/lateness';
+import { describeSystemSchedules } from './monitoring/schedules';
+
+export interface BusinessMetricsDeps {
+  db: Database;
+  temporal: Client;
+  latenessSlaSeconds: number;
+}
+
+type Row = Record<string, unknown>;
+
+/**
+ * A gauge family read afresh at every scrape: the database (and Temporal) hold the truth, shared by
+ * every API replica and surviving restarts, so the figures are counted there rather than in one
+ * process's memory. `read` sets the values after the family is cleared.
+ */
+function gaugeFromQuery<L extends string>(
+  registry: Registry,
+  options: { name: string; help: string; labelNames: readonly L[] },
+  read: (gauge: Gauge<L>) => Promise<void>,
+): Gauge<L> {
+  return new Gauge<L>({
+    ...options,
+    labelNames: options.labelNames,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      await read(this);
+    },
+  });
+}
+
+const rowsOf = (db: Database, query: ReturnType<typeof sql>) => db.execute<Row>(query);
+
+/**
+ * The business series of `GET /metrics` on the API, each one database query (or one description
+ * per system schedule) per scrape:
+ * - `edms_documents{status}`, `edms_overdue_tasks{kind}`
+ * - `edms_task_executions{task,status}` (system task runs kept, EDMS_TASK_RETENTION_DAYS)
+ * - `edms_schedule_actions_total`, `edms_schedule_missed_catchup_window_total`,
+ *   `edms_schedule_skipped_overlap_total` `{schedule}`: Temporal's own counts per system schedule
+ * - `edms_backup_last_success_timestamp_seconds{type}`, `edms_backup_last_size_bytes{type}`
+ * - `edms_job_executions{template,status}`, `edms_notifications{status}` (outbox rows kept)
+ * - `edms_timed_event_lateness_p99_seconds_24h{event}`, `edms_timed_event_sla_breaches_24h{event}`
+ */
+export function registerBusinessMetrics(registry: Registry, deps: BusinessMetricsDeps): void {
+  const { db } = deps;
+
+  gaugeFromQuery(
+    registry,
+    { name: 'edms_documents', help: 'Documents by lifecycle status', labelNames: ['status'] },
+    async (gauge) => {
+      for (const status of DOCUMENT_STATUSES) gauge.set({ status }, 0);
+      for (const row of await rowsOf(db, sql`select status, count(*)::int as n from documents group by status`)) {
+        gauge.set({ status: String(row.status) }, Number(row.n));
+      }
+    },
+  );
+
+  gaugeFromQuery(
+    registry,
+    {
+      name: 'edms_overdue_tasks',
+      help: 'Review and approval tasks pending past their due instant',
+      labelNames: ['kind'],
+    },
+    async (gauge) => {
+      for (const kind of REVIEW_KINDS) gauge.set({ kind }, 0);
+      const rows = await rowsOf(
+        db,
+        sql`select kind, count(*)::int as n from review_tasks where status = 'pending' and due_at < now() group by kind`,
+      );
+      for (const row of rows) gauge.set({ kind: String(row.kind) }, Number(row.n));
+    },
+  );
+
+  gaugeFromQuery(
+    registry,
+    {
+      name: 'edms_task_executions',
+      help: 'System task runs on record by task and outcome (kept EDMS_TASK_RETENTION_DAYS)',
+      labelNames: ['task', 'status'],
+    },
+    async (gauge) => {
+      const rows = await rowsOf(
+        db,
+        sql`select task_name, status, count(*)::int as n from task_executions group by task_name, status`,
+      );
+      for (const row of rows) gauge.set({ task: String(row.task_name), status: String(row.status) }, Number(row.n));
+    },
+  );
+
+  // One Temporal description per system schedule serves three families; a scrape reads them once.
+  let schedulesRead: Promise<Awaited<ReturnType<typeof describeSystemSchedules>>> | undefined;
+  const scheduleInfo = () => {
+    schedulesRead ??= describeSystemSchedules(deps.temporal).finally(() =>
+      setTimeout(() => (schedulesRead = undefined), 1000).unref(),
+    );
+    return schedulesRead;
+  };
+  const scheduleCounts = {
+    edms_schedule_actions_total: ['Workflow runs a system schedule started', 'numActionsTaken'],
+    edms_schedule_missed_catchup_window_total: [
+      'Runs a system schedule missed (the server was down past the catch-up window)',
+      'numActionsMissedCatchupWindow',
+    ],
+    edms_schedule_skipped_overlap_total: [
+      'Runs a system schedule skipped because the previous run was still going',
+      'numActionsSkippedOverlap',
+    ],
+  } as const;
+  for (const [name, [help, field]] of Object.entries(scheduleCounts)) {
+    gaugeFromQuery(registry, { name, help, labelNames: ['schedule'] }, async (gauge) => {
+      const { described } = await scheduleInfo();
+      for (const schedule of SYSTEM_SCHEDULES) {
+        const description = described.get(schedule.scheduleId);
+        if (description) gauge.set({ schedule: schedule.scheduleId }, description.info[field]);
+      }
+    });
+  }
+
+  const lastBackups = () =>
+    rowsOf(
+      db,
+      sql`select distinct on (backup_type) backup_type, extract(epoch from finished_at)::float8 as at, size_bytes
+            from backup_runs where status = 'succeeded' and finished_at is not null
+           order by backup_type, finished_at desc`,
+    );
+  gaugeFromQuery(
+    registry,
+    {
+      name: 'edms_backup_last_success_timestamp_seconds',
+      help: 'When the last successful backup of each type finished (Unix seconds; age = time() - this)',
+      labelNames: ['type'],
+    },
+    async (gauge) => {
+      for (const row of await lastBackups()) gauge.set({ type: String(row.backup_type) }, Number(row.at));
+    },
+  );
+  gaugeFromQuery(
+    registry,
+    {
+      name: 'edms_backup_last_size_bytes',
+      help: 'Size of the last successful backup of each type',
+      labelNames: ['type'],
+    },
+    async (gauge) => {
+      for (const row of await lastBackups()) {
+        if (row.size_bytes !== null) gauge.set({ type: String(row.backup_type) }, Number(row.size_bytes));
+      }
+    },
+  );
+
+  gaugeFromQuery(
+    registry,
+    {
+      name: 'edms_job_executions',
+      help: 'Scheduled job runs on record by template and outcome',
+      labelNames: ['template', 'status'],
+    },
+    async (gauge) => {
+      const rows = await rowsOf(
+        db,
+        sql`select template_type, status, count(*)::int as n from scheduler_job_executions group by template_type, status`,
+      );
+      for (const row of rows) {
+        gauge.set({ template: String(row.template_type), status: String(row.status) }, Number(row.n));
+      }
+    },
+  );
+
+  gaugeFromQuery(
+    registry,
+    {
+      name: 'edms_notifications',
+      help: 'Outbox emails on record by delivery status (kept EDMS_NOTIFICATION_RETENTION_DAYS)',
+      labelNames: ['status'],
+    },
+    async (gauge) => {
+      for (const status of NOTIFICATION_STATUSES) gauge.set({ status }, 0);
+      const rows = await rowsOf(db, sql`select status, count(*)::int as n from notification_outbox group by status`);
+      for (const row of rows) gauge.set({ status: String(row.status) }, Number(row.n));
+    },
+  );
+
+  let summaryRead: ReturnType<typeof latenessSummary> | undefined;
+  const summary = () => {
+    summaryRead ??= latenessSummary(db, deps.latenessSlaSeconds).finally(() =>
+      setTimeout(() => (summaryRead = undefined), 1000).unref(),
+    );
+    return summaryRead;
+  };
+  gaugeFromQuery(
+    registry,
+    {
+      name: 'edms_timed_event_lateness_p99_seconds_24h',
+      help: 'p99 lateness of each timed event over the last 24 hours, in seconds (absent: none happened)',
+      labelNames: ['event'],
+    },
+    async (gauge) => {
+      for (const event of (await summary()).events) {
+        if (event.p99_seconds !== null) gauge.set({ event: event.event }, event.p99_seconds);
+      }
+    },
+  );
+  gaugeFromQuery(
+    registry,
+    {
+      name: 'edms_timed_event_sla_breaches_24h',
+      help: 'Timed events later than the lateness SLA over the last 24 hours',
+      labelNames: ['event'],
+    },
+    async (gauge) => {
+      for (const event of TIMED_EVENTS) gauge.set({ event }, 0);
+      for (const event of (await summary()).events) gauge.set({ event: event.event }, event.sla_breaches);
+    },
+  );
+}
+
+/** `edms_http_request_duration_seconds{method,route,status_code}`: every answered request, by route pattern. */
+export function createRequestMetrics(registry: Registry): Histogram<'method' | 'route' | 'status_code'> {
+  return new Histogram({
+    name: 'edms_http_request_duration_seconds',
+    help: 'API request durations by method, route pattern and status code, in seconds',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+}

@@ -1,0 +1,67 @@
+import { sql } from 'drizzle-orm';
+import { TIMED_EVENTS, type TimedEvent } from '../../../common';
+import type { Database } from '../../../db';
+
+/** The window the monitoring status and its SLA alert look back over. */
+export const LATENESS_WINDOW_HOURS = 24;
+
+/** How late one kind of timed event came in the window; seconds, null when none happened. */
+export interface EventLateness {
+  event: TimedEvent;
+  count: number;
+  p50_seconds: number | null;
+  p99_seconds: number | null;
+  max_seconds: number | null;
+  /** Events later than the SLA in force when each happened. */
+  sla_breaches: number;
+}
+
+export interface LatenessSummary {
+  sla_seconds: number;
+  window_hours: number;
+  events: EventLateness[];
+}
+
+const seconds = (milliseconds: number | string | null) =>
+  milliseconds === null ? null : Math.round(Number(milliseconds)) / 1000;
+
+/**
+ * Lateness of each timed event over the last 24 hours (percentiles by PostgreSQL's
+ * percentile_cont), every event listed even when none happened.
+ * @param slaSeconds the SLA configured now (EDMS_LATENESS_SLA_SECONDS), reported beside the figures
+ */
+export async function latenessSummary(db: Database, slaSeconds: number): Promise<LatenessSummary> {
+  const rows = await db.execute<{
+    event: TimedEvent;
+    count: number;
+    p50: number | null;
+    p99: number | null;
+    max: number | null;
+    breaches: number;
+  }>(sql`
+    select event,
+           count(*)::int as count,
+           percentile_cont(0.5) within group (order by lateness_ms) as p50,
+           percentile_cont(0.99) within group (order by lateness_ms) as p99,
+           max(lateness_ms) as max,
+           (count(*) filter (where breached))::int as breaches
+      from timed_event_lateness
+     where occurred_at > now() - make_interval(hours => ${LATENESS_WINDOW_HOURS})
+     group by event`);
+  const byEvent = new Map(rows.map((row) => [row.event, row]));
+  return {
+    sla_seconds: slaSeconds,
+    window_hours: LATENESS_WINDOW_HOURS,
+    events: TIMED_EVENTS.map((event) => {
+      const row = byEvent.get(event);
+      return {
+        event,
+        count: row?.count ?? 0,
+        p50_seconds: seconds(row?.p50 ?? null),
+        p99_seconds: seconds(row?.p99 ?? null),
+        max_seconds: seconds(row?.max ?? null),
+        sla_breaches: row?.breaches ?? 0,
+      };
+    }),
+  };
+}
