@@ -4,13 +4,10 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { inArray } from 'drizzle-orm';
 import { schema } from '../db';
-import { ManagedProcess, tsxNodeArgs } from '../launcher/managed-process';
-import { PROJECT_ROOT } from '../lib/paths';
-import { buildTestApi, uniqueName, type TestApi } from './helpers/api';
-import { testMailSink } from './helpers/mail';
-import { testDatabaseUrl } from './helpers/resources';
+import { buildTestApi, type TestApi } from './helpers/api';
 import { createDevServerEnv } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
+import { approveDocuments, startWorkerProcess } from './helpers/worker-process';
 
 /**
  * A worker process killed with SIGKILL (an OOM kill, a crashed host) leaves no goodbye: /health must
@@ -34,62 +31,14 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-/** The real `npm run worker` process on the documents queue, against this test's servers. */
-async function startWorkerProcess(): Promise<ManagedProcess> {
-  const sink = await testMailSink();
-  const worker = new ManagedProcess(
-    'worker',
-    process.execPath,
-    tsxNodeArgs(path.join(PROJECT_ROOT, 'worker', 'main.ts')),
-    {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: testDatabaseUrl(),
-        TEMPORAL_ADDRESS: env.address,
-        TEMPORAL_NAMESPACE: 'edms',
-        SMTP_URL: sink.url,
-        EDMS_DATA_DIR: dataDir,
-        WORKER_TASK_QUEUES: 'documents',
-        WORKER_SHUTDOWN_GRACE_SECONDS: '1',
-        LOG_FORMAT: 'json',
-      },
-    },
-  );
-  await worker.waitForLine(/"msg":"worker polling"/, 120_000);
-  return worker;
-}
+const startWorker = () => startWorkerProcess(env, dataDir);
 
 const health = async () => {
   const response = await api.app.inject({ url: '/health' });
   return { status: response.statusCode, body: response.json() };
 };
 
-/** `count` documents approved to become EFFECTIVE at `effectiveAt`. */
-async function approveDocuments(count: number, effectiveAt: number): Promise<string[]> {
-  const author = await api.as('author');
-  const reviewer = await api.as('reviewer');
-  const approver = await api.as('approver');
-  const post = (url: string, who: { authorization: string }, payload: object = {}) =>
-    api.app.inject({ method: 'POST', url, headers: { authorization: who.authorization }, payload });
-  const ids: string[] = [];
-  for (let n = 0; n < count; n++) {
-    const created = await post('/api/v1/documents', author, {
-      title: uniqueName('SOP'),
-      reviewers: [reviewer.username],
-      approvers: [approver.username],
-    });
-    const id = created.json<{ id: string }>().id;
-    await post(`/api/v1/documents/${id}/submit`, author);
-    await post(`/api/v1/documents/${id}/review`, reviewer, { decision: 'approve' });
-    const approved = await post(`/api/v1/documents/${id}/approve`, approver, {
-      effective_at: new Date(effectiveAt).toISOString(),
-    });
-    expect(approved.json()).toMatchObject({ status: 'APPROVED_PENDING_EFFECTIVE' });
-    ids.push(id);
-  }
-  return ids;
-}
+const approve = (count: number, effectiveAt: number) => approveDocuments(api, count, effectiveAt);
 
 const statuses = async (ids: string[]) =>
   (await api.database.db.select().from(schema.documents).where(inArray(schema.documents.id, ids))).map(
@@ -107,13 +56,13 @@ const allEffective = (ids: string[]) =>
 const documentsQueue = async () => (await health()).body.components.workers.task_queues.documents;
 
 test('a worker killed with SIGKILL is seen dead by /health within 15 s, and documents that fell due meanwhile are EFFECTIVE within 10 s of its return', async () => {
-  let worker = await startWorkerProcess();
+  let worker = await startWorker();
   try {
     // Only the documents queue is polled here, so the report as a whole stays 503.
     await waitFor(async () => ((await documentsQueue()).status === 'up' ? true : undefined), 30_000, 250);
 
     const dueAt = Date.now() + 15_000;
-    const ids = await approveDocuments(3, dueAt);
+    const ids = await approve(3, dueAt);
     const killedAt = Date.now();
     await worker.stop('SIGKILL');
 
@@ -135,7 +84,7 @@ test('a worker killed with SIGKILL is seen dead by /health within 15 s, and docu
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAt + 1000 - Date.now())));
     expect(await statuses(ids)).toEqual(ids.map(() => 'APPROVED_PENDING_EFFECTIVE'));
 
-    worker = await startWorkerProcess();
+    worker = await startWorker();
     const returnedAt = Date.now();
     const effectiveAt = await allEffective(ids);
     process.stdout.write(
@@ -148,12 +97,12 @@ test('a worker killed with SIGKILL is seen dead by /health within 15 s, and docu
 });
 
 test('a worker killed in the middle of making a document EFFECTIVE: the next worker finishes it within 10 s of its return, not after a 30 s activity timeout', async () => {
-  let worker = await startWorkerProcess();
+  let worker = await startWorker();
   const locker = await api.database.sql.reserve();
   try {
     await waitFor(async () => ((await documentsQueue()).status === 'up' ? true : undefined), 30_000, 250);
     const dueAt = Date.now() + 8000;
-    const [id] = await approveDocuments(1, dueAt);
+    const [id] = await approve(1, dueAt);
     // Holding the document's row makes the worker's transition wait inside its activity.
     await locker`begin`;
     await locker`select 1 from documents where id = ${id!} for update`;
@@ -171,7 +120,7 @@ test('a worker killed in the middle of making a document EFFECTIVE: the next wor
     await locker`rollback`;
     expect(await statuses([id!])).toEqual(['APPROVED_PENDING_EFFECTIVE']);
 
-    worker = await startWorkerProcess();
+    worker = await startWorker();
     const returnedAt = Date.now();
     const effectiveAt = await allEffective([id!]);
     process.stdout.write(
