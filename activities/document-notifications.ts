@@ -5,7 +5,7 @@ import { activeAdminEmails, authorEmail, enqueueEmails, overdueTaskEmail } from 
 import { TaskNotFound } from './errors';
 import { activityIdempotencyKey } from './idempotency';
 import { commitThenDispatch, type EmailWriterDeps } from './notification-dispatch';
-import { recordTimedEvent, type TimedEventRecord, type TimedEventSettings } from './timed-events';
+import { recordTimedEvent, reportTimedEvent, type TimedEventRecord, type TimedEventSettings } from './timed-events';
 
 const { documents, reviewTasks, users, notificationOutbox } = schema;
 
@@ -109,7 +109,7 @@ export function createDocumentNotificationActivities(deps: EmailWriterDeps, time
         return { notificationKeys };
       };
       const result = await commitThenDispatch(deps, write, (written) => written.notificationKeys);
-      if (timed) timedEvents.observe?.(timed);
+      if (timed) reportTimedEvent(timedEvents, timed);
       return result;
     },
   };

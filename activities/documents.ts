@@ -17,7 +17,7 @@ import { authorEmailWritten, createDocumentNotificationActivities, notifyAuthor 
 import { DocumentNotFound, DocumentStateConflict, TaskNotFound, UnknownAssignee } from './errors';
 import { activityIdempotencyKey, auditIfChanged } from './idempotency';
 import { commitThenDispatch, type EmailWriterDeps } from './notification-dispatch';
-import { recordTimedEvent, type TimedEventRecord, type TimedEventSettings } from './timed-events';
+import { recordTimedEvent, reportTimedEvent, type TimedEventRecord, type TimedEventSettings } from './timed-events';
 
 const { documents, documentAssignees, documentTransitions, reviewTasks, users } = schema;
 
@@ -175,7 +175,7 @@ export function createDocumentActivities(deps: EmailWriterDeps & { timedEvents?:
         return { status: updated.status, notificationKeys };
       };
       const result = await commitThenDispatch(deps, write, (written) => written.notificationKeys);
-      if (timed) timedEvents.observe?.(timed);
+      if (timed) reportTimedEvent(timedEvents, timed);
       return result;
     },
 

@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import { sql } from 'drizzle-orm';
 import { SYSTEM_SCHEDULER, type TimedEvent } from '../common';
 import { recordAudit, schema, type Database } from '../db';
@@ -116,4 +117,21 @@ export async function recordTimedEvent(
     slaSeconds: settings.slaSeconds,
     breached,
   };
+}
+
+/**
+ * After the event's transaction committed: a log line (the activity's logger adds the workflow and
+ * run ids; a breach is a warning) and the worker's metrics.
+ */
+export function reportTimedEvent(settings: TimedEventSettings, record: TimedEventRecord): void {
+  const fields = {
+    documentId: record.documentId,
+    event: record.event,
+    dueAt: record.dueAt.toISOString(),
+    latenessMs: record.latenessMs,
+    slaSeconds: record.slaSeconds,
+  };
+  if (record.breached) log.warn('timed event later than its lateness SLA', fields);
+  else log.info('timed event', fields);
+  settings.observe?.(record);
 }

@@ -4,7 +4,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DatabaseHandle } from '../db';
-import { DEFAULT_LATENESS_SLA_SECONDS, type LifecycleSettings } from '../common';
+import { DEFAULT_LATENESS_SLA_SECONDS, documentWorkflowId, type LifecycleSettings } from '../common';
 import type { Logger } from '../lib/logger';
 import { outboundPolicyFromEnv, type OutboundPolicy } from '../lib/outbound-policy';
 import { createLazyClient, createProbeConnection, type TemporalSettings } from '../lib/temporal';
@@ -70,6 +70,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   installErrorHandling(app);
   installInputGuards(app);
+
+  // A document's requests log its id and its workflow's, so one grep follows a document from the
+  // API through the worker (the SDK's lines carry the same workflow id).
+  app.addHook('onRequest', async (request) => {
+    const { id } = (request.params ?? {}) as { id?: unknown };
+    if (typeof id === 'string' && request.routeOptions.url?.startsWith('/api/v1/documents/:id')) {
+      request.log = request.log.child({ document_id: id, workflow_id: documentWorkflowId(id) });
+    }
+  });
 
   // Every answered request, timed by route pattern (not URL: ids would make a series each).
   const metricsRegistry = createRegistry('api');

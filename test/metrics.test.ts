@@ -216,6 +216,45 @@ describe('a timed transition', () => {
   });
 });
 
+test('a reminder two minutes after its instant breaks a 60 s SLA and names its task', async () => {
+  const activities = createDocumentActivities({
+    database: suite.api.database,
+    dispatchNotifications: async () => undefined,
+    timedEvents: { slaSeconds: 60 },
+  });
+  const document = await seedDocument(suite.api.database, { reviewers: 1, approvers: 1 });
+  const execution = () =>
+    new MockActivityEnvironment(
+      {
+        activityId: randomUUID(),
+        taskQueue: 'documents',
+        workflowExecution: { workflowId: `document-${document.id}`, runId: randomUUID() },
+      },
+      { logger: new DefaultLogger('ERROR') },
+    );
+  const dueAt = new Date(Date.now() - 120_000).toISOString();
+  const [task] = (await execution().run(activities.openReviewRound, {
+    documentId: document.id,
+    round: 1,
+    kind: 'review' as const,
+    dueAt,
+  })) as { taskId: string }[];
+  await execution().run(activities.notifyOverdueTask, {
+    taskId: task!.taskId,
+    kind: 'review_reminder' as const,
+    at: dueAt,
+  });
+
+  const [row, ...more] = await latenessRows(suite.api.database, document.id);
+  expect(more).toEqual([]);
+  expect(row).toMatchObject({ event: 'reminder', taskId: task!.taskId, breached: true, dueAt: new Date(dueAt) });
+  expect(row!.latenessMs).toBeGreaterThanOrEqual(120_000);
+  expect((await breachAudits(suite.api.database, document.id))[0]!.details).toMatchObject({
+    event: 'reminder',
+    task_id: task!.taskId,
+  });
+});
+
 describe('GET /metrics', () => {
   test('after a document becomes EFFECTIVE: the worker reports its lateness, its emails and the SDK series; the API counts documents and lateness', async () => {
     const metricsPort = await freePort();

@@ -9,11 +9,19 @@ const PINO_METHOD: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error
   ERROR: 'error',
 };
 
-/** A Temporal SDK logger writing through pino, from `minLevel` up. */
+const DOCUMENT_WORKFLOW_ID = /^document-([0-9a-f-]{36})$/;
+
+/**
+ * A Temporal SDK logger writing through pino, from `minLevel` up. The SDK's lines carry the
+ * workflow id and run id of the workflow or activity they come from; a document workflow's also get
+ * the document id, so a document's story reads from one filter.
+ */
 export function createSdkLogger(logger: Logger, minLevel: LogLevel = 'INFO'): DefaultLogger {
   const sdkLogger = logger.child({ component: 'temporal-sdk' });
   return new DefaultLogger(minLevel, ({ level, message, meta }) => {
-    sdkLogger[PINO_METHOD[level]](meta ?? {}, message);
+    const documentId =
+      typeof meta?.workflowId === 'string' ? DOCUMENT_WORKFLOW_ID.exec(meta.workflowId)?.[1] : undefined;
+    sdkLogger[PINO_METHOD[level]](documentId ? { ...meta, documentId } : (meta ?? {}), message);
   });
 }
 
