@@ -6,6 +6,25 @@ import type { Actor } from './users';
 
 const { users } = schema;
 
+/** Called with a user's id once a change to their role, activity or sessions is committed. */
+export type UserChangeListener = (userId: string) => void;
+
+const userChangeListeners = new Set<UserChangeListener>();
+
+/**
+ * Subscribes to changes of users made by this process (what an in-process copy of a user must
+ * drop); returns the unsubscribe function. Other processes' changes are not seen here.
+ */
+export function onUserChanged(listener: UserChangeListener): () => void {
+  userChangeListeners.add(listener);
+  return () => userChangeListeners.delete(listener);
+}
+
+/** Tells the subscribers that the user changed; call it after the change is committed. */
+export function userChanged(userId: string): void {
+  for (const listener of userChangeListeners) listener(userId);
+}
+
 /**
  * Moves the session generation of the user `which` matches one on, so every token issued to them so
  * far stops working; the user's id, or undefined when `which` matched nobody.
@@ -25,18 +44,20 @@ async function endSessions(tx: Pick<Database, 'update'>, which: SQL): Promise<st
  * @throws ApiError 404 for an unknown username
  */
 export async function revokeSessions(db: Database, username: string, actor: Actor): Promise<void> {
-  await db.transaction(async (tx) => {
-    const revoked = await endSessions(tx, eq(users.username, username));
-    if (!revoked) throw notFound(`User '${username}' not found`);
+  const revoked = await db.transaction(async (tx) => {
+    const id = await endSessions(tx, eq(users.username, username));
+    if (!id) throw notFound(`User '${username}' not found`);
     await recordAudit(tx, {
       action: 'USER_SESSIONS_REVOKED',
       actor: actor.username,
       entityType: 'user',
-      entityId: revoked,
+      entityId: id,
       requestId: actor.requestId,
       details: { username },
     });
+    return id;
   });
+  userChanged(revoked);
 }
 
 /**
@@ -60,6 +81,7 @@ export async function logout(db: Database, user: UserRow, requestId?: string): P
       requestId,
     });
   });
+  userChanged(user.id);
 }
 
 export type LoginResult = { ok: true; user: UserRow } | { ok: false };
