@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { USER_ROLES, type UserRole } from '../../common';
 import type { Database, UserRow } from '../../db';
 import { forbidden, unauthorized } from '../errors';
-import { onUserChanged } from '../services/sessions';
+import { onUserChanged } from '../services/user-changes';
 import { findUserById, type Actor } from '../services/users';
 import { ActingUserCache } from './acting-user-cache';
 

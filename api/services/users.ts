@@ -4,7 +4,7 @@ import type { UserRole } from '../../common';
 import { pgErrorCode, recordAudit, schema, UNIQUE_VIOLATION, type Database, type UserRow } from '../../db';
 import { hashPassword } from '../../lib/passwords';
 import { badRequest, conflict, notFound } from '../errors';
-import { userChanged } from './sessions';
+import { userChanged } from './user-changes';
 
 const { users } = schema;
 
