@@ -479,3 +479,62 @@ describe('correctly signed tokens of the wrong shape', () => {
     expect(await whoAmI(`Bearer ${forever}`)).toEqual({ status: 401, message: 'The access token is invalid' });
   });
 });
+
+describe('the acting user is kept between requests, never against a change', () => {
+  const DEACTIVATED = { status: 401, message: 'The account behind this token is no longer active' };
+
+  test('a user deactivated through this API process is refused on the very next request', async () => {
+    const admin = await api.as('admin');
+    const user = await api.as('author');
+    expect(await whoAmI(user.authorization)).toEqual(LIVE);
+    const patched = await api.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/users/${user.username}`,
+      headers: admin,
+      payload: { active: false },
+    });
+    expect(patched.statusCode).toBe(200);
+    expect(await whoAmI(user.authorization)).toEqual(DEACTIVATED);
+  });
+
+  test('a password change or a demotion through this API process applies on the very next request', async () => {
+    const admin = await api.as('admin');
+    const other = await api.as('admin');
+    const list = () => api.app.inject({ url: '/api/v1/users', headers: { authorization: other.authorization } });
+    expect((await list()).statusCode).toBe(200);
+    const demoted = await api.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/users/${other.username}`,
+      headers: admin,
+      payload: { role: 'viewer' },
+    });
+    expect(demoted.statusCode).toBe(200);
+    expect((await list()).statusCode).toBe(403);
+    const changed = await api.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/users/${other.username}`,
+      headers: admin,
+      payload: { password: 'a-new-password-for-tests' },
+    });
+    expect(changed.statusCode).toBe(200);
+    expect(await whoAmI(other.authorization)).toEqual(ENDED);
+  });
+
+  test('a role granted and a session begun in another process are honoured at once, though an older row is kept', async () => {
+    const { username } = await api.createUser('viewer');
+    const row = await userRow(username);
+    const sign = createSigner({ key: TEST_JWT_SECRET, expiresIn: 600_000 });
+    const first = `Bearer ${sign({ sub: row.id, username, role: 'viewer', gen: row.sessionGeneration })}`;
+    const listUsers = (authorization: string) => api.app.inject({ url: '/api/v1/users', headers: { authorization } });
+    expect((await listUsers(first)).statusCode).toBe(403);
+    // Another replica promotes the user, ends their sessions, and issues them a new token.
+    await api.database.db
+      .update(schema.users)
+      .set({ role: 'admin', sessionGeneration: sql`${schema.users.sessionGeneration} + 1` })
+      .where(eq(schema.users.id, row.id));
+    const issuedElsewhere = `Bearer ${sign({ sub: row.id, username, role: 'admin', gen: row.sessionGeneration + 1 })}`;
+    expect((await listUsers(issuedElsewhere)).statusCode).toBe(200);
+    // That read refreshed the kept row, so the token it ended is refused from then on.
+    expect(await whoAmI(first)).toEqual(ENDED);
+  });
+});

@@ -1,11 +1,13 @@
 import fastifyJwt from '@fastify/jwt';
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { USER_ROLES, type UserRole } from '../../common';
 import type { Database, UserRow } from '../../db';
 import { forbidden, unauthorized } from '../errors';
+import { onUserChanged } from '../services/user-changes';
 import { findUserById, type Actor } from '../services/users';
+import { ActingUserCache } from './acting-user-cache';
 
 /**
  * What every token we issue carries. A correctly signed token whose claims have another shape (a
@@ -22,6 +24,14 @@ const TokenClaims = Type.Object({
   exp: Type.Number(),
 });
 type TokenClaims = Static<typeof TokenClaims>;
+const tokenClaims = TypeCompiler.Compile(TokenClaims);
+
+/**
+ * How long a user read for one request serves the next ones, and how many are kept: a deactivation,
+ * password change, sign-out or demotion made through another API process (or a restore) reaches
+ * this one within `maxAgeMs`; made through this one, at once.
+ */
+export const ACTING_USER_CACHE = { maxEntries: 10_000, maxAgeMs: 2_000 } as const;
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
@@ -32,7 +42,7 @@ declare module '@fastify/jwt' {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The acting user, loaded fresh from the database on every request. */
+    /** The acting user, read from the database at most `ACTING_USER_CACHE.maxAgeMs` ago. */
     currentUser: UserRow | null;
   }
 }
@@ -41,6 +51,8 @@ export interface AuthOptions {
   db: Database;
   secret: string;
   ttlSeconds: number;
+  /** Default `ACTING_USER_CACHE`. */
+  userCache?: { maxEntries: number; maxAgeMs: number };
 }
 
 export type IssueToken = (user: UserRow) => string;
@@ -49,13 +61,22 @@ export type Authorize = (...roles: UserRole[]) => (request: FastifyRequest) => P
 
 /**
  * Bearer-token authentication. The token only names the user and the session generation it was
- * issued under: role, `active` and the current generation are read from the database on each
- * request, so a demotion, a deactivation, a password change or a sign-out takes effect at once,
- * not at expiry.
+ * issued under: role, `active` and the current generation come from the database (through
+ * `ActingUserCache`), so a demotion, a deactivation, a password change or a sign-out takes effect
+ * at once in this process and within `ACTING_USER_CACHE.maxAgeMs` in others, not at expiry.
  */
 export function installAuth(app: FastifyInstance, options: AuthOptions) {
   app.register(fastifyJwt, { secret: options.secret, sign: { expiresIn: options.ttlSeconds } });
   app.decorateRequest('currentUser', null);
+
+  const actingUsers = new ActingUserCache({
+    load: (id) => findUserById(options.db, id),
+    ...(options.userCache ?? ACTING_USER_CACHE),
+  });
+  const stopListening = onUserChanged((id) => actingUsers.forget(id));
+  app.addHook('onClose', async () => {
+    stopListening();
+  });
 
   const issueToken: IssueToken = (user) =>
     app.jwt.sign({ sub: user.id, username: user.username, role: user.role, gen: user.sessionGeneration });
@@ -80,10 +101,14 @@ export function installAuth(app: FastifyInstance, options: AuthOptions) {
               : 'The access token is invalid',
         );
       }
-      if (!Value.Check(TokenClaims, claims)) throw unauthorized('The access token is invalid');
-      const user = await findUserById(options.db, claims.sub);
+      if (!tokenClaims.Check(claims)) throw unauthorized('The access token is invalid');
+      const { gen } = claims;
+      const user = await actingUsers.get(
+        claims.sub,
+        (kept) => kept.active && kept.sessionGeneration === gen && (roles.length === 0 || roles.includes(kept.role)),
+      );
       if (!user || !user.active) throw unauthorized('The account behind this token is no longer active');
-      if (user.sessionGeneration !== claims.gen) {
+      if (user.sessionGeneration !== gen) {
         throw unauthorized('This session has ended (sign-out, password change or deactivation); log in again');
       }
       if (roles.length > 0 && !roles.includes(user.role)) {

@@ -2,6 +2,7 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { recordAudit, schema, type Database, type UserRow } from '../../db';
 import { decoyPasswordHash, verifyPassword } from '../../lib/passwords';
 import { notFound } from '../errors';
+import { userChanged } from './user-changes';
 import type { Actor } from './users';
 
 const { users } = schema;
@@ -25,18 +26,20 @@ async function endSessions(tx: Pick<Database, 'update'>, which: SQL): Promise<st
  * @throws ApiError 404 for an unknown username
  */
 export async function revokeSessions(db: Database, username: string, actor: Actor): Promise<void> {
-  await db.transaction(async (tx) => {
-    const revoked = await endSessions(tx, eq(users.username, username));
-    if (!revoked) throw notFound(`User '${username}' not found`);
+  const revoked = await db.transaction(async (tx) => {
+    const id = await endSessions(tx, eq(users.username, username));
+    if (!id) throw notFound(`User '${username}' not found`);
     await recordAudit(tx, {
       action: 'USER_SESSIONS_REVOKED',
       actor: actor.username,
       entityType: 'user',
-      entityId: revoked,
+      entityId: id,
       requestId: actor.requestId,
       details: { username },
     });
+    return id;
   });
+  userChanged(revoked);
 }
 
 /**
@@ -60,6 +63,7 @@ export async function logout(db: Database, user: UserRow, requestId?: string): P
       requestId,
     });
   });
+  userChanged(user.id);
 }
 
 export type LoginResult = { ok: true; user: UserRow } | { ok: false };

@@ -4,6 +4,7 @@ import type { UserRole } from '../../common';
 import { pgErrorCode, recordAudit, schema, UNIQUE_VIOLATION, type Database, type UserRow } from '../../db';
 import { hashPassword } from '../../lib/passwords';
 import { badRequest, conflict, notFound } from '../errors';
+import { userChanged } from './user-changes';
 
 const { users } = schema;
 
@@ -90,8 +91,24 @@ export async function getUser(db: Database, username: string): Promise<PublicUse
   return toPublic(row);
 }
 
+const userByIdStatements = new WeakMap<Database, ReturnType<typeof prepareUserById>>();
+
+function prepareUserById(db: Database) {
+  return db
+    .select()
+    .from(users)
+    .where(eq(users.id, sql.placeholder('id')))
+    .prepare('user_by_id');
+}
+
+/** The user with this id, or undefined; a statement built once per database handle (every request reads it). */
 export async function findUserById(db: Database, id: string): Promise<UserRow | undefined> {
-  const [row] = await db.select().from(users).where(eq(users.id, id));
+  let statement = userByIdStatements.get(db);
+  if (!statement) {
+    statement = prepareUserById(db);
+    userByIdStatements.set(db, statement);
+  }
+  const [row] = await statement.execute({ id });
   return row;
 }
 
@@ -203,5 +220,6 @@ export async function updateUser(
         : { username, changes: fieldChanges },
     });
   });
+  userChanged(before.id);
   return getUser(db, username);
 }

@@ -48,6 +48,9 @@ export const documents = pgTable(
   (t) => [
     uniqueIndex('documents_number_version_key').on(t.documentNumber, t.version),
     index('documents_status_idx').on(t.status),
+    // The list's order (newest first, id breaking ties), read backwards: a page is read off the index
+    // instead of sorting every document.
+    index('documents_created_at_id_idx').on(t.createdAt, t.id),
     index('documents_effective_at_idx').on(t.effectiveAt),
     index('documents_obsolete_at_idx').on(t.obsoleteAt),
   ],
