@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { connectDatabase } from '../db';
 import { ApiClient } from './api-client';
 import { sleep } from './concurrency';
@@ -41,7 +41,8 @@ function parseCommandLine(argv: string[]): { scenarios: Scenario[]; options: Ben
   });
   if (values.help) return 'help';
   const n = values.n === undefined ? undefined : Number(values.n);
-  if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new UsageError(`--n must be a positive integer (got ${values.n})`);
+  if (n !== undefined && (!Number.isInteger(n) || n < 1))
+    throw new UsageError(`--n must be a positive integer (got ${values.n})`);
   const scenarios = positionals.map((name) => {
     const scenario = SCENARIOS.find((s) => s.name === name);
     if (!scenario) throw new UsageError(`unknown scenario '${name}'`);
@@ -85,8 +86,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const { scenarios, options, outDir } = parsed;
   const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
-  // Before any Worker or connection of the SDK: its own logs at WARN only, on stderr.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Before any Worker or connection of the SDK: its own logs at WARN only (its core's at ERROR), on stderr.
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) },
+    },
+  });
 
   const runStarted = performance.now();
   progress('starting the system');

@@ -109,7 +109,8 @@ export function reportLine(scenario: string, outcome: ScenarioOutcome): string {
     ([key, value]) => `${key}=${typeof value === 'number' ? formatNumber(value) : value}`,
   );
   const goals = outcome.goals.map(
-    (g) => `goal ${g.figure}${g.op}${formatNumber(g.threshold)} ${g.value === null ? 'n/a ' : ''}${g.pass ? 'PASS' : 'FAIL'}`,
+    (g) =>
+      `goal ${g.figure}${g.op}${formatNumber(g.threshold)} ${g.value === null ? 'n/a ' : ''}${g.pass ? 'PASS' : 'FAIL'}`,
   );
   const pass = outcome.goals.every((g) => g.pass);
   return [scenario, ...figures, ...goals, pass ? '=> PASS' : '=> FAIL'].join(' ');

@@ -19,7 +19,11 @@ export const activationLag: Scenario = {
     const count = options.quick ? 5 : 50;
     const users = await api.flowUsers(system.adminToken);
     const documents = await inPool(count, CONCURRENCY, async (index) => {
-      const flow = await api.approvedDocument(users, `Activation lag ${index + 1}`, () => new Date(Date.now() + LEAD_MS));
+      const flow = await api.approvedDocument(
+        users,
+        `Activation lag ${index + 1}`,
+        () => new Date(Date.now() + LEAD_MS),
+      );
       // An approval answered after its own instant would measure the API, not the timer.
       const answeredAfterInstant = Date.now() > flow.effectiveAt.getTime();
       return { ...flow, answeredAfterInstant };
@@ -30,9 +34,10 @@ export const activationLag: Scenario = {
     await waitUntil(
       `${count} documents EFFECTIVE`,
       async () =>
-        (await sql<{ n: number }[]>`
-          select count(*)::int as n from documents where id = any(${ids}::uuid[]) and status = 'EFFECTIVE'`)[0]!.n >=
-        count,
+        (
+          await sql<{ n: number }[]>`
+          select count(*)::int as n from documents where id = any(${ids}::uuid[]) and status = 'EFFECTIVE'`
+        )[0]!.n >= count,
       LEAD_MS + 60_000,
     );
     const rows = await sql<{ lateness_s: number }[]>`

@@ -139,10 +139,15 @@ async function startBareApi(databaseUrl: string): Promise<{ url: string; child: 
   });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await waitUntil('the bare API to listen', async () => {
-    if (child.exitCode !== null) throw new Error(`the bare API exited with ${child.exitCode}`);
-    return output.includes('listening');
-  }, 60_000, 100);
+  await waitUntil(
+    'the bare API to listen',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the bare API exited with ${child.exitCode}`);
+      return output.includes('listening');
+    },
+    60_000,
+    100,
+  );
   return { url: `http://127.0.0.1:${port}`, child };
 }
 
@@ -151,8 +156,18 @@ async function measureReads(context: BenchContext, sizes: Sizes, ids: string[]) 
   const bare = await startBareApi(context.system.databaseUrl);
   const authorization = `Bearer ${context.system.adminToken}`;
   const targets = {
-    system: { url: context.system.apiUrl, one: ids.map((id) => `/api/v1/documents/${id}`), page: ['/api/v1/documents?page=1'], authorization },
-    baseline: { url: bare.url, one: ids.map((id) => `/documents/${id}`), page: ['/documents?page=1'], authorization: undefined },
+    system: {
+      url: context.system.apiUrl,
+      one: ids.map((id) => `/api/v1/documents/${id}`),
+      page: ['/api/v1/documents?page=1'],
+      authorization,
+    },
+    baseline: {
+      url: bare.url,
+      one: ids.map((id) => `/documents/${id}`),
+      page: ['/documents?page=1'],
+      authorization: undefined,
+    },
   };
   const figures: Record<string, LoadFigures> = {};
   try {
@@ -187,7 +202,14 @@ async function measureUpdates(context: BenchContext, sizes: Sizes) {
   const timings = await inPool(sizes.update_documents, 1, (index) =>
     context.api.approvedDocument(users, `API update ${index + 1}`, effectiveAt).then((flow) => flow.timings),
   );
-  const p50 = (key: keyof (typeof timings)[number]) => round(percentile(timings.map((t) => t[key]), 50), 1);
+  const p50 = (key: keyof (typeof timings)[number]) =>
+    round(
+      percentile(
+        timings.map((t) => t[key]),
+        50,
+      ),
+      1,
+    );
   context.progress(`api: ${sizes.flow_documents} documents through the flow, ${sizes.flow_concurrency} at a time`);
   const started = performance.now();
   await inPool(sizes.flow_documents, sizes.flow_concurrency, (index) =>

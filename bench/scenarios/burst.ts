@@ -82,7 +82,7 @@ async function bareBurst(context: BenchContext, n: number, sql: postgres.Sql) {
       await waitUntil(
         `${n} baseline rows`,
         async () => (await sql`select count(*)::int as n from ${sql(MARKS_TABLE)}`)[0]!.n >= n,
-        (at - Date.now()) + 60_000 + n * 300,
+        at - Date.now() + 60_000 + n * 300,
       );
       const lateness = (
         await sql<{ s: number }[]>`select extract(epoch from at)::float8 * 1000 - ${at} as s from ${sql(MARKS_TABLE)}`
@@ -113,7 +113,12 @@ async function systemBurst(context: BenchContext, client: Client, n: number, msP
   const documents = seedDocuments(
     n,
     prefix,
-    () => ({ status: 'APPROVED_PENDING_EFFECTIVE', effectiveAt: new Date(at), obsoleteAt: null, createdAt: new Date() }),
+    () => ({
+      status: 'APPROVED_PENDING_EFFECTIVE',
+      effectiveAt: new Date(at),
+      obsoleteAt: null,
+      createdAt: new Date(),
+    }),
     admin,
   );
   await insertDocuments(sql, documents, { reviewerId: admin, approverId: admin });
@@ -145,7 +150,7 @@ async function systemBurst(context: BenchContext, client: Client, n: number, msP
            and document_id = any(${ids}::uuid[])) as notified`;
     return row!.effective >= n && row!.audited >= n && row!.notified >= n;
   };
-  await waitUntil(`${n} documents EFFECTIVE with audit and outbox rows`, done, (at - Date.now()) + 120_000 + n * 500);
+  await waitUntil(`${n} documents EFFECTIVE with audit and outbox rows`, done, at - Date.now() + 120_000 + n * 500);
   const rows = await sql<{ s: number }[]>`
     select extract(epoch from greatest(t.occurred_at, a.occurred_at, o.created_at))::float8 * 1000 - ${at} as s
     from documents d
@@ -178,7 +183,12 @@ export const burst: Scenario = {
         baseline_ms_per_start: round(baseline.msPerStart, 2),
       },
       goals: [goal('ratio', ratio, '<=', MAX_RATIO)],
-      headline: { n, last_effective_s: round(system.last_s, 2), baseline_s: round(baseline.last_s, 2), ratio: round(ratio, 2) },
+      headline: {
+        n,
+        last_effective_s: round(system.last_s, 2),
+        baseline_s: round(baseline.last_s, 2),
+        ratio: round(ratio, 2),
+      },
     };
   },
 };
