@@ -40,7 +40,7 @@ const FULL: Sizes = {
   duration_s: 10,
   warmup_s: 3,
   update_documents: 30,
-  flow_documents: 200,
+  flow_documents: 100,
   flow_concurrency: 10,
 };
 const QUICK: Sizes = {

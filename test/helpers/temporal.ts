@@ -11,11 +11,7 @@ import {
 import { dispatchThroughTemporal } from '../../activities/notification-dispatch';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import {
-  ALL_TASK_QUEUES,
-  notificationDeliveryWorkflowId,
-  type TaskQueueName,
-} from '../../common';
+import { ALL_TASK_QUEUES, notificationDeliveryWorkflowId, type TaskQueueName } from '../../common';
 import { createActivities, type Activities } from '../../activities';
 import type { JobTemplateSettings } from '../../activities/jobs';
 import { devServerSharedArgs, loadDevServerConfig } from '../../launcher/dev-server-config';
