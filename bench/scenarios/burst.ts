@@ -19,7 +19,7 @@ const START_CONCURRENCY = 20;
 /** The goal: the last document EFFECTIVE at most this many times later than the bare baseline's last row. */
 const MAX_RATIO = 1.3;
 
-/** Seconds from `at` (epoch ms) to the latest of `column` over `from`, as the database clocked them. */
+/** When a burst's writes landed, in seconds after the instant, as the database clocked them. */
 interface BurstTiming {
   /** Seconds from the instant to the last write of the burst. */
   last_s: number;
