@@ -11,16 +11,11 @@ import {
 import { dispatchThroughTemporal } from '../../activities/notification-dispatch';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
-import {
-  ALL_TASK_QUEUES,
-  CUSTOM_SEARCH_ATTRIBUTES,
-  notificationDeliveryWorkflowId,
-  type TaskQueueName,
-} from '../../common';
+import { ALL_TASK_QUEUES, notificationDeliveryWorkflowId, type TaskQueueName } from '../../common';
 import { createActivities, type Activities } from '../../activities';
 import type { JobTemplateSettings } from '../../activities/jobs';
 import { devServerSharedArgs, loadDevServerConfig } from '../../launcher/dev-server-config';
+import { createTimeSkippingEnv as startTimeSkippingEnv } from '../../launcher/time-skipping';
 import { WORKFLOWS_PATH } from '../../lib/paths';
 import { startWorkerHeartbeat } from '../../worker/heartbeat';
 import { createWorker } from '../../worker/workers';
@@ -50,28 +45,13 @@ function executable(variable: string) {
   return path ? { type: 'existing-path' as const, path } : { type: 'cached-download' as const };
 }
 
-const { IndexedValueType } = temporal.api.enums.v1;
-const INDEXED_TYPE = {
-  Keyword: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-};
-
 /**
- * The Java time-skipping test server: timers of months pass in milliseconds. It knows no custom
- * search attributes until told, so ours are registered here.
+ * The time-skipping test server (launcher/time-skipping.ts) with the binary the global setup found,
+ * the SDK kept quiet.
  */
-export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: executable(TEST_ENV.testServer) },
-  });
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      Object.entries(CUSTOM_SEARCH_ATTRIBUTES).map(([name, type]) => [name, INDEXED_TYPE[type]]),
-    ),
-  });
-  return env;
+  return startTimeSkippingEnv(executable(TEST_ENV.testServer));
 }
 
 /**
