@@ -58,6 +58,7 @@ async function main(): Promise<number> {
     });
     // The first documents become EFFECTIVE while the last are still being approved.
     const obsolescences = workload.obsolesceAsTheyBecomeEffective();
+    obsolescences.catch(() => undefined); // awaited below; a failed approval must not leave it unhandled
     await inPool(workload.documents, options.concurrency, (document) => workload.approve(document));
     durationsS.approve = (Date.now() - mark) / 1000;
     log(`${options.m} documents approved in ${durationsS.approve.toFixed(1)} s`);
