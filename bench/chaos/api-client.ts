@@ -119,15 +119,24 @@ export interface OnceAction<T> {
   settleMs?: number;
   /** The result of a successful answer. */
   result(response: ApiResponse): T;
+  /**
+   * A refusal that will pass by itself (say, the workflow not yet caught up with a change the
+   * database already shows): resent after a back-off like a transient failure. Its name, for the count.
+   */
+  notYet?(response: ApiResponse): string | undefined;
 }
 
 /**
  * Performs an action once. A 2xx ends it. After a transient failure, or a 4xx (a refusal that an
  * earlier attempt having succeeded would also explain), it first asks `done()`, waiting up to
  * `settleMs` for an attempt still in flight to show, and resends only if it has not taken effect. A
- * 4xx that `done()` does not explain is an error.
+ * 4xx that `done()` does not explain is an error, unless `notYet` names it (counted in `counts`).
  */
-export async function performOnce<T>(action: OnceAction<T>, deadlineMs = 300_000): Promise<T> {
+export async function performOnce<T>(
+  action: OnceAction<T>,
+  counts?: TransientCounts,
+  deadlineMs = 300_000,
+): Promise<T> {
   const deadline = Date.now() + deadlineMs;
   let uncertain = false;
   for (let delay = 250; ; delay = Math.min(delay * 2, 2000)) {
@@ -153,6 +162,12 @@ export async function performOnce<T>(action: OnceAction<T>, deadlineMs = 300_000
     if (response.status < 300) return action.result(response);
     const result = await retryTransient(() => action.done(), `${action.label} (check)`);
     if (result !== undefined) return result;
+    const notYet = action.notYet?.(response);
+    if (notYet !== undefined && Date.now() + delay <= deadline) {
+      counts?.set(notYet, (counts.get(notYet) ?? 0) + 1);
+      await sleep(delay);
+      continue;
+    }
     throw new Error(`${action.label}: ${response.status} ${JSON.stringify(response.body)}`);
   }
 }

@@ -37,6 +37,14 @@ export interface Cast {
   tokens: Map<string, string>;
 }
 
+/** A 409 from a workflow still APPROVED_PENDING_EFFECTIVE for a document the database shows EFFECTIVE. */
+function workflowBehind(response: ApiResponse): string | undefined {
+  const details = (response.body as { error?: { details?: { current_status?: string } } }).error?.details;
+  return response.status === 409 && details?.current_status === 'APPROVED_PENDING_EFFECTIVE'
+    ? '409 workflow behind the database'
+    : undefined;
+}
+
 const AFTER_APPROVAL = ['APPROVED_PENDING_EFFECTIVE', 'EFFECTIVE', 'SCHEDULED_FOR_OBSOLESCENCE', 'OBSOLETE'];
 
 /** Runs `task` over `items` with at most `limit` in flight; rejects with the first failure. */
@@ -105,17 +113,22 @@ export class Workload {
     body: unknown,
     settled: (view: DocumentView) => boolean,
     settleMs = 0,
+    notYet?: (response: ApiResponse) => string | undefined,
   ): Promise<DocumentView> {
-    return performOnce({
-      label: `${action} ${document.number} by ${actor}`,
-      send: () => this.api.send('POST', `/api/v1/documents/${document.id}/${action}`, this.token(actor), body),
-      done: async () => {
-        const view = await this.read(document.id);
-        return settled(view) ? view : undefined;
+    return performOnce(
+      {
+        label: `${action} ${document.number} by ${actor}`,
+        send: () => this.api.send('POST', `/api/v1/documents/${document.id}/${action}`, this.token(actor), body),
+        done: async () => {
+          const view = await this.read(document.id);
+          return settled(view) ? view : undefined;
+        },
+        settleMs,
+        result: (response: ApiResponse) => response.body as DocumentView,
+        notYet,
       },
-      settleMs,
-      result: (response: ApiResponse) => response.body as DocumentView,
-    });
+      this.api.transients,
+    );
   }
 
   /** Creates document `index` (number CHAOS-000001 ...) and takes it through review to PENDING_APPROVAL. */
@@ -169,7 +182,10 @@ export class Workload {
    * Schedules the obsolescence of a document just seen EFFECTIVE. SCHEDULED_FOR_OBSOLESCENCE accepts
    * the action again (it moves the instant), so a resend after an uncertain failure would record it
    * twice: the check waits up to 30 s for an attempt still in flight (its worker may be restarting)
-   * before resending.
+   * before resending. The document is seen EFFECTIVE in the database, which can be ahead of its
+   * workflow: when a worker dies after the EFFECTIVE transition committed but before Temporal heard
+   * of it, the workflow still holds APPROVED_PENDING_EFFECTIVE and refuses (409) until the retried
+   * activity reports back; that refusal is waited out.
    */
   async scheduleObsolescence(document: TrackedDocument): Promise<void> {
     document.obsoleteAt ??= new Date(Date.now() + this.plan.obsoleteOffsetsMs[document.index]!).toISOString();
@@ -181,6 +197,7 @@ export class Workload {
       { obsolete_at: document.obsoleteAt, reason: 'crash test' },
       (view) => view.status === 'OBSOLETE' || (view.obsolete_at !== null && Date.parse(view.obsolete_at) === requested),
       30_000,
+      workflowBehind,
     );
   }
 
