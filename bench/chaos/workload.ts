@@ -174,7 +174,10 @@ export class Workload {
       this.cast.approver,
       'approve',
       { effective_at: document.effectiveAt, comment: 'approved' },
-      (view) => AFTER_APPROVAL.includes(view.status),
+      // The approval closes the task first, then moves the document: a closed task is an approval taken.
+      (view) =>
+        AFTER_APPROVAL.includes(view.status) ||
+        !view.open_tasks.some((task) => task.kind === 'approval' && task.assignee === this.cast.approver),
     );
   }
 
