@@ -70,6 +70,10 @@ const GRPC = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as 
 const PG_CONTENTION_CODES = new Set(['40P01', '40001', '55P03']);
 /** postgres.js codes of a connection that could not be made or was lost. */
 const PG_CONNECTION_CODES = new Set([
+  // A server shutting down, crashed, or starting up (recovering after a crash) refuses with these.
+  '57P01',
+  '57P02',
+  '57P03',
   'ECONNREFUSED',
   'ECONNRESET',
   'CONNECTION_ENDED',
@@ -202,6 +206,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error instanceof ApiError) {
       const body: ErrorBody = { error: { code: error.code, message: error.message } };
       if (error.details !== undefined) body.error.details = error.details;
+      if (error.statusCode === 503) reply.header('retry-after', '1');
       return reply.status(error.statusCode).send(body);
     }
     if (error.validation) {
@@ -213,7 +218,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     const unavailable = unavailability(error);
     if (unavailable) {
       request.log.warn({ err: error }, 'request refused: a component is unavailable or rate-limited');
-      if (unavailable.status === 429) reply.header('retry-after', '1');
+      reply.header('retry-after', '1');
       return reply.status(unavailable.status).send({ error: { code: unavailable.code, message: unavailable.message } });
     }
     const status = error.statusCode ?? 500;

@@ -1,5 +1,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eq } from 'drizzle-orm';
+import Fastify from 'fastify';
+import { installErrorHandling } from '../api/errors';
+import { ErrorResponse } from '../api/schemas/common';
 import { backupWorkflowId, ON_DEMAND_BACKUP_CONFIG } from '../common';
 import { schema } from '../db';
 import { buildTestApi, uniqueName, type TestApi } from './helpers/api';
@@ -493,6 +496,32 @@ describe('found by fuzzing the API: no 500 for what the caller sent, nor for a c
       });
     } finally {
       await offline.close();
+    }
+  });
+
+  test('a database shutting down, crashed or recovering (57P01, 57P02, 57P03) is a 503 database_unavailable with Retry-After', async () => {
+    const app = Fastify({ logger: false });
+    installErrorHandling(app);
+    app.addSchema(ErrorResponse);
+    let code = '';
+    app.get('/probe', async () => {
+      // What postgres.js throws when the server answers a connection with this SQLSTATE.
+      throw Object.assign(new Error('the database system is starting up'), { name: 'PostgresError', code });
+    });
+    try {
+      for (code of ['57P01', '57P02', '57P03']) {
+        const response = await app.inject({ url: '/probe' });
+        expect({ code, status: response.statusCode, retryAfter: response.headers['retry-after'] }).toEqual({
+          code,
+          status: 503,
+          retryAfter: '1',
+        });
+        expect(response.json()).toEqual({
+          error: { code: 'database_unavailable', message: 'The database cannot be reached; retry shortly' },
+        });
+      }
+    } finally {
+      await app.close();
     }
   });
 

@@ -233,3 +233,41 @@ test('a new version of an EFFECTIVE document starts as DRAFT, numbered like it, 
     });
   });
 });
+
+test('an action refused by a workflow that is behind the database (its change committed, not yet heard) is a 503 to retry, not a 409 naming a stale status', async () => {
+  const { author, reviewer, approver } = await people();
+  await inWorker(async () => {
+    const document = await createDocument(author, [reviewer.username], [approver.username]);
+    const url = `/api/v1/documents/${document.id}`;
+    await post(`${url}/submit`, author);
+    await post(`${url}/review`, reviewer, { decision: 'approve' });
+    const approved = await post(`${url}/approve`, approver, { effective_date: '2040-01-01' });
+    expect(approved.json()).toMatchObject({ status: 'APPROVED_PENDING_EFFECTIVE' });
+    // As after a worker killed between the EFFECTIVE transition's commit and Temporal hearing of it.
+    await suite.api.database.db
+      .update(schema.documents)
+      .set({ status: 'EFFECTIVE' })
+      .where(eq(schema.documents.id, document.id));
+    const refused = await post(`${url}/obsolete`, author, { obsolescence_date: '2041-01-01', reason: 'replaced' });
+    expect(refused.statusCode).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json()).toEqual({
+      error: {
+        code: 'document_catching_up',
+        message: 'The document is EFFECTIVE but its workflow has not caught up with that change yet; retry shortly',
+        details: { current_status: 'EFFECTIVE', workflow_status: 'APPROVED_PENDING_EFFECTIVE' },
+      },
+    });
+    // A refusal the database agrees with stays a 409.
+    await suite.api.database.db
+      .update(schema.documents)
+      .set({ status: 'APPROVED_PENDING_EFFECTIVE' })
+      .where(eq(schema.documents.id, document.id));
+    const conflict = await post(`${url}/obsolete`, author, { obsolescence_date: '2041-01-01', reason: 'replaced' });
+    expect(conflict.statusCode).toBe(409);
+    expect(conflict.json().error).toMatchObject({
+      code: 'invalid_transition',
+      details: { current_status: 'APPROVED_PENDING_EFFECTIVE' },
+    });
+  });
+});

@@ -95,6 +95,30 @@ export async function actOnDocument<Input>(
   if (rule === 'author-or-admin' && user.role !== 'admin' && document.author !== user.username) {
     throw forbidden(`Only the author (${document.author}) or an admin may do this`);
   }
-  await updateDocument(deps.temporal, documentId, update, input(user.username));
+  try {
+    await updateDocument(deps.temporal, documentId, update, input(user.username));
+  } catch (error) {
+    throw await catchingUp(deps.db, documentId, error);
+  }
   return getDocument(deps.db, documentId);
+}
+
+/**
+ * A refusal from a workflow whose status is behind the database's: its last change committed, but
+ * the workflow has not heard so yet (its worker died after the commit; a new one will retry the
+ * activity and find it done). Refusing with the workflow's stale status would be a lie a client
+ * cannot act on: it is a 503 to retry instead. Any other error is returned as it is.
+ */
+async function catchingUp(db: Database, documentId: string, error: unknown): Promise<unknown> {
+  if (!(error instanceof ApiError) || error.code !== 'invalid_transition') return error;
+  const workflowStatus = (error.details as { current_status?: unknown } | undefined)?.current_status;
+  if (workflowStatus === undefined) return error;
+  const { status } = await getDocument(db, documentId);
+  if (status === workflowStatus) return error;
+  return new ApiError(
+    503,
+    'document_catching_up',
+    `The document is ${status} but its workflow has not caught up with that change yet; retry shortly`,
+    { current_status: status, workflow_status: workflowStatus },
+  );
 }

@@ -6,7 +6,7 @@ import { inPool, waitUntil } from '../concurrency';
 import { goal, percentile, round, type Goal } from '../report';
 import type { BenchContext, Scenario } from '../scenario';
 import { insertDocuments, seedDocuments, userId } from '../seed';
-import { freePort } from '../system';
+import { freePort } from '../../lib/ports';
 
 /** Goals of the issue, in the units of the figures they apply to. */
 const GOALS = {
