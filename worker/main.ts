@@ -1,10 +1,8 @@
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { TASK_QUEUES } from '../common';
 import { connectDatabase } from '../db';
 import { createTransport } from 'nodemailer';
 import { loadConfig, requireDatabaseUrl, requireSmtpUrl } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { WORKFLOWS_PATH } from '../lib/paths';
 import { runMain } from '../lib/process';
 import { syncJobSchedules } from '../schedules/job-schedules';
 import { syncSchedules } from '../schedules/system-schedules';
@@ -13,6 +11,7 @@ import { startWorkerHeartbeat, type WorkerHeartbeat } from './heartbeat';
 import { createSdkLogger, installRuntime } from './runtime';
 import { activitiesFor } from './activities';
 import { prepareWorkerMetrics } from './metrics';
+import { loadWorkflowBundle } from './workflow-bundle';
 import { createWorker } from './workers';
 
 async function main(): Promise<void> {
@@ -35,10 +34,7 @@ async function main(): Promise<void> {
   const metricsServer = await metricsEndpoint?.serve();
   try {
     // The bundler reports every module at INFO; only its warnings are worth a line.
-    const workflowBundle = await bundleWorkflowCode({
-      workflowsPath: WORKFLOWS_PATH,
-      logger: createSdkLogger(logger, 'WARN'),
-    });
+    const workflowBundle = await loadWorkflowBundle(createSdkLogger(logger, 'WARN'));
     const identity = processIdentity();
     const setup = {
       connection,

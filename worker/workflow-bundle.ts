@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { bundleWorkflowCode, type Logger as SdkLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { PROJECT_ROOT, WORKFLOWS_PATH } from '../lib/paths';
+
+/** What workflow code is built from: workflows/, the names it imports from common/, and the SDK. */
+const BUNDLE_SOURCES = ['workflows', 'common'];
+const CACHE_DIR = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'edms-temporal');
+
+async function sourceFiles(directory: string): Promise<string[]> {
+  const entries = await readdir(directory, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name))
+    .sort();
+}
+
+/** A digest of everything the bundle is built from: any change to a source or the SDK makes a new one. */
+async function bundleDigest(): Promise<string> {
+  const hash = createHash('sha256');
+  const sdk = JSON.parse(
+    await readFile(path.join(PROJECT_ROOT, 'node_modules', '@temporalio', 'workflow', 'package.json'), 'utf8'),
+  ) as { version: string };
+  hash.update(`@temporalio/workflow@${sdk.version}\0`);
+  for (const folder of BUNDLE_SOURCES) {
+    for (const file of await sourceFiles(path.join(PROJECT_ROOT, folder))) {
+      hash
+        .update(`${path.relative(PROJECT_ROOT, file)}\0`)
+        .update(await readFile(file))
+        .update('\0');
+    }
+  }
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** Where the bundle of the workflow code as it is now is cached. */
+export async function workflowBundleCacheFile(): Promise<string> {
+  return path.join(CACHE_DIR, `workflow-bundle-${await bundleDigest()}.json`);
+}
+
+/**
+ * The workflow bundle, built once per version of the workflow code and kept in
+ * node_modules/.cache: bundling takes seconds, and a worker restarted after a crash should poll as
+ * soon as it can (documents that fell due meanwhile wait for it). The cache is keyed by a digest of
+ * every source the bundle is built from, so a stale bundle is never used; a cache that cannot be
+ * written only costs the next start the same seconds.
+ */
+export async function loadWorkflowBundle(logger: SdkLogger): Promise<WorkflowBundleWithSourceMap> {
+  const file = await workflowBundleCacheFile();
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as WorkflowBundleWithSourceMap;
+  } catch {
+    // not built yet for this code
+  }
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger });
+  try {
+    await mkdir(CACHE_DIR, { recursive: true });
+    // Written aside and renamed: two workers starting together never read half a file.
+    const partial = `${file}.${process.pid}.tmp`;
+    await writeFile(partial, JSON.stringify({ code: bundle.code, sourceMap: bundle.sourceMap }));
+    await rename(partial, file);
+  } catch (error) {
+    logger.warn('the workflow bundle could not be cached', { error: String(error) });
+  }
+  return bundle;
+}
