@@ -21,6 +21,8 @@ export interface ChaosReport {
   transientFailures: Record<string, number>;
   /** 500 answers (a 500 is a fault of the system): retried like the rest, listed for the record. */
   serverFaults: string[];
+  /** Emails the SMTP server got twice, same Message-ID, after their sender died mid-delivery (see CheckResult). */
+  redelivered: string[];
   problems: string[];
   pass: boolean;
 }
@@ -66,6 +68,7 @@ export function buildReport(
     counts: checks.counts,
     transientFailures: Object.fromEntries(client.transients),
     serverFaults: client.serverFaults,
+    redelivered: checks.redelivered,
     problems,
     pass: problems.length === 0,
   };
@@ -109,6 +112,12 @@ export function formatReport(report: ChaosReport): string {
     lines.push(
       `500 answers (${report.serverFaults.length}):`,
       ...report.serverFaults.slice(0, 20).map((f) => `  ${f}`),
+    );
+  }
+  if (report.redelivered.length > 0) {
+    lines.push(
+      `emails redelivered after a sender died between the SMTP hand-off and the sent mark (same Message-ID) (${report.redelivered.length}):`,
+      ...report.redelivered.map((line) => `  ${line}`),
     );
   }
   if (report.problems.length > 0) {
