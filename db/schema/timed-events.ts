@@ -1,4 +1,4 @@
-import { boolean, check, doublePrecision, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, doublePrecision, index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { TIMED_EVENTS } from '../../common';
 import { isOneOf } from './columns';
 
@@ -19,8 +19,11 @@ export const timedEventLateness = pgTable(
     dueAt: timestamp('due_at', { withTimezone: true }).notNull(),
     /** The database's clock in the event's transaction. */
     occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
-    /** occurred_at minus due_at; negative when the event's clock ran ahead of the database's. */
-    latenessMs: integer('lateness_ms').notNull(),
+    /**
+     * occurred_at minus due_at; negative when the event came before its instant by the database's
+     * clock (under the time-skipping test server, by months). 64 bits: a month is past 2^31 ms.
+     */
+    latenessMs: bigint('lateness_ms', { mode: 'number' }).notNull(),
     slaSeconds: doublePrecision('sla_seconds').notNull(),
     breached: boolean('breached').notNull(),
     idempotencyKey: text('idempotency_key').notNull().unique(),

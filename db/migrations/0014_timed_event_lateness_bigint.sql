@@ -1,0 +1,1 @@
+ALTER TABLE "timed_event_lateness" ALTER COLUMN "lateness_ms" SET DATA TYPE bigint;
