@@ -14,6 +14,7 @@ import {
   DOCUMENT_SEARCH_ATTRIBUTE_KEYS as SA,
   NON_RETRYABLE_DOCUMENT_ERRORS,
   type DocumentLifecycleInput,
+  type DocumentStatus,
   type LifecycleState,
   type OpenTask,
   type ReviewKind,
@@ -28,7 +29,7 @@ import { RearmableDeadline } from '../deadline';
 /**
  * Changes made after this patch run the document's database transactions as local activities and
  * deliver the emails they write as activities of this workflow, instead of an activity task per
- * transaction and a `notificationDelivery` workflow per email: about a third of the server's work
+ * transaction and a `notificationDelivery` workflow per email: less than half of the server's work
  * per change, which is what bounds a burst of documents due at one instant on the dev server.
  * Histories recorded before it replay their activities and delivery workflows unchanged.
  */
@@ -87,7 +88,7 @@ export class Document {
    */
   async transition(request: Omit<TransitionRequest, 'documentId'>): Promise<void> {
     const documentId = this.state.documentId;
-    let status;
+    let status: DocumentStatus;
     if (local()) {
       const result = await localActivities.recordTransition({ ...request, documentId });
       this.deliver(result.notificationKeys);
