@@ -4,7 +4,7 @@ import type { DatabaseHandle } from '../db';
 import { createDocumentActivities } from './documents';
 import { createJobRunActivities, createJobTemplateActivities, type JobTemplateSettings } from './jobs';
 import { dispatchThroughTemporal } from './notification-dispatch';
-import type { MailSettings, OutboxDeps } from '../outbox';
+import { assignmentKeys, type MailSettings, type OutboxDeps } from '../outbox';
 import { createNotificationActivities } from './notifications';
 import { createSystemActivities } from './system';
 import { createSystemTaskActivities, type SystemTaskSettings } from './system-tasks';
@@ -31,13 +31,29 @@ export interface ActivityDeps {
 /** All activities, built once per worker process from real dependencies (tests pass test resources). */
 export function createActivities(deps: ActivityDeps) {
   const dispatchNotifications = dispatchThroughTemporal(deps.temporal);
+  // The document workflow delivers these changes' emails itself, as its own activities (one fewer
+  // workflow per email): they only write them.
+  const timed = deps.timedEvents ? { timedEvents: deps.timedEvents } : {};
+  const recorded = createDocumentActivities({
+    database: deps.database,
+    dispatchNotifications: async () => undefined,
+    ...timed,
+  });
   return {
     ...createSystemActivities(deps),
-    ...createDocumentActivities({
-      database: deps.database,
-      dispatchNotifications,
-      ...(deps.timedEvents ? { timedEvents: deps.timedEvents } : {}),
-    }),
+    ...createDocumentActivities({ database: deps.database, dispatchNotifications, ...timed }),
+    /** transitionDocument, returning the keys of the emails it wrote for the caller to deliver. */
+    recordTransition: recorded.transitionDocument,
+    /** openReviewRound, returning the tasks and the keys of their assignment emails for the caller to deliver. */
+    async recordReviewRound(request: Parameters<typeof recorded.openReviewRound>[0]) {
+      const tasks = await recorded.openReviewRound(request);
+      return { tasks, notificationKeys: assignmentKeys(tasks) };
+    },
+    /** reassignTask, returning the task and the key of its assignment email for the caller to deliver. */
+    async recordTaskReassignment(request: Parameters<typeof recorded.reassignTask>[0]) {
+      const task = await recorded.reassignTask(request);
+      return { task, notificationKeys: assignmentKeys([task]) };
+    },
     ...createNotificationActivities(deps),
     ...createTaskExecutionActivities(deps),
     ...createSystemTaskActivities({

@@ -3,7 +3,7 @@ import { TASK_QUEUES } from '../common';
 import { schema } from '../db';
 import { uniqueName } from './helpers/api';
 import { useDevServerApi } from './helpers/suite';
-import { withWorker } from './helpers/temporal';
+import { withWorker, withWorkerUntilDelivered } from './helpers/temporal';
 import { waitFor } from './helpers/wait';
 
 /**
@@ -24,20 +24,27 @@ test('approved with effective_at 3 s ahead, a document is EFFECTIVE within 1 s o
 
   let documentId = '';
   let effectiveAt = 0;
-  await worker(async () => {
-    const created = await post('/api/v1/documents', author, {
-      title: uniqueName('SOP'),
-      reviewers: [reviewer.username],
-      approvers: [approver.username],
-    });
-    documentId = created.json().id;
-    const url = `/api/v1/documents/${documentId}`;
-    await post(`${url}/submit`, author);
-    await post(`${url}/review`, reviewer, { decision: 'approve' });
-    effectiveAt = Date.now() + 3000;
-    const approved = await post(`${url}/approve`, approver, { effective_at: new Date(effectiveAt).toISOString() });
-    expect(approved.json().status).toBe('APPROVED_PENDING_EFFECTIVE');
-  });
+  // The approval email is delivered by an activity of the document's workflow: stopped while that
+  // delivery finishes, the worker would leave the workflow's next task on its sticky queue for the
+  // 5 s sticky timeout. This restart comes after the delivery.
+  await withWorkerUntilDelivered(
+    suite.env,
+    { taskQueue: TASK_QUEUES.documents, database: suite.api.database },
+    async () => {
+      const created = await post('/api/v1/documents', author, {
+        title: uniqueName('SOP'),
+        reviewers: [reviewer.username],
+        approvers: [approver.username],
+      });
+      documentId = created.json().id;
+      const url = `/api/v1/documents/${documentId}`;
+      await post(`${url}/submit`, author);
+      await post(`${url}/review`, reviewer, { decision: 'approve' });
+      effectiveAt = Date.now() + 3000;
+      const approved = await post(`${url}/approve`, approver, { effective_at: new Date(effectiveAt).toISOString() });
+      expect(approved.json().status).toBe('APPROVED_PENDING_EFFECTIVE');
+    },
+  );
   // The worker that armed the timer is gone; a new one picks the workflow up from its history.
   const status = async () =>
     (await suite.api.database.db.select().from(schema.documents).where(eq(schema.documents.id, documentId)))[0]?.status;

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
       }),
       shutdownGraceSeconds: config.workerShutdownGraceSeconds,
       identity,
+      ...(config.workerMaxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: config.workerMaxCachedWorkflows }),
     };
     if (config.workerTaskQueues.includes(TASK_QUEUES.scheduler)) {
       // The workers that run system tasks keep their schedules as each task declares them (common/system-tasks.ts).

@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_DOCUMENT_ERRORS, type FailureType } from '../common';
 
 /**
@@ -22,6 +22,29 @@ export const DOCUMENT_ACTIVITY_OPTIONS: ActivityOptions = {
     maximumInterval: '5 minutes',
     nonRetryableErrorTypes: [...NON_RETRYABLE_DOCUMENT_ERRORS],
   },
+};
+
+/**
+ * The same transactions run as local activities: inside the workflow task, recorded as one marker,
+ * instead of an activity task the server schedules, dispatches and records in three events and a
+ * second workflow task. They are short and idempotent (keyed by run and activity id, which a retry
+ * keeps), which is what local activities are for. A worker killed mid-transaction fails its
+ * workflow task, which the server hands to another worker after the task's 10 s timeout.
+ */
+export const DOCUMENT_LOCAL_ACTIVITY_OPTIONS: LocalActivityOptions = {
+  startToCloseTimeout: DOCUMENT_ACTIVITY_OPTIONS.startToCloseTimeout,
+  retry: DOCUMENT_ACTIVITY_OPTIONS.retry,
+};
+
+/**
+ * One email to the SMTP relay: one conversation, which a relay that has not answered in 30 s has
+ * dropped. Relay outages last minutes to hours: retried for about a day, after which the outbox
+ * row stays `failed` with its last error and the `process_notification_queue` system task sends
+ * it again in a delivery workflow of its own.
+ */
+export const EMAIL_DELIVERY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes', maximumAttempts: 60 },
 };
 
 /**

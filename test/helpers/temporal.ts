@@ -178,12 +178,27 @@ export async function terminateOpenWorkflows(env: TestWorkflowEnvironment): Prom
   }
 }
 
-/** Waits (with the worker still running) until every email delivery workflow has finished. */
+/** Whether a workflow is delivering an email itself (a document workflow's own deliveries). */
+async function deliveringEmail(env: TestWorkflowEnvironment, workflowId: string): Promise<boolean> {
+  try {
+    const { raw } = await env.client.workflow.getHandle(workflowId).describe();
+    return (raw.pendingActivities ?? []).some((activity) => activity.activityType?.name === 'deliverNotification');
+  } catch {
+    return false; // ended or gone meanwhile
+  }
+}
+
+/**
+ * Waits (with the worker still running) until every email delivery has finished: every delivery
+ * workflow, and every delivery a document workflow runs as its own activity.
+ */
 export async function deliveriesSettled(env: TestWorkflowEnvironment, timeoutMs = 15_000): Promise<void> {
   const prefix = notificationDeliveryWorkflowId('');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const open = (await openWorkflowIds(env)).filter((id) => id.startsWith(prefix));
+    const ids = await openWorkflowIds(env);
+    const open = ids.filter((id) => id.startsWith(prefix));
+    for (const id of ids) if (!id.startsWith(prefix) && (await deliveringEmail(env, id))) open.push(id);
     if (open.length === 0) return;
     if (Date.now() > deadline) throw new Error(`email deliveries still running: ${open.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 50));

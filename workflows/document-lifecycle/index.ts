@@ -48,7 +48,8 @@ export async function documentLifecycle(input: DocumentLifecycleInput): Promise<
     if (reached || at === undefined) await document.exclusive(() => instantReached(document));
     const quiet = state.openTasks.length === 0;
     if (quiet && workflowInfo().historyLength > continueAsNewAfterEvents) {
-      await condition(allHandlersFinished);
+      // A new run would not hear how its emails went: it starts once they are delivered.
+      await condition(() => allHandlersFinished() && document.delivered());
       return continueAsNew<typeof documentLifecycle>({
         documentId: state.documentId,
         document: {
@@ -63,6 +64,6 @@ export async function documentLifecycle(input: DocumentLifecycleInput): Promise<
       });
     }
   }
-  await condition(allHandlersFinished);
+  await condition(() => allHandlersFinished() && document.delivered());
   return state;
 }

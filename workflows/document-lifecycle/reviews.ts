@@ -11,7 +11,7 @@ import {
   type ReviewKind,
 } from '../../common';
 import { reviewTimers } from '../review-timers';
-import { activities, type Document } from './document';
+import type { Document } from './document';
 import { refuse } from './guarded-update';
 
 /** The review timers of one round: `document-<id>-<kind>-<round>`. */
@@ -33,8 +33,7 @@ export const reviewDueAt = (state: LifecycleState) =>
 /** Gives the round's tasks to the document's reviewers or approvers, and starts their timers. */
 export async function openRound(document: Document, kind: ReviewKind): Promise<OpenTask[]> {
   const { state } = document;
-  const tasks = await activities.openReviewRound({
-    documentId: state.documentId,
+  const tasks = await document.openReviewRound({
     round: state.round,
     kind,
     dueAt: reviewDueAt(state),
@@ -59,7 +58,7 @@ export async function closeTasks(
 ): Promise<void> {
   const { state } = document;
   for (const task of tasks) {
-    await activities.closeTask({ taskId: task.taskId, status, actor, comment });
+    await document.closeTask({ taskId: task.taskId, status, actor, comment });
     await getExternalWorkflowHandle(timersWorkflowId(state, task.kind)).signal(taskClosedSignal, {
       taskId: task.taskId,
     });

@@ -1,6 +1,6 @@
 import { ActivityFailure, getExternalWorkflowHandle, log } from '@temporalio/workflow';
 import { documentWorkflowId, supersededSignal, SYSTEM_SCHEDULER, type LifecycleState } from '../../common';
-import type { Document } from './document';
+import { isDocumentActivityFailure, type Document } from './document';
 
 /** The instant the document waits for in its current status, if any (epoch milliseconds). */
 export function instantAwaited(state: LifecycleState): number | undefined {
@@ -20,11 +20,11 @@ export async function instantReached(document: Document): Promise<void> {
   try {
     await timedTransition(document);
   } catch (error) {
-    if (!(error instanceof ActivityFailure)) throw error;
+    if (!isDocumentActivityFailure(error)) throw error;
     // The database disagrees (changed outside this workflow): take its word and carry on.
     log.warn('timed transition refused; reloading the document', {
       documentId: document.state.documentId,
-      error: String(error.cause),
+      error: String(error instanceof ActivityFailure ? error.cause : error),
     });
     await document.reload();
   }

@@ -13,7 +13,7 @@ import {
   SYSTEM_SCHEDULER,
   taskReassignedSignal,
 } from '../../common';
-import { activities, type Document } from './document';
+import type { Document } from './document';
 import { guardedUpdate, refuse, requireInstant } from './guarded-update';
 import {
   closeTasks,
@@ -161,7 +161,7 @@ export function acceptUpdates(document: Document): void {
       return task;
     },
     apply: async ({ actor, taskId, assignee }, task) => {
-      const reassigned = await activities.reassignTask({ taskId, assignee, dueAt: reviewDueAt(state), actor });
+      const reassigned = await document.reassignTask({ taskId, assignee, dueAt: reviewDueAt(state), actor });
       Object.assign(task, { assignee: reassigned.assignee, dueAt: reassigned.dueAt });
       await getExternalWorkflowHandle(timersWorkflowId(state, task.kind)).signal(taskReassignedSignal, {
         taskId,
