@@ -206,9 +206,16 @@ async function checkDatabase(
       if (got !== n) problems.push(`${document.number}: ${got} audit entries ${action}, expected ${n}`);
     }
     for (const [action, n] of actual) {
+      if (action === 'LATENESS_SLA_BREACHED') continue;
       if (!(action in expectedAudit) && n > 1) problems.push(`${document.number}: ${n} audit entries ${action}`);
     }
+    // A crash can make EFFECTIVE or OBSOLETE later than the lateness SLA: audited once per event at most.
+    const breaches = actual.get('LATENESS_SLA_BREACHED') ?? 0;
+    if (breaches > 2) problems.push(`${document.number}: ${breaches} LATENESS_SLA_BREACHED entries for 2 timed events`);
   }
+  result.counts.latenessSlaBreaches = audit
+    .filter((row) => row.action === 'LATENESS_SLA_BREACHED')
+    .reduce((sum, row) => sum + row.n, 0);
 
   const outbox = await sql<{ document_id: string | null; email: string; status: string; n: number }[]>`
     select document_id, kind || ' ' || recipient as email, status::text, count(*)::int as n
