@@ -57,6 +57,7 @@ test('migrations are idempotent: running them again changes nothing', async () =
     'scheduler_jobs',
     'system_health_checks',
     'task_executions',
+    'timed_event_lateness',
     'users',
     'worker_heartbeats',
   ]);
