@@ -52,7 +52,7 @@ async function databaseNow(executor: Executor): Promise<Date> {
 }
 
 /**
- * Records a timed event in its own transaction: its lateness row and, when it broke the SLA, an
+ * Records a timed event in the transaction of the change it made: its lateness row and, when it broke the SLA, an
  * audit entry on the document (an inspector asks "was SOP-12 effective on the day it said?").
  * `idempotencyKey` is the event's activity key: a retry writes neither row twice.
  */

@@ -2,6 +2,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DatabaseHandle } from '../db';
 import { DEFAULT_LATENESS_SLA_SECONDS, documentWorkflowId, type LifecycleSettings } from '../common';
@@ -136,7 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsRoutes, {
     registry: metricsRegistry,
     db: deps.database.db,
-    temporal,
+    temporal: new Client({ connection: temporalProbe, namespace: deps.temporalSettings.namespace }),
     latenessSlaSeconds: deps.latenessSlaSeconds ?? DEFAULT_LATENESS_SLA_SECONDS,
   });
   await app.register(authRoutes, {

@@ -93,7 +93,9 @@ function printBanner(config: AppConfig, system: System, databaseDescription: str
     '',
     'edms-temporal is running',
     `  API            ${api}   (OpenAPI docs: ${api}/docs, metrics: ${api}/metrics)`,
-    `  Worker metrics http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.workerMetricsPort ?? DEFAULT_WORKER_METRICS_PORT}/metrics`,
+    config.workerMetricsPort === 0
+      ? '  Worker metrics on a free port (the worker logs it: "worker metrics at GET /metrics")'
+      : `  Worker metrics http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.workerMetricsPort ?? DEFAULT_WORKER_METRICS_PORT}/metrics`,
     `  Temporal       ${system.temporal?.address ?? process.env.TEMPORAL_ADDRESS}   namespace ${system.temporal?.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'edms'}`,
   ];
   if (system.temporal)

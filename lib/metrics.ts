@@ -55,10 +55,11 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   }
   const emailDeliveries = new Counter({
     name: 'edms_email_deliveries_total',
-    help: 'SMTP delivery attempts of outbox emails by outcome (sent, failed: retried later, gave_up)',
+    help: 'Delivery attempts of outbox emails by outcome (sent; already_sent; busy: another sender holds it; missing; failed: retried)',
     labelNames: ['outcome'],
     registers: [registry],
   });
+  for (const outcome of ['sent', 'failed']) emailDeliveries.inc({ outcome }, 0);
   return { timedEventLateness, slaBreaches, emailDeliveries };
 }
 

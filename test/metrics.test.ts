@@ -12,6 +12,7 @@ import type { LatenessSummary } from '../api/services/monitoring/lateness';
 import { TIMED_EVENTS } from '../common';
 import { schema, type DatabaseHandle } from '../db';
 import { freePort } from '../lib/ports';
+import { buildTestApi } from './helpers/api';
 import { seedDocument } from './helpers/documents';
 import { useDevServerApi } from './helpers/suite';
 import { waitFor } from './helpers/wait';
@@ -322,6 +323,23 @@ describe('GET /metrics', () => {
       await worker.stop('SIGTERM');
     }
   });
+});
+
+test('with Temporal unreachable, the API still answers /metrics: the database series, without the schedule families, whose absence is counted', async () => {
+  // No Temporal address: the API's client points at a closed port.
+  const offline = await buildTestApi();
+  try {
+    await offline.app.inject({ url: '/metrics' });
+    const response = await offline.app.inject({ url: '/metrics' });
+    expect(response.statusCode).toBe(200);
+    expect(sample(response.body, 'edms_documents', { status: 'DRAFT' })).toEqual(expect.any(Number));
+    expect(sample(response.body, 'edms_schedule_actions', { schedule: 'backup-daily-full' })).toBeUndefined();
+    expect(
+      sample(response.body, 'edms_metrics_collect_failures_total', { family: 'edms_schedule_actions' }),
+    ).toBeGreaterThanOrEqual(1);
+  } finally {
+    await offline.close();
+  }
 });
 
 describe('the monitoring status', () => {

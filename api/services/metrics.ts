@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { DOCUMENT_STATUSES, NOTIFICATION_STATUSES, REVIEW_KINDS, TIMED_EVENTS } from '../../common';
 import type { Database } from '../../db';
 import { SYSTEM_SCHEDULES } from '../../schedules/system-schedules';
@@ -9,6 +9,7 @@ import { describeSystemSchedules } from './monitoring/schedules';
 
 export interface BusinessMetricsDeps {
   db: Database;
+  /** A client on a connection without retries (the health probe's): a scrape must not wait them out. */
   temporal: Client;
   latenessSlaSeconds: number;
 }
@@ -31,10 +32,36 @@ function gaugeFromQuery<L extends string>(
     registers: [registry],
     async collect() {
       this.reset();
-      await read(this);
+      try {
+        await read(this);
+      } catch {
+        // A source that does not answer drops this family from the scrape, never the whole scrape:
+        // the process series and the other families are what an operator needs during an outage.
+        this.reset();
+        collectFailures(registry).inc({ family: options.name });
+      }
     },
   });
 }
+
+const failureCounters = new WeakMap<Registry, Counter<'family'>>();
+/** `edms_metrics_collect_failures_total{family}`: scrapes that had to leave a family out. */
+function collectFailures(registry: Registry): Counter<'family'> {
+  let counter = failureCounters.get(registry);
+  if (!counter) {
+    counter = new Counter({
+      name: 'edms_metrics_collect_failures_total',
+      help: 'Scrapes that left a metric family out because the database or Temporal did not answer',
+      labelNames: ['family'],
+      registers: [registry],
+    });
+    failureCounters.set(registry, counter);
+  }
+  return counter;
+}
+
+/** How long a scrape waits for Temporal's schedule descriptions (a Prometheus scrape times out at 10 s). */
+const TEMPORAL_SCRAPE_TIMEOUT_MS = 3000;
 
 const rowsOf = (db: Database, query: ReturnType<typeof sql>) => db.execute<Row>(query);
 
@@ -43,11 +70,13 @@ const rowsOf = (db: Database, query: ReturnType<typeof sql>) => db.execute<Row>(
  * per system schedule) per scrape:
  * - `edms_documents{status}`, `edms_overdue_tasks{kind}`
  * - `edms_task_executions{task,status}` (system task runs kept, EDMS_TASK_RETENTION_DAYS)
- * - `edms_schedule_actions_total`, `edms_schedule_missed_catchup_window_total`,
- *   `edms_schedule_skipped_overlap_total` `{schedule}`: Temporal's own counts per system schedule
+ * - `edms_schedule_actions`, `edms_schedule_missed_catchup_window`, `edms_schedule_skipped_overlap`
+ *   `{schedule}`: Temporal's own running counts per system schedule
  * - `edms_backup_last_success_timestamp_seconds{type}`, `edms_backup_last_size_bytes{type}`
  * - `edms_job_executions{template,status}`, `edms_notifications{status}` (outbox rows kept)
  * - `edms_timed_event_lateness_p99_seconds_24h{event}`, `edms_timed_event_sla_breaches_24h{event}`
+ * A family whose source does not answer (Temporal is given 3 s) is left out of that scrape and
+ * counted in `edms_metrics_collect_failures_total{family}`; the rest is still served.
  */
 export function registerBusinessMetrics(registry: Registry, deps: BusinessMetricsDeps): void {
   const { db } = deps;
@@ -99,18 +128,23 @@ export function registerBusinessMetrics(registry: Registry, deps: BusinessMetric
   // One Temporal description per system schedule serves three families; a scrape reads them once.
   let schedulesRead: Promise<Awaited<ReturnType<typeof describeSystemSchedules>>> | undefined;
   const scheduleInfo = () => {
-    schedulesRead ??= describeSystemSchedules(deps.temporal).finally(() =>
-      setTimeout(() => (schedulesRead = undefined), 1000).unref(),
-    );
+    schedulesRead ??= deps.temporal.connection
+      .withDeadline(Date.now() + TEMPORAL_SCRAPE_TIMEOUT_MS, () => describeSystemSchedules(deps.temporal))
+      .then((states) => {
+        if (states.error) throw new Error(states.error);
+        return states;
+      })
+      .finally(() => setTimeout(() => (schedulesRead = undefined), 1000).unref());
     return schedulesRead;
   };
+  // Temporal's running counts per schedule, exposed as gauges (they are read, not incremented here).
   const scheduleCounts = {
-    edms_schedule_actions_total: ['Workflow runs a system schedule started', 'numActionsTaken'],
-    edms_schedule_missed_catchup_window_total: [
+    edms_schedule_actions: ['Workflow runs a system schedule has started', 'numActionsTaken'],
+    edms_schedule_missed_catchup_window: [
       'Runs a system schedule missed (the server was down past the catch-up window)',
       'numActionsMissedCatchupWindow',
     ],
-    edms_schedule_skipped_overlap_total: [
+    edms_schedule_skipped_overlap: [
       'Runs a system schedule skipped because the previous run was still going',
       'numActionsSkippedOverlap',
     ],
