@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
-import { sql } from 'drizzle-orm';
+import { count, sql } from 'drizzle-orm';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { DOCUMENT_STATUSES, NOTIFICATION_STATUSES, REVIEW_KINDS, TIMED_EVENTS } from '../../common';
-import type { Database } from '../../db';
+import { overdueReviewTask, schema, type Database } from '../../db';
 import { SYSTEM_SCHEDULES } from '../../schedules/system-schedules';
 import { latenessSummary } from './monitoring/lateness';
 import { describeSystemSchedules } from './monitoring/schedules';
@@ -101,11 +101,12 @@ export function registerBusinessMetrics(registry: Registry, deps: BusinessMetric
     },
     async (gauge) => {
       for (const kind of REVIEW_KINDS) gauge.set({ kind }, 0);
-      const rows = await rowsOf(
-        db,
-        sql`select kind, count(*)::int as n from review_tasks where status = 'pending' and due_at < now() group by kind`,
-      );
-      for (const row of rows) gauge.set({ kind: String(row.kind) }, Number(row.n));
+      const rows = await db
+        .select({ kind: schema.reviewTasks.kind, n: count() })
+        .from(schema.reviewTasks)
+        .where(overdueReviewTask)
+        .groupBy(schema.reviewTasks.kind);
+      for (const row of rows) gauge.set({ kind: row.kind }, row.n);
     },
   );
 

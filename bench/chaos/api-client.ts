@@ -5,6 +5,7 @@
  * that its earlier attempt did not already take effect (see `performOnce`): the API has no
  * idempotency key, so idempotence is the client's job.
  */
+import { sleep } from '../concurrency';
 
 /** One answer of the API. */
 export interface ApiResponse {
@@ -29,8 +30,6 @@ export type TransientCounts = Map<string, number>;
 const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504]);
 /** Longest wait for one answer: an update waits for the workflow, which waits for a worker. */
 const REQUEST_TIMEOUT_MS = 60_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The code of a failed fetch (ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET, ...), or its name. */
 function networkCode(error: unknown): string {

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Sql } from 'postgres';
+import { sleep } from '../concurrency';
 import type { RunningSystem, ServiceName } from '../system';
 import type { PlannedKill } from './plan';
 
@@ -29,8 +30,6 @@ export interface KillRecord {
 
 /** Longest wait for a killed service to be back; the supervisor's back-off alone is 1 s for a first crash. */
 const RECOVERY_TIMEOUT_MS = 180_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The process group of `pid` (field 5 of /proc/<pid>/stat). */
 function processGroupOf(pid: number): number {

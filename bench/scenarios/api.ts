@@ -7,6 +7,7 @@ import { goal, percentile, round, type Goal } from '../report';
 import type { BenchContext, Scenario } from '../scenario';
 import { insertDocuments, seedDocuments, userId } from '../seed';
 import { freePort } from '../../lib/ports';
+import { DAY_MS } from '../../common';
 
 /** Goals of the issue, in the units of the figures they apply to. */
 const GOALS = {
@@ -18,7 +19,6 @@ const GOALS = {
   updateP50Ms: 100,
   flowDocsPerS: 50,
 };
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Reads rotate over this many seeded documents, so no single row stays hot in every cache. */
 const ROTATING_IDS = 100;
 

@@ -1,8 +1,8 @@
+import { DAY_MS } from '../../common';
 import { inPool } from '../concurrency';
 import { goal, round } from '../report';
 import { rssMb, type BenchContext, type Scenario } from '../scenario';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_WORKER_RSS_MB = 500;
 /** The RSS at this many documents is what the goal is about; smaller runs project it. */
 const GOAL_DOCUMENTS = 100_000;
