@@ -49,6 +49,8 @@ export function createActivities(deps: ActivityDeps) {
       const tasks = await recorded.openReviewRound(request);
       return { tasks, notificationKeys: assignmentKeys(tasks) };
     },
+    /** notifyOverdueTask, returning the keys of the emails it wrote for the caller (the review timers) to deliver. */
+    recordOverdueTask: recorded.notifyOverdueTask,
     /** reassignTask, returning the task and the key of its assignment email for the caller to deliver. */
     async recordTaskReassignment(request: Parameters<typeof recorded.reassignTask>[0]) {
       const task = await recorded.reassignTask(request);

@@ -181,6 +181,41 @@ test('a reviewed and approved document becomes EFFECTIVE at its instant months a
   });
 });
 
+test('submit, review and approve each answer within one workflow task; the round timers start and are stopped in the background', async () => {
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
+  await inWorker(async () => {
+    const handle = await start(document);
+    const effectiveAt = new Date((await suite.env.currentTimeMs()) + 30 * DAY);
+    await reviewAndApprove(handle, document, effectiveAt);
+    // Both rounds' timers ended: each heard that its only task was closed.
+    for (const kind of ['review', 'approval']) {
+      await expect(suite.env.client.workflow.getHandle(`${handle.workflowId}-${kind}-1`).result()).resolves.toBe(
+        undefined,
+      );
+    }
+    const events = (await handle.fetchHistory()).events ?? [];
+    const type = (event: (typeof events)[number]) =>
+      Object.keys(event)
+        .find((key) => key.endsWith('EventAttributes'))!
+        .replace('EventAttributes', '');
+    const updates: string[][] = [];
+    for (const event of events) {
+      const name = type(event);
+      if (name === 'workflowExecutionUpdateAccepted') updates.push([]);
+      else if (updates.length > 0 && updates.at(-1)!.at(-1) !== 'workflowExecutionUpdateCompleted') {
+        updates.at(-1)!.push(name);
+      }
+    }
+    // Accepted and completed in one workflow task: no task completed, no child started, no signal
+    // confirmed between the two.
+    expect(updates).toHaveLength(3);
+    for (const between of updates) {
+      expect(between.at(-1)).toBe('workflowExecutionUpdateCompleted');
+      expect(between).not.toContain('workflowTaskCompleted');
+    }
+  });
+});
+
 test('a changed effective date re-arms the timer; a past instant makes the document effective at once', async () => {
   const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   await inWorker(async () => {

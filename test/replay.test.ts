@@ -10,7 +10,9 @@ import { workflowBundle } from './helpers/temporal';
  * breaks every running document. These histories were recorded from real runs
  * (EDMS_RECORD_HISTORIES=1 npx jest test/document-lifecycle.test.ts test/notification-delivery.test.ts
  * test/backup-workflow.test.ts test/scheduler-job-workflow.test.ts); system-task-backup-single-activity is a backup task from before the
- * backup workflow (patch backup-child-workflow);
+ * backup workflow (patch backup-child-workflow); lifecycle-before-* and review-timers-before-* are
+ * runs recorded before the patches their names give (document-local-activities,
+ * review-timers-in-background, review-timers-local-activities);
  * any change must still
  * replay them, or be guarded by patched().
  */

@@ -1,6 +1,6 @@
-import { proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, log, patched, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { DOCUMENT_ACTIVITY_OPTIONS } from './activity-options';
+import { DOCUMENT_ACTIVITY_OPTIONS, DOCUMENT_LOCAL_ACTIVITY_OPTIONS, EMAIL_DELIVERY_OPTIONS } from './activity-options';
 import {
   DAY_MS,
   taskClosedSignal,
@@ -12,6 +12,47 @@ import {
 import { RearmableDeadline } from './deadline';
 
 const { notifyOverdueTask } = proxyActivities<Activities>(DOCUMENT_ACTIVITY_OPTIONS);
+const { recordOverdueTask } = proxyLocalActivities<Activities>(DOCUMENT_LOCAL_ACTIVITY_OPTIONS);
+const { deliverNotification } = proxyActivities<Activities>(EMAIL_DELIVERY_OPTIONS);
+
+/**
+ * Reminders and escalations sent after this patch write their emails in a local activity and
+ * deliver them as activities of these timers, as the document workflow does its own emails
+ * (patch `document-local-activities`): one workflow task and an activity per email instead of an
+ * activity task, a second workflow task and a `notificationDelivery` workflow per email. Histories
+ * recorded before it replay the activity unchanged.
+ */
+export const TIMERS_LOCAL_ACTIVITIES_PATCH = 'review-timers-local-activities';
+
+/** Emails of these timers still being delivered: the timers end only once there are none. */
+interface Deliveries {
+  inFlight: number;
+}
+
+/**
+ * Writes a reminder or an escalation and delivers its emails without waiting for them (a slow mail
+ * server must not hold up the next reminder). A delivery that gives up leaves its row `failed` for
+ * the `process_notification_queue` system task.
+ */
+async function notify(deliveries: Deliveries, request: Parameters<Activities['notifyOverdueTask']>[0]): Promise<void> {
+  if (!patched(TIMERS_LOCAL_ACTIVITIES_PATCH)) {
+    await notifyOverdueTask(request);
+    return;
+  }
+  const { notificationKeys } = await recordOverdueTask(request);
+  for (const notificationKey of notificationKeys) {
+    deliveries.inFlight++;
+    void deliverNotification(notificationKey)
+      .catch((error: unknown) =>
+        log.warn('email delivery gave up; the notification queue will send it again', {
+          taskId: request.taskId,
+          notificationKey,
+          error: String(error),
+        }),
+      )
+      .finally(() => deliveries.inFlight--);
+  }
+}
 
 interface WatchedTask extends OpenTask {
   closed: boolean;
@@ -29,7 +70,7 @@ function overdueSchedule(dueAt: string, settings: LifecycleSettings) {
  * Nags one task until it is closed: a reminder to the assignee at the due instant and every
  * `reminderIntervalDays` after, and one escalation to their manager `escalationDays` after it was due.
  */
-async function watchTask(task: WatchedTask, settings: LifecycleSettings): Promise<void> {
+async function watchTask(task: WatchedTask, settings: LifecycleSettings, deliveries: Deliveries): Promise<void> {
   let schedule = overdueSchedule(task.dueAt, settings);
   while (!task.closed) {
     const nextAt = schedule.escalated
@@ -44,12 +85,12 @@ async function watchTask(task: WatchedTask, settings: LifecycleSettings): Promis
     // `at` is the instant each email was due, whatever the timer's small lateness.
     if (Date.now() >= schedule.nextReminderAt) {
       const at = new Date(schedule.nextReminderAt).toISOString();
-      await notifyOverdueTask({ taskId: task.taskId, kind: 'review_reminder', at });
+      await notify(deliveries, { taskId: task.taskId, kind: 'review_reminder', at });
       schedule.nextReminderAt += settings.reminderIntervalDays * DAY_MS;
     }
     if (!schedule.escalated && Date.now() >= schedule.escalateAt) {
       const at = new Date(schedule.escalateAt).toISOString();
-      await notifyOverdueTask({ taskId: task.taskId, kind: 'review_escalated', at });
+      await notify(deliveries, { taskId: task.taskId, kind: 'review_escalated', at });
       schedule.escalated = true;
     }
   }
@@ -75,5 +116,7 @@ export async function reviewTimers(input: ReviewTimersInput): Promise<void> {
     Object.assign(task, { assignee, dueAt });
     task.deadline.rearm();
   });
-  await Promise.all([...tasks.values()].map((task) => watchTask(task, input.settings)));
+  const deliveries: Deliveries = { inFlight: 0 };
+  await Promise.all([...tasks.values()].map((task) => watchTask(task, input.settings, deliveries)));
+  await condition(() => deliveries.inFlight === 0);
 }

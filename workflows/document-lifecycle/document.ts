@@ -35,12 +35,22 @@ import { RearmableDeadline } from '../deadline';
  */
 export const LOCAL_ACTIVITIES_PATCH = 'document-local-activities';
 
+/**
+ * Changes made after this patch start a round's review timers and signal them without waiting for
+ * the server to confirm: an update then answers after one workflow task instead of two or three
+ * (about half of a submit's or a review's latency on the dev server). A signal waits only for the
+ * start of the timers it is for. Histories recorded before it replay the waits unchanged.
+ */
+export const BACKGROUND_TIMERS_PATCH = 'review-timers-in-background';
+
 const activities = proxyActivities<Activities>(DOCUMENT_ACTIVITY_OPTIONS);
 const localActivities = proxyLocalActivities<Activities>(DOCUMENT_LOCAL_ACTIVITY_OPTIONS);
 const { deliverNotification } = proxyActivities<Activities>(EMAIL_DELIVERY_OPTIONS);
 
 /** Asked at every change, as `patched()` must be: a run recorded before the patch replays the old way. */
 const local = () => patched(LOCAL_ACTIVITIES_PATCH);
+/** Asked wherever review timers are started or signalled (see BACKGROUND_TIMERS_PATCH). */
+export const timersInBackground = () => patched(BACKGROUND_TIMERS_PATCH);
 
 /**
  * A document activity that failed for good: an activity's failure arrives wrapped in an
@@ -59,8 +69,10 @@ export function isDocumentActivityFailure(error: unknown): boolean {
 export class Document {
   /** The effective or obsolescence instant the workflow sleeps until; every published change re-arms it. */
   readonly deadline = new RearmableDeadline();
+  /** Review timers started without waiting, by workflow id: settled once the server has started them (or refused). */
+  readonly timersStarted = new Map<string, Promise<void>>();
   private queue: Promise<unknown> = Promise.resolve();
-  private deliveries = 0;
+  private inFlight = 0;
 
   constructor(readonly state: LifecycleState) {}
 
@@ -131,9 +143,23 @@ export class Document {
     return task;
   }
 
-  /** No email of this run is still being delivered: the run may end or continue as new. */
-  delivered(): boolean {
-    return this.deliveries === 0;
+  /** Nothing this run started in the background is still going: the run may end or continue as new. */
+  settled(): boolean {
+    return this.inFlight === 0;
+  }
+
+  /**
+   * Lets `work` go on while the change that started it answers: counted until it ends (see
+   * `settled`), its failure logged as a warning with `message`, never thrown into the change.
+   */
+  background(work: Promise<unknown>, message: string, details: Record<string, unknown>): Promise<void> {
+    this.inFlight++;
+    return work
+      .then(
+        () => undefined,
+        (error: unknown) => log.warn(message, { documentId: this.state.documentId, ...details, error: String(error) }),
+      )
+      .finally(() => this.inFlight--);
   }
 
   /**
@@ -144,16 +170,11 @@ export class Document {
    */
   private deliver(notificationKeys: readonly string[]): void {
     for (const notificationKey of notificationKeys) {
-      this.deliveries++;
-      void deliverNotification(notificationKey)
-        .catch((error: unknown) =>
-          log.warn('email delivery gave up; the notification queue will send it again', {
-            documentId: this.state.documentId,
-            notificationKey,
-            error: String(error),
-          }),
-        )
-        .finally(() => this.deliveries--);
+      void this.background(
+        deliverNotification(notificationKey),
+        'email delivery gave up; the notification queue will send it again',
+        { notificationKey },
+      );
     }
   }
 }

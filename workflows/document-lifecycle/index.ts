@@ -48,8 +48,8 @@ export async function documentLifecycle(input: DocumentLifecycleInput): Promise<
     if (reached || at === undefined) await document.exclusive(() => instantReached(document));
     const quiet = state.openTasks.length === 0;
     if (quiet && workflowInfo().historyLength > continueAsNewAfterEvents) {
-      // A new run would not hear how its emails went: it starts once they are delivered.
-      await condition(() => allHandlersFinished() && document.delivered());
+      // A new run would not hear how its emails and timer starts went: it starts once they are done.
+      await condition(() => allHandlersFinished() && document.settled());
       return continueAsNew<typeof documentLifecycle>({
         documentId: state.documentId,
         document: {
@@ -64,6 +64,6 @@ export async function documentLifecycle(input: DocumentLifecycleInput): Promise<
       });
     }
   }
-  await condition(() => allHandlersFinished() && document.delivered());
+  await condition(() => allHandlersFinished() && document.settled());
   return state;
 }

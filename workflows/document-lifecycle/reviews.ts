@@ -1,4 +1,5 @@
 import { getExternalWorkflowHandle, startChild } from '@temporalio/workflow';
+import type { SignalDefinition } from '@temporalio/common';
 import {
   DAY_MS,
   documentWorkflowId,
@@ -11,7 +12,7 @@ import {
   type ReviewKind,
 } from '../../common';
 import { reviewTimers } from '../review-timers';
-import type { Document } from './document';
+import { timersInBackground, type Document } from './document';
 import { refuse } from './guarded-update';
 
 /** The review timers of one round: `document-<id>-<kind>-<round>`. */
@@ -39,13 +40,43 @@ export async function openRound(document: Document, kind: ReviewKind): Promise<O
     dueAt: reviewDueAt(state),
   });
   state.openTasks = tasks;
-  if (tasks.length > 0) {
-    await startChild(reviewTimers, {
-      workflowId: timersWorkflowId(state, kind),
-      args: [{ documentId: state.documentId, kind, tasks, settings: state.settings }],
-    });
+  if (tasks.length === 0) return tasks;
+  const workflowId = timersWorkflowId(state, kind);
+  const inBackground = timersInBackground();
+  const started = startChild(reviewTimers, {
+    workflowId,
+    args: [{ documentId: state.documentId, kind, tasks, settings: state.settings }],
+  });
+  if (!inBackground) {
+    await started;
+    return tasks;
   }
+  // The tasks are in the database already; their reminders must not hold up the answer.
+  document.timersStarted.set(
+    workflowId,
+    document.background(started, 'the review timers did not start; the tasks get no reminders', { workflowId }),
+  );
   return tasks;
+}
+
+/**
+ * Tells the timers of a round about one of its tasks, once they have started. In the background
+ * (see BACKGROUND_TIMERS_PATCH): the task's change is in the database already, and timers that
+ * ended or never started have nothing left to stop.
+ */
+export async function signalTimers<Args extends unknown[]>(
+  document: Document,
+  kind: ReviewKind,
+  signal: SignalDefinition<Args>,
+  ...args: Args
+): Promise<void> {
+  const workflowId = timersWorkflowId(document.state, kind);
+  const signalled = () => getExternalWorkflowHandle(workflowId).signal(signal, ...args);
+  if (!timersInBackground()) return signalled();
+  const started = document.timersStarted.get(workflowId) ?? Promise.resolve();
+  void document.background(started.then(signalled), `the review timers did not get the signal ${signal.name}`, {
+    workflowId,
+  });
 }
 
 /** Closes tasks in the database and stops their timers. */
@@ -59,9 +90,7 @@ export async function closeTasks(
   const { state } = document;
   for (const task of tasks) {
     await document.closeTask({ taskId: task.taskId, status, actor, comment });
-    await getExternalWorkflowHandle(timersWorkflowId(state, task.kind)).signal(taskClosedSignal, {
-      taskId: task.taskId,
-    });
+    await signalTimers(document, task.kind, taskClosedSignal, { taskId: task.taskId });
   }
   const closed = new Set(tasks.map((task) => task.taskId));
   state.openTasks = state.openTasks.filter((task) => !closed.has(task.taskId));

@@ -1,4 +1,3 @@
-import { getExternalWorkflowHandle } from '@temporalio/workflow';
 import {
   approveUpdate,
   cancelObsolescenceUpdate,
@@ -15,15 +14,7 @@ import {
 } from '../../common';
 import type { Document } from './document';
 import { guardedUpdate, refuse, requireInstant } from './guarded-update';
-import {
-  closeTasks,
-  openRound,
-  openTaskOf,
-  returnToDraft,
-  reviewDueAt,
-  startApproval,
-  timersWorkflowId,
-} from './reviews';
+import { closeTasks, openRound, openTaskOf, returnToDraft, reviewDueAt, startApproval, signalTimers } from './reviews';
 
 const isoInstant = (value: string) => new Date(Date.parse(value)).toISOString();
 
@@ -163,7 +154,7 @@ export function acceptUpdates(document: Document): void {
     apply: async ({ actor, taskId, assignee }, task) => {
       const reassigned = await document.reassignTask({ taskId, assignee, dueAt: reviewDueAt(state), actor });
       Object.assign(task, { assignee: reassigned.assignee, dueAt: reassigned.dueAt });
-      await getExternalWorkflowHandle(timersWorkflowId(state, task.kind)).signal(taskReassignedSignal, {
+      await signalTimers(document, task.kind, taskReassignedSignal, {
         taskId,
         assignee: reassigned.assignee,
         dueAt: reassigned.dueAt,
