@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, type Worker } from '@temporalio/worker';
 import type postgres from 'postgres';
-import type { Activities } from '../../activities';
 import { startDocumentWorkflow } from '../../api/services/document-workflow';
 import { DEFAULT_LIFECYCLE_SETTINGS } from '../../common';
-import { connectWorkerConnection } from '../../lib/temporal';
-import { createWorker } from '../../worker/workers';
-import { createBareActivities, createMarksTable, dropMarksTable, MARKS_TABLE } from '../baseline/bare-activities';
+import { MARKS_TABLE } from '../baseline/bare-activities';
+import { withBareWorker } from '../baseline/bare-worker';
 import { inPool, waitUntil } from '../concurrency';
 import { goal, round, summarize } from '../report';
-import { temporalSettingsOf, type BenchContext, type Scenario } from '../scenario';
+import type { BenchContext, Scenario } from '../scenario';
 import { insertDocuments, seedDocuments, userId } from '../seed';
 
 /**
@@ -48,56 +44,29 @@ function checkSlack(at: number, what: string): number {
 
 /** The baseline: bare workflows on their own queue, in a Worker of this process with the documents queue's settings. */
 async function bareBurst(context: BenchContext, n: number, sql: postgres.Sql) {
-  const settings = temporalSettingsOf(context.system);
-  const connection = await connectWorkerConnection(settings);
-  const taskQueue = `bench-bare-${randomUUID()}`;
-  await createMarksTable(sql);
-  let worker: Worker | undefined;
-  try {
-    const workflowBundle = await bundleWorkflowCode({
-      workflowsPath: path.join(__dirname, '..', 'baseline', 'bare-workflow.ts'),
-      logger: new DefaultLogger('WARN'),
-    });
-    worker = await createWorker(
-      {
-        connection,
-        namespace: settings.namespace,
-        workflowBundle,
-        // createWorker is typed for the system's activities; the SDK's Worker takes any.
-        activities: createBareActivities(sql) as unknown as Activities,
-        shutdownGraceSeconds: 5,
-      },
-      taskQueue,
-      'documents',
+  return withBareWorker(context, async (taskQueue) => {
+    const at = instantAhead(n, BASELINE_MS_PER_START_GUESS, context.options.quick);
+    const started = performance.now();
+    await inPool(n, START_CONCURRENCY, (index) =>
+      context.temporal.workflow.start('bareBurst', {
+        taskQueue,
+        workflowId: `bench-bare-${taskQueue}-${index}`,
+        args: [{ markId: String(index), at }],
+      }),
     );
-    const running = worker;
-    return await running.runUntil(async () => {
-      const at = instantAhead(n, BASELINE_MS_PER_START_GUESS, context.options.quick);
-      const started = performance.now();
-      await inPool(n, START_CONCURRENCY, (index) =>
-        context.temporal.workflow.start('bareBurst', {
-          taskQueue,
-          workflowId: `bench-bare-${taskQueue}-${index}`,
-          args: [{ markId: String(index), at }],
-        }),
-      );
-      const msPerStart = (performance.now() - started) / n;
-      const slack = checkSlack(at, 'bare baseline');
-      context.progress(`burst: ${n} bare workflows started (slack ${round(slack, 1)} s), waiting for their rows`);
-      await waitUntil(
-        `${n} baseline rows`,
-        async () => (await sql`select count(*)::int as n from ${sql(MARKS_TABLE)}`)[0]!.n >= n,
-        at - Date.now() + 60_000 + n * 300,
-      );
-      const lateness = (
-        await sql<{ s: number }[]>`select extract(epoch from at)::float8 * 1000 - ${at} as s from ${sql(MARKS_TABLE)}`
-      ).map((row) => row.s / 1000);
-      return { ...timing(lateness), msPerStart, slack };
-    });
-  } finally {
-    await connection.close();
-    await dropMarksTable(sql);
-  }
+    const msPerStart = (performance.now() - started) / n;
+    const slack = checkSlack(at, 'bare baseline');
+    context.progress(`burst: ${n} bare workflows started (slack ${round(slack, 1)} s), waiting for their rows`);
+    await waitUntil(
+      `${n} baseline rows`,
+      async () => (await sql`select count(*)::int as n from ${sql(MARKS_TABLE)}`)[0]!.n >= n,
+      at - Date.now() + 60_000 + n * 300,
+    );
+    const lateness = (
+      await sql<{ s: number }[]>`select extract(epoch from at)::float8 * 1000 - ${at} as s from ${sql(MARKS_TABLE)}`
+    ).map((row) => row.s / 1000);
+    return { ...timing(lateness), msPerStart, slack };
+  });
 }
 
 const timing = (latenessS: number[]): BurstTiming => {
