@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import type { DatabaseHandle } from '../db';
 import { connectClient, loadTemporalSettings, plainTemporalSettings, type TemporalSettings } from '../lib/temporal';
@@ -54,4 +54,66 @@ export function rssMb(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every Linux build that matters here). */
+const USER_HZ = 100;
+
+/** utime + stime (+ cutime + cstime: children that ended) of one process in seconds; 0 when it is gone. */
+function processCpuSeconds(pid: number): { seconds: number; ppid: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+    const ticks = [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index]), 0);
+    return { seconds: ticks / USER_HZ, ppid: Number(fields[1]) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU seconds a process and its children (alive, or ended and reaped) have used so far: a
+ * PostgreSQL server's backends are its children. Null when the process is not running here (a
+ * remote cluster or database).
+ */
+export function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  const own = processCpuSeconds(pid);
+  if (!own) return null;
+  let total = own.seconds;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const child = processCpuSeconds(Number(entry));
+    if (child?.ppid === pid) total += child.seconds;
+  }
+  return total;
+}
+
+/** CPU seconds so far of the system's services and of this process (which runs the bare baselines' workers). */
+export function cpuSnapshot(
+  system: RunningSystem,
+): Record<'worker' | 'temporal' | 'postgres' | 'api' | 'bench', number | null> {
+  const usage = process.cpuUsage();
+  return {
+    worker: cpuSeconds(system.pidOf('worker')),
+    temporal: cpuSeconds(system.pidOf('temporal')),
+    postgres: cpuSeconds(system.pidOf('postgres')),
+    api: cpuSeconds(system.pidOf('api')),
+    bench: (usage.user + usage.system) / 1e6,
+  };
+}
+
+/** CPU milliseconds per item each process spent between two snapshots (null where one was missing). */
+export function cpuMsPer(
+  before: ReturnType<typeof cpuSnapshot>,
+  after: ReturnType<typeof cpuSnapshot>,
+  items: number,
+): Record<string, number | null> {
+  return Object.fromEntries(
+    Object.entries(after).map(([name, end]) => {
+      const start = before[name as keyof typeof before];
+      return [name, end === null || start === null ? null : Math.round(((end - start) * 1000 * 10) / items) / 10];
+    }),
+  );
 }

@@ -7,7 +7,7 @@ import { MARKS_TABLE } from '../baseline/bare-activities';
 import { withBareWorker } from '../baseline/bare-worker';
 import { inPool, waitUntil } from '../concurrency';
 import { goal, round, summarize } from '../report';
-import type { BenchContext, Scenario } from '../scenario';
+import { cpuMsPer, cpuSnapshot, type BenchContext, type Scenario } from '../scenario';
 import { insertDocuments, seedDocuments, userId } from '../seed';
 
 /**
@@ -57,15 +57,17 @@ async function bareBurst(context: BenchContext, n: number, sql: postgres.Sql) {
     const msPerStart = (performance.now() - started) / n;
     const slack = checkSlack(at, 'bare baseline');
     context.progress(`burst: ${n} bare workflows started (slack ${round(slack, 1)} s), waiting for their rows`);
+    const cpuBefore = cpuSnapshot(context.system);
     await waitUntil(
       `${n} baseline rows`,
       async () => (await sql`select count(*)::int as n from ${sql(MARKS_TABLE)}`)[0]!.n >= n,
       at - Date.now() + 60_000 + n * 300,
     );
+    const cpu = cpuMsPer(cpuBefore, cpuSnapshot(context.system), n);
     const lateness = (
       await sql<{ s: number }[]>`select extract(epoch from at)::float8 * 1000 - ${at} as s from ${sql(MARKS_TABLE)}`
     ).map((row) => row.s / 1000);
-    return { ...timing(lateness), msPerStart, slack };
+    return { ...timing(lateness), msPerStart, slack, cpu };
   });
 }
 
@@ -113,6 +115,7 @@ async function systemBurst(context: BenchContext, client: Client, n: number, msP
   });
   const slack = checkSlack(at, 'system burst');
   context.progress(`burst: ${n} document workflows started (slack ${round(slack, 1)} s), waiting for EFFECTIVE`);
+  const cpuBefore = cpuSnapshot(context.system);
   const ids = documents.map((d) => d.id);
   const done = async () => {
     const [row] = await sql<{ effective: number; audited: number; notified: number }[]>`
@@ -125,6 +128,7 @@ async function systemBurst(context: BenchContext, client: Client, n: number, msP
     return row!.effective >= n && row!.audited >= n && row!.notified >= n;
   };
   await waitUntil(`${n} documents EFFECTIVE with audit and outbox rows`, done, at - Date.now() + 120_000 + n * 500);
+  const cpu = cpuMsPer(cpuBefore, cpuSnapshot(context.system), n);
   const rows = await sql<{ s: number }[]>`
     select extract(epoch from greatest(t.occurred_at, a.occurred_at, o.created_at))::float8 * 1000 - ${at} as s
     from documents d
@@ -132,7 +136,7 @@ async function systemBurst(context: BenchContext, client: Client, n: number, msP
     join audit_trail a on a.entity_type = 'document' and a.entity_id = d.id::text and a.action = 'DOC_EFFECTIVE_PROCESSED'
     join notification_outbox o on o.document_id = d.id and o.kind = 'document_effective'
     where d.id = any(${ids}::uuid[])`;
-  return { ...timing(rows.map((row) => row.s / 1000)), slack };
+  return { ...timing(rows.map((row) => row.s / 1000)), slack, cpu };
 }
 
 export const burst: Scenario = {
@@ -155,6 +159,9 @@ export const burst: Scenario = {
         setup_slack_s: round(system.slack, 1),
         baseline_setup_slack_s: round(baseline.slack, 1),
         baseline_ms_per_start: round(baseline.msPerStart, 2),
+        // Where each run's CPU went, per document, from just before the instant to its last write:
+        // the baseline's worker runs in the bench process, the system's in the worker process.
+        cpu_ms_per_document: { system: system.cpu, baseline: baseline.cpu },
       },
       goals: [goal('ratio', ratio, '<=', MAX_RATIO)],
       headline: {
@@ -162,6 +169,7 @@ export const burst: Scenario = {
         last_effective_s: round(system.last_s, 2),
         baseline_s: round(baseline.last_s, 2),
         ratio: round(ratio, 2),
+        server_cpu_ms_per_doc: `${system.cpu.temporal ?? 'n/a'}/${baseline.cpu.temporal ?? 'n/a'}`,
       },
     };
   },
