@@ -9,7 +9,7 @@ import { DEFAULT_LATENESS_SLA_SECONDS, documentWorkflowId, type LifecycleSetting
 import type { Logger } from '../lib/logger';
 import { outboundPolicyFromEnv, type OutboundPolicy } from '../lib/outbound-policy';
 import { createLazyClient, createProbeConnection, type TemporalSettings } from '../lib/temporal';
-import { frameworkErrors, installErrorHandling } from './errors';
+import { ApiError, frameworkErrors, installErrorHandling } from './errors';
 import { installAuth } from './plugins/auth';
 import { postgresRateLimitStore } from './plugins/rate-limit-store';
 import { installInputGuards, requestValidators } from './validation';
@@ -50,6 +50,19 @@ export interface AppDeps {
   latenessSlaSeconds?: number;
 }
 
+/** The routes of one document, whose `:id` names it. */
+const DOCUMENT_ROUTES = '/api/v1/documents/:id';
+
+/** The `index`th `/`-separated segment of a request path, decoded as the router decodes parameters. */
+function pathSegment(url: string, index: number): string {
+  const segment = (url.split('?')[0] ?? '').split('/')[index] ?? '';
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** Builds the HTTP API. Handlers only translate HTTP to services, workflows and queries and back. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -73,12 +86,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installInputGuards(app);
 
   // A document's requests log its id and its workflow's, so one grep follows a document from the
-  // API through the worker (the SDK's lines carry the same workflow id).
-  app.addHook('onRequest', async (request) => {
-    const { id } = (request.params ?? {}) as { id?: unknown };
-    if (typeof id === 'string' && request.routeOptions.url?.startsWith('/api/v1/documents/:id')) {
-      request.log = request.log.child({ document_id: id, workflow_id: documentWorkflowId(id) });
-    }
+  // API through the worker (the SDK's lines carry the same workflow id). They are bound where
+  // Fastify makes the request's logger, before its first line: Fastify writes "incoming request"
+  // before any hook runs, and "request completed" through the logger it made then.
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith(DOCUMENT_ROUTES)) return;
+    const idSegment = route.url.split('/').indexOf(':id');
+    route.childLoggerFactory = (logger, bindings, options, rawRequest) => {
+      const id = pathSegment(rawRequest.url ?? '', idSegment);
+      return logger.child({ ...bindings, document_id: id, workflow_id: documentWorkflowId(id) }, options);
+    };
+  });
+
+  // The error handler answers refusals without a line of their own: one line says why, in the
+  // request's logger (so with its document's ids). Faults and unavailability it logs itself.
+  app.addHook('onError', async (request, _reply, error) => {
+    const status = error.statusCode;
+    if (status === undefined || (status >= 500 && !(error instanceof ApiError))) return;
+    request.log[status >= 500 ? 'warn' : 'info'](
+      { statusCode: status, code: error.code },
+      `request refused: ${error.message}`,
+    );
   });
 
   // Every answered request, timed by route pattern (not URL: ids would make a series each).
