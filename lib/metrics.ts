@@ -34,7 +34,15 @@ export interface WorkerMetrics {
   emailDeliveries: Counter<'outcome'>;
 }
 
-export function createWorkerMetrics(registry: Registry): WorkerMetrics {
+/**
+ * The worker's business series in `registry`, every label value known up front at zero (so a
+ * rate() over a quiet worker is 0 rather than absent).
+ * @param emailOutcomes every outcome a delivery attempt reports, with its meaning for the help
+ */
+export function createWorkerMetrics(
+  registry: Registry,
+  emailOutcomes: Readonly<Record<string, string>>,
+): WorkerMetrics {
   const timedEventLateness = new Histogram({
     name: 'edms_timed_event_lateness_seconds',
     help: 'Lateness of timed business events (when it happened minus when it was due), in seconds',
@@ -48,18 +56,19 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     labelNames: ['event'],
     registers: [registry],
   });
-  // Every event appears from the start, so a rate() over a quiet worker is 0 rather than absent.
   for (const event of TIMED_EVENTS) {
     timedEventLateness.zero({ event });
     slaBreaches.inc({ event }, 0);
   }
   const emailDeliveries = new Counter({
     name: 'edms_email_deliveries_total',
-    help: 'Delivery attempts of outbox emails by outcome (sent; already_sent; busy: another sender holds it; missing; failed: retried)',
+    help: `Delivery attempts of outbox emails by outcome (${Object.entries(emailOutcomes)
+      .map(([outcome, meaning]) => `${outcome}: ${meaning}`)
+      .join('; ')})`,
     labelNames: ['outcome'],
     registers: [registry],
   });
-  for (const outcome of ['sent', 'failed']) emailDeliveries.inc({ outcome }, 0);
+  for (const outcome of Object.keys(emailOutcomes)) emailDeliveries.inc({ outcome }, 0);
   return { timedEventLateness, slaBreaches, emailDeliveries };
 }
 

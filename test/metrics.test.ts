@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
@@ -8,12 +9,19 @@ import { and, eq } from 'drizzle-orm';
 import { createDocumentActivities } from '../activities/documents';
 import { timedEventLateness, type TimedEventRecord } from '../activities/timed-events';
 import { healthScore, latenessAlerts } from '../api/services/monitoring/alerts';
-import type { LatenessSummary } from '../api/services/monitoring/lateness';
+import { latenessSummary, type LatenessSummary } from '../api/services/monitoring/lateness';
+import { registerBusinessMetrics } from '../api/services/metrics';
 import { TIMED_EVENTS } from '../common';
-import { schema, type DatabaseHandle } from '../db';
+import { connectDatabase, runMigrations, schema, type DatabaseHandle } from '../db';
+import { createRegistry, createWorkerMetrics } from '../lib/metrics';
 import { freePort } from '../lib/ports';
+import { createProbeConnection, plainTemporalSettings } from '../lib/temporal';
+import { EMAIL_DELIVERY_OUTCOMES } from '../worker/metrics';
+import pino from 'pino';
+import { Registry } from 'prom-client';
 import { buildTestApi } from './helpers/api';
 import { seedDocument } from './helpers/documents';
+import { testDatabaseUrl } from './helpers/resources';
 import { useDevServerApi } from './helpers/suite';
 import { waitFor } from './helpers/wait';
 import { approveDocuments, startWorkerProcess } from './helpers/worker-process';
@@ -325,21 +333,126 @@ describe('GET /metrics', () => {
   });
 });
 
-test('with Temporal unreachable, the API still answers /metrics: the database series, without the schedule families, whose absence is counted', async () => {
+test('with Temporal unreachable, the API still answers /metrics: the database series, without the schedule families, whose absence is counted in that very scrape', async () => {
   // No Temporal address: the API's client points at a closed port.
   const offline = await buildTestApi();
   try {
-    await offline.app.inject({ url: '/metrics' });
     const response = await offline.app.inject({ url: '/metrics' });
     expect(response.statusCode).toBe(200);
     expect(sample(response.body, 'edms_documents', { status: 'DRAFT' })).toEqual(expect.any(Number));
     expect(sample(response.body, 'edms_schedule_actions', { schedule: 'backup-daily-full' })).toBeUndefined();
-    expect(
-      sample(response.body, 'edms_metrics_collect_failures_total', { family: 'edms_schedule_actions' }),
-    ).toBeGreaterThanOrEqual(1);
+    expect(sample(response.body, 'edms_metrics_collect_failures_total', { family: 'edms_schedule_actions' })).toBe(1);
+    expect(sample(response.body, 'edms_metrics_collect_failures_total', { family: 'edms_documents' })).toBe(0);
   } finally {
     await offline.close();
   }
+});
+
+describe('edms_metrics_collect_failures_total', () => {
+  const FAMILIES = [
+    'edms_documents',
+    'edms_overdue_tasks',
+    'edms_task_executions',
+    'edms_schedule_actions',
+    'edms_schedule_missed_catchup_window',
+    'edms_schedule_skipped_overlap',
+    'edms_backup_last_success_timestamp_seconds',
+    'edms_backup_last_size_bytes',
+    'edms_job_executions',
+    'edms_notifications',
+    'edms_timed_event_lateness_p99_seconds_24h',
+    'edms_timed_event_sla_breaches_24h',
+  ];
+  const SCHEDULE_FAMILIES = FAMILIES.filter((family) => family.startsWith('edms_schedule_'));
+
+  test('has every family at 0 before any failure, counts a failure in the scrape that meets it, and logs it', async () => {
+    const warnings: { family?: string; err?: { message?: string }; msg?: string }[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line)) });
+    // The health probe's kind of connection, on a port where nothing listens.
+    const closed = createProbeConnection(plainTemporalSettings('127.0.0.1:1'));
+    const registry = new Registry();
+    registerBusinessMetrics(registry, {
+      db: suite.api.database.db,
+      temporal: new Client({ connection: closed, namespace: 'default' }),
+      latenessSlaSeconds: 60,
+      log,
+    });
+    try {
+      const before = await registry.getSingleMetricAsString('edms_metrics_collect_failures_total');
+      for (const family of FAMILIES)
+        expect([family, sample(before, 'edms_metrics_collect_failures_total', { family })]).toEqual([family, 0]);
+
+      const first = await registry.metrics();
+      for (const family of FAMILIES) {
+        const failed = SCHEDULE_FAMILIES.includes(family) ? 1 : 0;
+        expect([family, sample(first, 'edms_metrics_collect_failures_total', { family })]).toEqual([family, failed]);
+      }
+      for (const family of SCHEDULE_FAMILIES) {
+        expect(first.split('\n').filter((line) => line.startsWith(`${family}{`))).toEqual([]);
+      }
+      expect(sample(first, 'edms_documents', { status: 'DRAFT' })).toEqual(expect.any(Number));
+      expect(warnings.map((warning) => warning.family).sort()).toEqual([...SCHEDULE_FAMILIES].sort());
+      for (const warning of warnings) expect(warning.err?.message).toEqual(expect.any(String));
+    } finally {
+      await closed.close();
+    }
+  });
+});
+
+test('edms_email_deliveries_total has every delivery outcome at 0 from the start', async () => {
+  const registry = createRegistry('worker');
+  createWorkerMetrics(registry, EMAIL_DELIVERY_OUTCOMES);
+  const text = await registry.getSingleMetricAsString('edms_email_deliveries_total');
+  for (const outcome of ['sent', 'already_sent', 'busy', 'missing', 'failed']) {
+    expect([outcome, sample(text, 'edms_email_deliveries_total', { outcome })]).toEqual([outcome, 0]);
+  }
+});
+
+describe('lateness percentiles', () => {
+  // The window is global: a database of its own holds exactly the events of this test.
+  let scratch: { database: DatabaseHandle; drop: () => Promise<void> };
+  beforeAll(async () => {
+    const url = new URL(testDatabaseUrl());
+    const name = `${url.pathname.slice(1)}_percentiles`;
+    const maintenance = connectDatabase(testDatabaseUrl(), { max: 1 });
+    await maintenance.sql.unsafe(`create database "${name}"`);
+    url.pathname = `/${name}`;
+    await runMigrations(url.toString());
+    const database = connectDatabase(url.toString());
+    scratch = {
+      database,
+      drop: async () => {
+        await database.close();
+        await maintenance.sql.unsafe(`drop database if exists "${name}" with (force)`);
+        await maintenance.close();
+      },
+    };
+  });
+  afterAll(() => scratch?.drop());
+
+  test('are nearest-rank: of two events 0.034 s and 70.44 s late, p50 is 0.034 s and p99 70.44 s', async () => {
+    const documentId = randomUUID();
+    await scratch.database.db.insert(schema.timedEventLateness).values(
+      [34, 70_440].map((latenessMs) => ({
+        event: 'effective' as const,
+        documentId,
+        dueAt: new Date(Date.now() - 100_000),
+        latenessMs,
+        slaSeconds: 60,
+        breached: latenessMs > 60_000,
+        idempotencyKey: `test:${randomUUID()}`,
+      })),
+    );
+    const { events } = await latenessSummary(scratch.database.db, 60);
+    expect(events.find((event) => event.event === 'effective')).toEqual({
+      event: 'effective',
+      count: 2,
+      p50_seconds: 0.034,
+      p99_seconds: 70.44,
+      max_seconds: 70.44,
+      sla_breaches: 1,
+    });
+  });
 });
 
 describe('the monitoring status', () => {

@@ -1,6 +1,20 @@
 import type { Logger } from '../lib/logger';
 import { createRegistry, createWorkerMetrics, serveMetrics, type WorkerMetrics } from '../lib/metrics';
 import { freePort } from '../lib/ports';
+import type { DeliveryResult } from '../outbox';
+
+/**
+ * Every outcome a delivery attempt reports to `edms_email_deliveries_total`, with its meaning for
+ * the help. Keyed by the very type the deliveries report, so an outcome added there does not
+ * compile until it is listed here, and so is at zero from the start like the others.
+ */
+export const EMAIL_DELIVERY_OUTCOMES: Readonly<Record<DeliveryResult['outcome'], string>> = {
+  sent: 'handed to the mail server',
+  already_sent: 'an earlier attempt had sent it',
+  busy: 'another sender holds it',
+  missing: 'no such email',
+  failed: 'rendering or the SMTP hand-off failed, retried',
+};
 
 export interface WorkerMetricsEndpoint {
   metrics: WorkerMetrics;
@@ -18,7 +32,7 @@ export interface WorkerMetricsEndpoint {
  */
 export async function prepareWorkerMetrics(host: string, port: number, logger: Logger): Promise<WorkerMetricsEndpoint> {
   const registry = createRegistry('worker');
-  const metrics = createWorkerMetrics(registry);
+  const metrics = createWorkerMetrics(registry, EMAIL_DELIVERY_OUTCOMES);
   const sdkBindAddress = `127.0.0.1:${await freePort()}`;
   const sdkMetrics = async (): Promise<string> => {
     try {

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Registry } from 'prom-client';
 import { registerBusinessMetrics, type BusinessMetricsDeps } from '../services/metrics';
 
-export interface MetricsRouteDeps extends BusinessMetricsDeps {
+export interface MetricsRouteDeps extends Omit<BusinessMetricsDeps, 'log'> {
   /** The API process's registry (default process series and request durations already in it). */
   registry: Registry;
 }
@@ -13,7 +13,7 @@ export interface MetricsRouteDeps extends BusinessMetricsDeps {
  * /health (counts only, no document data): keep it on the internal network.
  */
 export const metricsRoutes: FastifyPluginAsyncTypebox<MetricsRouteDeps> = async (app, deps) => {
-  registerBusinessMetrics(deps.registry, deps);
+  registerBusinessMetrics(deps.registry, { ...deps, log: app.log });
   app.get(
     '/metrics',
     {

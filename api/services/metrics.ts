@@ -3,6 +3,7 @@ import { count, sql } from 'drizzle-orm';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { DOCUMENT_STATUSES, NOTIFICATION_STATUSES, REVIEW_KINDS, TIMED_EVENTS } from '../../common';
 import { overdueReviewTask, schema, type Database } from '../../db';
+import type { Logger } from '../../lib/logger';
 import { SYSTEM_SCHEDULES } from '../../schedules/system-schedules';
 import { latenessSummary } from './monitoring/lateness';
 import { describeSystemSchedules } from './monitoring/schedules';
@@ -12,9 +13,68 @@ export interface BusinessMetricsDeps {
   /** A client on a connection without retries (the health probe's): a scrape must not wait them out. */
   temporal: Client;
   latenessSlaSeconds: number;
+  /** Told of every family a scrape had to leave out, and why. */
+  log: FailureLog;
 }
 
 type Row = Record<string, unknown>;
+
+/**
+ * `edms_metrics_collect_failures_total{family}`: scrapes that had to leave a family out. Every
+ * family has its series at 0 from the start, so a rate() or increase() sees the first failure.
+ */
+class CollectFailures {
+  private readonly counter: Counter<'family'>;
+  /** The families' reads of the scrapes under way. */
+  private readonly reading = new Set<Promise<void>>();
+
+  constructor(
+    registry: Registry,
+    private readonly log: FailureLog,
+  ) {
+    const reading = this.reading;
+    this.counter = new Counter({
+      name: 'edms_metrics_collect_failures_total',
+      help: 'Scrapes that left a metric family out because the database or Temporal did not answer',
+      labelNames: ['family'],
+      registers: [registry],
+      // prom-client reads every metric of a scrape at once: without waiting, this counter would be
+      // read before the failures of its own scrape were counted, and show them one scrape late.
+      async collect() {
+        await Promise.resolve(); // the scrape starts every family's read before this continues
+        await Promise.allSettled(reading);
+      },
+    });
+  }
+
+  /** A family whose failures are counted (at 0 until one fails). */
+  track(family: string): void {
+    this.counter.inc({ family }, 0);
+  }
+
+  /** Runs a family's read of one scrape; a failure is counted in this scrape and logged. */
+  async read(family: string, read: () => Promise<void>): Promise<boolean> {
+    const attempt = read();
+    const settled = attempt.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.reading.add(settled);
+    try {
+      await attempt;
+      return true;
+    } catch (error) {
+      this.counter.inc({ family });
+      this.log.warn({ err: error, family }, 'a metric family was left out of the scrape: reading it failed');
+      return false;
+    } finally {
+      this.reading.delete(settled);
+    }
+  }
+}
+
+/** Where a family that could not be read is reported (the API's logger). */
+export type FailureLog = Pick<Logger, 'warn'>;
 
 /**
  * A gauge family read afresh at every scrape: the database (and Temporal) hold the truth, shared by
@@ -23,41 +83,22 @@ type Row = Record<string, unknown>;
  */
 function gaugeFromQuery<L extends string>(
   registry: Registry,
+  failures: CollectFailures,
   options: { name: string; help: string; labelNames: readonly L[] },
   read: (gauge: Gauge<L>) => Promise<void>,
 ): Gauge<L> {
+  failures.track(options.name);
   return new Gauge<L>({
     ...options,
     labelNames: options.labelNames,
     registers: [registry],
     async collect() {
       this.reset();
-      try {
-        await read(this);
-      } catch {
-        // A source that does not answer drops this family from the scrape, never the whole scrape:
-        // the process series and the other families are what an operator needs during an outage.
-        this.reset();
-        collectFailures(registry).inc({ family: options.name });
-      }
+      // A source that does not answer drops this family from the scrape, never the whole scrape:
+      // the process series and the other families are what an operator needs during an outage.
+      if (!(await failures.read(options.name, () => read(this)))) this.reset();
     },
   });
-}
-
-const failureCounters = new WeakMap<Registry, Counter<'family'>>();
-/** `edms_metrics_collect_failures_total{family}`: scrapes that had to leave a family out. */
-function collectFailures(registry: Registry): Counter<'family'> {
-  let counter = failureCounters.get(registry);
-  if (!counter) {
-    counter = new Counter({
-      name: 'edms_metrics_collect_failures_total',
-      help: 'Scrapes that left a metric family out because the database or Temporal did not answer',
-      labelNames: ['family'],
-      registers: [registry],
-    });
-    failureCounters.set(registry, counter);
-  }
-  return counter;
 }
 
 /** How long a scrape waits for Temporal's schedule descriptions (a Prometheus scrape times out at 10 s). */
@@ -76,13 +117,16 @@ const rowsOf = (db: Database, query: ReturnType<typeof sql>) => db.execute<Row>(
  * - `edms_job_executions{template,status}`, `edms_notifications{status}` (outbox rows kept)
  * - `edms_timed_event_lateness_p99_seconds_24h{event}`, `edms_timed_event_sla_breaches_24h{event}`
  * A family whose source does not answer (Temporal is given 3 s) is left out of that scrape and
- * counted in `edms_metrics_collect_failures_total{family}`; the rest is still served.
+ * counted in `edms_metrics_collect_failures_total{family}` (in that same scrape, every family at 0
+ * from the start) and logged as a warning; the rest is still served.
  */
 export function registerBusinessMetrics(registry: Registry, deps: BusinessMetricsDeps): void {
   const { db } = deps;
+  const failures = new CollectFailures(registry, deps.log);
 
   gaugeFromQuery(
     registry,
+    failures,
     { name: 'edms_documents', help: 'Documents by lifecycle status', labelNames: ['status'] },
     async (gauge) => {
       for (const status of DOCUMENT_STATUSES) gauge.set({ status }, 0);
@@ -94,6 +138,7 @@ export function registerBusinessMetrics(registry: Registry, deps: BusinessMetric
 
   gaugeFromQuery(
     registry,
+    failures,
     {
       name: 'edms_overdue_tasks',
       help: 'Review and approval tasks pending past their due instant',
@@ -112,6 +157,7 @@ export function registerBusinessMetrics(registry: Registry, deps: BusinessMetric
 
   gaugeFromQuery(
     registry,
+    failures,
     {
       name: 'edms_task_executions',
       help: 'System task runs on record by task and outcome (kept EDMS_TASK_RETENTION_DAYS)',
@@ -151,7 +197,7 @@ export function registerBusinessMetrics(registry: Registry, deps: BusinessMetric
     ],
   } as const;
   for (const [name, [help, field]] of Object.entries(scheduleCounts)) {
-    gaugeFromQuery(registry, { name, help, labelNames: ['schedule'] }, async (gauge) => {
+    gaugeFromQuery(registry, failures, { name, help, labelNames: ['schedule'] }, async (gauge) => {
       const { described } = await scheduleInfo();
       for (const schedule of SYSTEM_SCHEDULES) {
         const description = described.get(schedule.scheduleId);
@@ -169,6 +215,7 @@ export function registerBusinessMetrics(registry: Registry, deps: BusinessMetric
     );
   gaugeFromQuery(
     registry,
+    failures,
     {
       name: 'edms_backup_last_success_timestamp_seconds',
       help: 'When the last successful backup of each type finished (Unix seconds; age = time() - this)',
@@ -180,6 +227,7 @@ export function registerBusinessMetrics(registry: Registry, deps: BusinessMetric
   );
   gaugeFromQuery(
     registry,
+    failures,
     {
       name: 'edms_backup_last_size_bytes',
       help: 'Size of the last successful backup of each type',
@@ -194,6 +242,7 @@ export function registerBusinessMetrics(registry: Registry, deps: BusinessMetric
 
   gaugeFromQuery(
     registry,
+    failures,
     {
       name: 'edms_job_executions',
       help: 'Scheduled job runs on record by template and outcome',
@@ -212,6 +261,7 @@ export function registerBusinessMetrics(registry: Registry, deps: BusinessMetric
 
   gaugeFromQuery(
     registry,
+    failures,
     {
       name: 'edms_notifications',
       help: 'Outbox emails on record by delivery status (kept EDMS_NOTIFICATION_RETENTION_DAYS)',
@@ -233,6 +283,7 @@ export function registerBusinessMetrics(registry: Registry, deps: BusinessMetric
   };
   gaugeFromQuery(
     registry,
+    failures,
     {
       name: 'edms_timed_event_lateness_p99_seconds_24h',
       help: 'p99 lateness of each timed event over the last 24 hours, in seconds (absent: none happened)',
@@ -246,6 +297,7 @@ export function registerBusinessMetrics(registry: Registry, deps: BusinessMetric
   );
   gaugeFromQuery(
     registry,
+    failures,
     {
       name: 'edms_timed_event_sla_breaches_24h',
       help: 'Timed events later than the lateness SLA over the last 24 hours',
