@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ALL_TASK_QUEUES, CUSTOM_SEARCH_ATTRIBUTES } from '../common';
 import { ConfigError, loadConfig, requireDatabaseUrl } from '../lib/config';
 import { devServerArgs, loadDevServerConfig, readDevServerFile } from '../launcher/dev-server-config';
@@ -134,6 +137,33 @@ describe('temporal-dev.yaml', () => {
     const file = readDevServerFile();
     expect(file.namespace).toBe(DEFAULT_NAMESPACE);
     expect(file.search_attributes).toEqual(CUSTOM_SEARCH_ATTRIBUTES);
+  });
+
+  test('a missing, malformed or invalid file is a configuration error naming it, in one line', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'edms-dev-yaml-'));
+    try {
+      const malformed = path.join(dir, 'malformed.yaml');
+      writeFileSync(malformed, 'ip: [1,\n  port: 7\n');
+      const invalid = path.join(dir, 'invalid.yaml');
+      writeFileSync(invalid, 'ip: 127.0.0.1\n');
+      for (const [file, expected] of [
+        [path.join(dir, 'missing.yaml'), 'cannot be read: ENOENT'],
+        [malformed, 'cannot be read: '],
+        [invalid, 'is invalid: /port Expected required property'],
+      ] as const) {
+        let error: unknown;
+        try {
+          readDevServerFile(file);
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as Error).message).toContain(`${file} ${expected}`);
+        expect((error as Error).message).not.toContain('\n');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('tunes the dev server for punctual timers and SQLite throughput, persisted under the data dir', () => {
