@@ -3,15 +3,16 @@
  * default) one after another against one system (bench/system.ts: the embedded servers, or the
  * cluster and database the environment names), writes `<out>/<scenario>.json` and prints one line
  * per scenario. Goals are reported, not asserted: the exit code is 0 when every scenario ran, 1 when
- * the harness itself failed (a scenario could not run, the system did not start), 2 for a bad command line.
+ * the harness itself failed (a scenario could not run, the system did not start), 2 for a bad command
+ * line or an output directory that cannot be written (refused before anything starts).
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { DefaultLogger, makeTelemetryFilterString, Runtime } from '@temporalio/worker';
 import { connectDatabase } from '../db';
 import { ApiClient } from './api-client';
+import { assertWritableDirectory, decimalInteger, parseFlags, runCommand, UsageError } from './cli';
 import { sleep } from './concurrency';
-import { gitCommit, machineInfo, reportLine, round, writeReport, type ScenarioReport } from './report';
+import { gitCommit, machineInfo, reportLine, round, systemTarget, writeReport, type ScenarioReport } from './report';
 import { connectTemporal, type BenchContext, type BenchOptions, type Scenario } from './scenario';
 import { SCENARIOS } from './scenarios';
 import { startSystem } from './system';
@@ -26,10 +27,8 @@ ${SCENARIOS.map((s) => `  ${s.name.padEnd(20)} ${s.description}`).join('\n')}
   --out dir  where the JSON results go (default bench/results)
 `;
 
-class UsageError extends Error {}
-
 function parseCommandLine(argv: string[]): { scenarios: Scenario[]; options: BenchOptions; outDir: string } | 'help' {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args: argv,
     allowPositionals: true,
     options: {
@@ -40,12 +39,11 @@ function parseCommandLine(argv: string[]): { scenarios: Scenario[]; options: Ben
     },
   });
   if (values.help) return 'help';
-  const n = values.n === undefined ? undefined : Number(values.n);
-  if (n !== undefined && (!Number.isInteger(n) || n < 1))
-    throw new UsageError(`--n must be a positive integer (got ${values.n})`);
+  const n = values.n === undefined ? undefined : decimalInteger(values.n, '--n', 1);
   const scenarios = positionals.map((name) => {
     const scenario = SCENARIOS.find((s) => s.name === name);
-    if (!scenario) throw new UsageError(`unknown scenario '${name}'`);
+    if (!scenario)
+      throw new UsageError(`unknown scenario '${name}' (scenarios: ${SCENARIOS.map((s) => s.name).join(', ')})`);
     return scenario;
   });
   return {
@@ -67,24 +65,15 @@ async function settle(context: BenchContext): Promise<void> {
   context.progress('emails still pending after 120 s; going on');
 }
 
-const target = () => ({
-  temporal: process.env.TEMPORAL_ADDRESS ?? 'embedded dev server',
-  database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL',
-});
-
 async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseCommandLine>;
-  try {
-    parsed = parseCommandLine(argv);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandLine(argv);
   if (parsed === 'help') {
     process.stdout.write(USAGE);
     return 0;
   }
   const { scenarios, options, outDir } = parsed;
+  // Before the system starts: results that cannot be written would be lost after a whole scenario.
+  await assertWritableDirectory(outDir, '--out');
   const progress = (message: string) => process.stderr.write(`[bench] ${message}\n`);
   // Before any Worker or connection of the SDK: its own logs at WARN only (its core's at ERROR), on stderr.
   Runtime.install({
@@ -115,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
         started_at: startedAt.toISOString(),
         duration_s: 0,
         machine,
-        target: target(),
+        target: systemTarget(),
         commit,
         inputs: { quick: options.quick },
         figures: {},
@@ -126,6 +115,7 @@ async function main(argv: string[]): Promise<number> {
         const outcome = await scenario.run(context);
         Object.assign(report, {
           inputs: { ...outcome.inputs, quick: options.quick },
+          target: { ...report.target, ...outcome.target },
           figures: outcome.figures,
           goals: outcome.goals,
           pass: outcome.goals.every((g) => g.pass),
@@ -149,10 +139,11 @@ async function main(argv: string[]): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
+runCommand(
+  'bench',
+  () => main(process.argv.slice(2)),
+  (error) => {
     process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
+    return 1;
   },
 );

@@ -58,6 +58,22 @@ export interface ScenarioOutcome {
   goals: Goal[];
   /** The figures worth one line on stdout, in order (`key=value`). */
   headline: Record<string, string | number>;
+  /** What the scenario ran on where that is not the system's own servers (e.g. its own Temporal). */
+  target?: Partial<Target>;
+}
+
+/** The Temporal service and database a run measured. */
+export interface Target {
+  temporal: string;
+  database: string;
+}
+
+/** The servers bench/system.ts runs: its own, or the cluster and database the environment names. */
+export function systemTarget(): Target {
+  return {
+    temporal: process.env.TEMPORAL_ADDRESS || 'embedded dev server',
+    database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL',
+  };
 }
 
 /** The machine a run measured, so results from different machines are not compared blindly. */
@@ -83,13 +99,13 @@ export function gitCommit(): string | null {
 }
 
 /** One scenario's result as written to `<dir>/<scenario>.json`. */
-export interface ScenarioReport extends Omit<ScenarioOutcome, 'headline'> {
+export interface ScenarioReport extends Omit<ScenarioOutcome, 'headline' | 'target'> {
   scenario: string;
   started_at: string;
   duration_s: number;
   machine: ReturnType<typeof machineInfo>;
-  /** `embedded` (startSystem's own servers) or the cluster and database named by the environment. */
-  target: { temporal: string; database: string };
+  /** systemTarget(), with what the scenario's outcome says it ran on instead. */
+  target: Target;
   commit: string | null;
   pass: boolean;
 }

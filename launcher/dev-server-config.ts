@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse } from 'yaml';
+import { ConfigError } from '../lib/config-error';
 import { DEV_SERVER_CONFIG_PATH } from '../lib/paths';
 
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
@@ -43,11 +44,18 @@ export interface DevServerOverrides {
   uiPort?: number;
 }
 
+/** The file's settings; a missing, unreadable or invalid file is a ConfigError naming it. */
 export function readDevServerFile(file = DEV_SERVER_CONFIG_PATH): DevServerFile {
-  const raw: unknown = parse(readFileSync(file, 'utf8'));
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    // The YAML parser's message spans several lines (it quotes the offending one): its first says what.
+    throw new ConfigError(`${file} cannot be read: ${(error as Error).message.split('\n')[0]!.replace(/:$/, '')}`);
+  }
   if (!Value.Check(DevServerFile, raw)) {
     const problems = [...Value.Errors(DevServerFile, raw)].map((e) => `${e.path || '/'} ${e.message}`);
-    throw new Error(`${file} is invalid: ${problems.join('; ')}`);
+    throw new ConfigError(`${file} is invalid: ${problems.join('; ')}`);
   }
   return raw;
 }

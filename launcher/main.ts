@@ -13,7 +13,8 @@ import { onShutdownSignal, runMain } from '../lib/process';
 import { startSmtpSink, type SmtpSink } from './smtp-sink';
 import { resolveTemporalBinary } from './temporal-binaries';
 import { Supervisor, type SupervisedChild } from './supervisor';
-import { assertPortFree, startDevServer, type RunningDevServer } from './temporal-dev-server';
+import { assertPortsFree, DEFAULT_WORKER_METRICS_PORT, plannedPorts } from './ports';
+import { startDevServer, type RunningDevServer } from './temporal-dev-server';
 
 /** What the launcher started besides its supervised children. */
 interface System {
@@ -24,8 +25,6 @@ interface System {
 }
 
 const APPLICATION_DATABASE = 'edms';
-/** Where `npm start`'s worker serves GET /metrics unless WORKER_METRICS_PORT says otherwise. */
-const DEFAULT_WORKER_METRICS_PORT = 9464;
 /** Supervised children, stopped in this order: nothing calls a service that is already gone. */
 const STOP_ORDER = ['api', 'worker', 'temporal', 'postgres'];
 
@@ -112,6 +111,12 @@ function printBanner(config: AppConfig, system: System, databaseDescription: str
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const devConfig = process.env.TEMPORAL_ADDRESS
+    ? undefined
+    : loadDevServerConfig({ dataDir: config.dataDir, port: config.temporalDevPort, uiPort: config.temporalDevUiPort });
+  // Before anything starts or is written: a taken port found later would leave a half-started
+  // system behind it, or a worker failing to bind until the supervisor gives up on it.
+  await assertPortsFree(plannedPorts(config, devConfig), 'edms-temporal');
   const logFormat = process.env.LOG_FORMAT ? config.logFormat : process.stdout.isTTY ? 'pretty' : 'json';
   const logger = createLogger({ ...config, logFormat }, 'launcher');
   const system: System = {};
@@ -142,18 +147,12 @@ async function main(): Promise<void> {
 
   try {
     await mkdir(config.dataDir, { recursive: true });
-    await assertPortFree(config.host, config.port, 'API');
 
     const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_FORMAT: logFormat, EDMS_DATA_DIR: config.dataDir };
 
-    if (process.env.TEMPORAL_ADDRESS) {
+    if (!devConfig) {
       logger.info({ address: process.env.TEMPORAL_ADDRESS }, 'using the Temporal service at TEMPORAL_ADDRESS');
     } else {
-      const devConfig = loadDevServerConfig({
-        dataDir: config.dataDir,
-        port: config.temporalDevPort,
-        uiPort: config.temporalDevUiPort,
-      });
       const binary = await resolveTemporalBinary('cli', { log: (message) => logger.info(message) });
       logger.info({ binary, db: devConfig.dbFilename }, 'starting the Temporal dev server');
       if (binary.type === 'existing-path') {
@@ -181,7 +180,6 @@ async function main(): Promise<void> {
       childEnv.DATABASE_URL = config.databaseUrl;
       databaseDescription = `DATABASE_URL (${new URL(config.databaseUrl).host})`;
     } else {
-      await assertPortFree('127.0.0.1', config.embeddedPgPort, 'embedded PostgreSQL');
       logger.info('starting the embedded PostgreSQL');
       // A restart reuses the same cluster directory and port, so the URL the services hold stays valid.
       const postgresOptions = {
@@ -206,7 +204,6 @@ async function main(): Promise<void> {
     if (config.smtpUrl) {
       childEnv.SMTP_URL = config.smtpUrl;
     } else {
-      await assertPortFree('127.0.0.1', config.smtpSinkPort, 'local mail sink');
       const mailDir = path.join(config.dataDir, 'mail');
       system.mailSink = await startSmtpSink({
         port: config.smtpSinkPort,
@@ -225,10 +222,7 @@ async function main(): Promise<void> {
     await runMigrations(childEnv.DATABASE_URL);
 
     // The worker's Prometheus endpoint, on a fixed port a local scraper can be pointed at.
-    if (config.workerMetricsPort === undefined) {
-      await assertPortFree(config.host, DEFAULT_WORKER_METRICS_PORT, 'worker metrics');
-      childEnv.WORKER_METRICS_PORT = String(DEFAULT_WORKER_METRICS_PORT);
-    }
+    if (config.workerMetricsPort === undefined) childEnv.WORKER_METRICS_PORT = String(DEFAULT_WORKER_METRICS_PORT);
 
     logger.info('starting worker and API');
     await supervisor.add(nodeService('worker', childEnv, (config.workerShutdownGraceSeconds + 10) * 1000));

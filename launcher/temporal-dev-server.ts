@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { devServerArgs, devServerSharedArgs, type DevServerConfig } from './dev-server-config';
 import type { Logger } from '../lib/logger';
 import { ManagedProcess } from './managed-process';
+import { assertPortsFree, devServerPorts } from './ports';
 import { missingBinaryMessage, type ResolvedBinary } from './temporal-binaries';
 
 export interface RunningDevServer {
@@ -14,22 +14,6 @@ export interface RunningDevServer {
   uiUrl: string;
   process: ManagedProcess | undefined;
   stop(): Promise<void>;
-}
-
-export async function assertPortFree(host: string, port: number, what: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new Error(
-          error.code === 'EADDRINUSE'
-            ? `${what} port ${host}:${port} is already in use: is another \`npm start\` running? Stop it or choose another port.`
-            : `cannot bind ${what} port ${host}:${port}: ${error.message}`,
-        ),
-      ),
-    );
-    probe.listen(port, host, () => probe.close(() => resolve()));
-  });
 }
 
 /** Resolves once the frontend answers and the namespace exists. */
@@ -70,8 +54,8 @@ export async function startDevServer(
   binary: ResolvedBinary,
   logger: Logger,
 ): Promise<RunningDevServer> {
-  await assertPortFree(config.ip, config.port, 'Temporal frontend');
-  await assertPortFree(config.ip, config.uiPort, 'Temporal Web UI');
+  // Again at each restart: another program may have taken a port while the server was down.
+  await assertPortsFree(devServerPorts(config), 'the Temporal dev server');
   await mkdir(path.dirname(config.dbFilename), { recursive: true });
   const address = `${config.ip}:${config.port}`;
   const uiUrl = `http://${config.ip}:${config.uiPort}`;

@@ -143,6 +143,28 @@ function describeIssues(issues: AjvIssue[], env: NodeJS.ProcessEnv): string {
     .join('; ');
 }
 
+/** How a numeric variable must be written: decimal digits, a sign and (for a number) a fraction only. */
+const DECIMAL_FORMS: Record<string, { pattern: RegExp; description: string }> = {
+  integer: { pattern: /^-?\d+$/, description: 'a decimal integer' },
+  number: { pattern: /^-?\d+(\.\d+)?$/, description: 'a decimal number such as 2.5' },
+};
+
+/**
+ * The numeric variables of the schema that are not written as plain decimals. The validator would
+ * coerce " 5", "0x10" and "1e1" into 5, 16 and 10: in a configuration those are typos, not values.
+ */
+function nonDecimalNumbers(data: Record<string, string | undefined>): Map<string, string> {
+  const issues = new Map<string, string>();
+  for (const [variable, schema] of Object.entries(EnvSchema.properties) as [string, { type?: string }][]) {
+    const form = schema.type === undefined ? undefined : DECIMAL_FORMS[schema.type];
+    const value = data[variable];
+    if (form && value !== undefined && !form.pattern.test(value)) {
+      issues.set(variable, `${variable} must be ${form.description} (got ${JSON.stringify(value)})`);
+    }
+  }
+  return issues;
+}
+
 function isValidTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
@@ -170,12 +192,20 @@ function parseTaskQueues(value: string): TaskQueueName[] {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // Empty strings mean "not set", as in most shells' `VAR= command`.
   const data = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  let parsed: Env;
+  const badNumbers = nonDecimalNumbers(data);
+  // Left out so the validator reports only the other variables, every bad one still named at once.
+  for (const variable of badNumbers.keys()) delete data[variable];
+  let parsed: Env | undefined;
+  let schemaIssues = '';
   try {
     parsed = envSchema<Env>({ schema: EnvSchema, data, env: false, dotenv: false });
   } catch (error) {
     const issues = (error as { errors?: AjvIssue[] }).errors;
-    throw new ConfigError(`Invalid configuration: ${issues ? describeIssues(issues, env) : String(error)}`);
+    schemaIssues = issues ? describeIssues(issues, env) : String(error);
+  }
+  if (!parsed || badNumbers.size > 0) {
+    const problems = [...badNumbers.values(), ...(schemaIssues ? [schemaIssues] : [])];
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   if (!isValidTimeZone(parsed.EDMS_TIMEZONE)) {
     throw new ConfigError(

@@ -3,18 +3,20 @@
  * in flight from approval to EFFECTIVE to OBSOLETE through the API, SIGKILLs the worker (twice), the
  * Temporal dev server and PostgreSQL at seeded random moments meanwhile, waits for quiet, and checks
  * that nothing was lost or duplicated. Prints the figures, writes bench/results/chaos.json, and exits
- * 1 on any problem (2 when the run itself could not be carried out).
+ * 1 on any problem, 2 when the run itself could not be carried out or the command line is bad (a
+ * bad flag is refused with one line before anything starts).
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import postgres from 'postgres';
 import { PROJECT_ROOT } from '../../lib/paths';
+import { assertWritableDirectory, runCommand } from '../cli';
 import { startSystem } from '../system';
 import { ApiClient } from './api-client';
 import { checkEverything, waitForQuiet } from './checks';
 import { runKills, type KillRecord } from './kills';
-import { drawPlan, parseOptions } from './plan';
+import { drawPlan, parseOptions, USAGE } from './plan';
 import { buildReport, formatReport, writeReport } from './report';
 import { inPool, Workload } from './workload';
 
@@ -24,6 +26,12 @@ const LAUNCHER_LOG = path.join(PROJECT_ROOT, 'bench', 'results', 'chaos-launcher
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
+  if (options === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  // Before the system starts: a report that cannot be written would be lost after the whole run.
+  await assertWritableDirectory(path.dirname(RESULTS_FILE), 'the results directory');
   const plan = drawPlan(options);
   const began = Date.now();
   const log = (line: string) =>
@@ -99,10 +107,7 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`chaos: the run could not be carried out: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(2);
-  },
-);
+runCommand('chaos', main, (error) => {
+  process.stderr.write(`chaos: the run could not be carried out: ${(error as Error).stack ?? String(error)}\n`);
+  return 2;
+});

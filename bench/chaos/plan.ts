@@ -1,3 +1,4 @@
+import { decimalInteger, parseFlags, UsageError } from '../cli';
 import type { ServiceName } from '../system';
 import { createPrng } from './prng';
 
@@ -20,67 +21,58 @@ export interface ChaosOptions {
   echo: boolean;
 }
 
-const USAGE = `usage: npm run chaos -- [--m 200] [--seed N] [--effective 30,90] [--obsolete 20,60]
-       [--concurrency 6] [--quiet-timeout 300] [--keep-data] [--echo]`;
+export const USAGE = `usage: npm run chaos -- [--m 200] [--seed N] [--effective 30,90] [--obsolete 20,60]
+       [--concurrency 6] [--quiet-timeout 300] [--keep-data] [--echo]
 
-function pair(value: string, flag: string): [number, number] {
-  const [min, max] = value.split(',').map(Number);
-  if (!(min! >= 5 && max! > min!)) throw new Error(`${flag} wants min,max seconds with 5 <= min < max\n${USAGE}`);
+  --m N                documents in flight (default 200)
+  --seed N             seed of every random choice, >= 0 (default: drawn and printed)
+  --effective MIN,MAX  seconds from approval to the effective instant (default 30,90; 5 <= MIN < MAX)
+  --obsolete MIN,MAX   seconds from EFFECTIVE to the obsolescence (default 20,60; 5 <= MIN < MAX)
+  --concurrency N      API requests in flight while documents are prepared and approved (default 6)
+  --quiet-timeout S    seconds to wait for quiet after the last instant before calling it a loss (default 300)
+  --keep-data          keep the data directory (its path is printed)
+  --echo               echo the launcher's output to stderr
+`;
+
+/** `MIN,MAX` whole seconds, 5 <= MIN < MAX: an instant closer than 5 s could pass before it is asked for. */
+function secondsRange(value: string, flag: string): [number, number] {
+  const parts = value.split(',');
+  const [min, max] = parts.map((part) => (/^\d+$/.test(part) ? Number(part) : Number.NaN));
+  if (parts.length !== 2 || !(min! >= 5 && max! > min!)) {
+    throw new UsageError(`${flag} wants MIN,MAX whole seconds with 5 <= MIN < MAX (got ${JSON.stringify(value)})`);
+  }
   return [min!, max!];
 }
 
-function positiveInteger(value: string | undefined, flag: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag} wants a positive integer\n${USAGE}`);
-  return n;
-}
-
-/** Reads the flags; an unknown flag or a bad value throws with the usage. */
-export function parseOptions(argv: readonly string[]): ChaosOptions {
-  const options: ChaosOptions = {
-    m: 200,
-    seed: Math.floor(Math.random() * 2 ** 31),
-    effectiveSeconds: [30, 90],
-    obsoleteSeconds: [20, 60],
-    concurrency: 6,
-    quietTimeoutSeconds: 300,
-    keepData: false,
-    echo: false,
+/** Reads the flags; a bad one throws a UsageError naming it. */
+export function parseOptions(argv: string[]): ChaosOptions | 'help' {
+  const { values } = parseFlags({
+    args: argv,
+    options: {
+      m: { type: 'string' },
+      seed: { type: 'string' },
+      effective: { type: 'string' },
+      obsolete: { type: 'string' },
+      concurrency: { type: 'string' },
+      'quiet-timeout': { type: 'string' },
+      'keep-data': { type: 'boolean', default: false },
+      echo: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return 'help';
+  const integer = (value: string | undefined, flag: string, min: number, otherwise: number) =>
+    value === undefined ? otherwise : decimalInteger(value, flag, min);
+  return {
+    m: integer(values.m, '--m', 1, 200),
+    seed: integer(values.seed, '--seed', 0, Math.floor(Math.random() * 2 ** 31)),
+    effectiveSeconds: values.effective === undefined ? [30, 90] : secondsRange(values.effective, '--effective'),
+    obsoleteSeconds: values.obsolete === undefined ? [20, 60] : secondsRange(values.obsolete, '--obsolete'),
+    concurrency: integer(values.concurrency, '--concurrency', 1, 6),
+    quietTimeoutSeconds: integer(values['quiet-timeout'], '--quiet-timeout', 1, 300),
+    keepData: values['keep-data'],
+    echo: values.echo,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = () => argv[++i] ?? '';
-    switch (flag) {
-      case '--m':
-        options.m = positiveInteger(value(), flag);
-        break;
-      case '--seed':
-        options.seed = Number(value());
-        if (!Number.isSafeInteger(options.seed) || options.seed < 0) throw new Error(`--seed wants an integer >= 0`);
-        break;
-      case '--effective':
-        options.effectiveSeconds = pair(value(), flag);
-        break;
-      case '--obsolete':
-        options.obsoleteSeconds = pair(value(), flag);
-        break;
-      case '--concurrency':
-        options.concurrency = positiveInteger(value(), flag);
-        break;
-      case '--quiet-timeout':
-        options.quietTimeoutSeconds = positiveInteger(value(), flag);
-        break;
-      case '--keep-data':
-        options.keepData = true;
-        break;
-      case '--echo':
-        options.echo = true;
-        break;
-      default:
-        throw new Error(`unknown argument ${flag}\n${USAGE}`);
-    }
-  }
-  return options;
 }
 
 /** One planned SIGKILL: which service, and when (ms after the first approval is sent). */
