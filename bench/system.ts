@@ -141,10 +141,10 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
     if (login.status !== 200) throw new Error(`admin login answered ${login.status}: ${await login.text()}`);
     const { access_token: adminToken } = (await login.json()) as { access_token: string };
     const databaseUrl =
-      env.DATABASE_URL ??
+      env.DATABASE_URL ||
       `postgres://postgres:${(await readFile(path.join(dataDir, 'postgres-password'), 'utf8')).trim()}@127.0.0.1:${env.EDMS_EMBEDDED_PG_PORT}/edms`;
-    const temporalAddress = env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_DEV_PORT}`;
-    const namespace = env.TEMPORAL_NAMESPACE ?? 'edms';
+    const temporalAddress = env.TEMPORAL_ADDRESS || `127.0.0.1:${env.TEMPORAL_DEV_PORT}`;
+    const namespace = env.TEMPORAL_NAMESPACE || 'edms';
 
     const pidOf = (service: ServiceName): number | undefined => {
       if (service === 'postgres') {
