@@ -93,13 +93,16 @@ export function cpuSeconds(pid: number | undefined): number | null {
 /** CPU seconds so far of the system's services and of this process (which runs the bare baselines' workers). */
 export function cpuSnapshot(
   system: RunningSystem,
-): Record<'worker' | 'temporal' | 'postgres' | 'api' | 'bench', number | null> {
+): Record<'worker' | 'temporal' | 'postgres' | 'api' | 'launcher' | 'bench', number | null> {
   const usage = process.cpuUsage();
+  const launcher = system.launcher.pid === undefined ? null : processCpuSeconds(system.launcher.pid);
   return {
     worker: cpuSeconds(system.pidOf('worker')),
     temporal: cpuSeconds(system.pidOf('temporal')),
     postgres: cpuSeconds(system.pidOf('postgres')),
     api: cpuSeconds(system.pidOf('api')),
+    // Its own CPU only (its children are counted above): it relays their output and runs the mailbox.
+    launcher: launcher?.seconds ?? null,
     bench: (usage.user + usage.system) / 1e6,
   };
 }
