@@ -1,6 +1,7 @@
-import { condition, log, patched, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { DOCUMENT_ACTIVITY_OPTIONS, DOCUMENT_LOCAL_ACTIVITY_OPTIONS, EMAIL_DELIVERY_OPTIONS } from './activity-options';
+import { DOCUMENT_ACTIVITY_OPTIONS, DOCUMENT_LOCAL_ACTIVITY_OPTIONS } from './activity-options';
+import { BackgroundWork } from './background-work';
 import {
   DAY_MS,
   taskClosedSignal,
@@ -13,7 +14,6 @@ import { RearmableDeadline } from './deadline';
 
 const { notifyOverdueTask } = proxyActivities<Activities>(DOCUMENT_ACTIVITY_OPTIONS);
 const { recordOverdueTask } = proxyLocalActivities<Activities>(DOCUMENT_LOCAL_ACTIVITY_OPTIONS);
-const { deliverNotification } = proxyActivities<Activities>(EMAIL_DELIVERY_OPTIONS);
 
 /**
  * Reminders and escalations sent after this patch write their emails in a local activity and
@@ -24,34 +24,17 @@ const { deliverNotification } = proxyActivities<Activities>(EMAIL_DELIVERY_OPTIO
  */
 export const TIMERS_LOCAL_ACTIVITIES_PATCH = 'review-timers-local-activities';
 
-/** Emails of these timers still being delivered: the timers end only once there are none. */
-interface Deliveries {
-  inFlight: number;
-}
-
 /**
  * Writes a reminder or an escalation and delivers its emails without waiting for them (a slow mail
- * server must not hold up the next reminder). A delivery that gives up leaves its row `failed` for
- * the `process_notification_queue` system task.
+ * server must not hold up the next reminder).
  */
-async function notify(deliveries: Deliveries, request: Parameters<Activities['notifyOverdueTask']>[0]): Promise<void> {
+async function notify(emails: BackgroundWork, request: Parameters<Activities['notifyOverdueTask']>[0]): Promise<void> {
   if (!patched(TIMERS_LOCAL_ACTIVITIES_PATCH)) {
     await notifyOverdueTask(request);
     return;
   }
   const { notificationKeys } = await recordOverdueTask(request);
-  for (const notificationKey of notificationKeys) {
-    deliveries.inFlight++;
-    void deliverNotification(notificationKey)
-      .catch((error: unknown) =>
-        log.warn('email delivery gave up; the notification queue will send it again', {
-          taskId: request.taskId,
-          notificationKey,
-          error: String(error),
-        }),
-      )
-      .finally(() => deliveries.inFlight--);
-  }
+  emails.deliver(notificationKeys);
 }
 
 interface WatchedTask extends OpenTask {
@@ -70,7 +53,7 @@ function overdueSchedule(dueAt: string, settings: LifecycleSettings) {
  * Nags one task until it is closed: a reminder to the assignee at the due instant and every
  * `reminderIntervalDays` after, and one escalation to their manager `escalationDays` after it was due.
  */
-async function watchTask(task: WatchedTask, settings: LifecycleSettings, deliveries: Deliveries): Promise<void> {
+async function watchTask(task: WatchedTask, settings: LifecycleSettings, emails: BackgroundWork): Promise<void> {
   let schedule = overdueSchedule(task.dueAt, settings);
   while (!task.closed) {
     const nextAt = schedule.escalated
@@ -85,12 +68,12 @@ async function watchTask(task: WatchedTask, settings: LifecycleSettings, deliver
     // `at` is the instant each email was due, whatever the timer's small lateness.
     if (Date.now() >= schedule.nextReminderAt) {
       const at = new Date(schedule.nextReminderAt).toISOString();
-      await notify(deliveries, { taskId: task.taskId, kind: 'review_reminder', at });
+      await notify(emails, { taskId: task.taskId, kind: 'review_reminder', at });
       schedule.nextReminderAt += settings.reminderIntervalDays * DAY_MS;
     }
     if (!schedule.escalated && Date.now() >= schedule.escalateAt) {
       const at = new Date(schedule.escalateAt).toISOString();
-      await notify(deliveries, { taskId: task.taskId, kind: 'review_escalated', at });
+      await notify(emails, { taskId: task.taskId, kind: 'review_escalated', at });
       schedule.escalated = true;
     }
   }
@@ -116,7 +99,7 @@ export async function reviewTimers(input: ReviewTimersInput): Promise<void> {
     Object.assign(task, { assignee, dueAt });
     task.deadline.rearm();
   });
-  const deliveries: Deliveries = { inFlight: 0 };
-  await Promise.all([...tasks.values()].map((task) => watchTask(task, input.settings, deliveries)));
-  await condition(() => deliveries.inFlight === 0);
+  const emails = new BackgroundWork({ documentId: input.documentId });
+  await Promise.all([...tasks.values()].map((task) => watchTask(task, input.settings, emails)));
+  await condition(() => emails.settled());
 }

@@ -1,7 +1,6 @@
 import {
   ActivityFailure,
   ApplicationFailure,
-  log,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -19,11 +18,8 @@ import {
   type OpenTask,
   type ReviewKind,
 } from '../../common';
-import {
-  DOCUMENT_ACTIVITY_OPTIONS,
-  DOCUMENT_LOCAL_ACTIVITY_OPTIONS,
-  EMAIL_DELIVERY_OPTIONS,
-} from '../activity-options';
+import { DOCUMENT_ACTIVITY_OPTIONS, DOCUMENT_LOCAL_ACTIVITY_OPTIONS } from '../activity-options';
+import { BackgroundWork } from '../background-work';
 import { RearmableDeadline } from '../deadline';
 
 /**
@@ -45,7 +41,6 @@ export const BACKGROUND_TIMERS_PATCH = 'review-timers-in-background';
 
 const activities = proxyActivities<Activities>(DOCUMENT_ACTIVITY_OPTIONS);
 const localActivities = proxyLocalActivities<Activities>(DOCUMENT_LOCAL_ACTIVITY_OPTIONS);
-const { deliverNotification } = proxyActivities<Activities>(EMAIL_DELIVERY_OPTIONS);
 
 /** Asked at every change, as `patched()` must be: a run recorded before the patch replays the old way. */
 const local = () => patched(LOCAL_ACTIVITIES_PATCH);
@@ -72,9 +67,11 @@ export class Document {
   /** Review timers started without waiting, by workflow id: settled once the server has started them (or refused). */
   readonly timersStarted = new Map<string, Promise<void>>();
   private queue: Promise<unknown> = Promise.resolve();
-  private inFlight = 0;
+  private readonly work: BackgroundWork;
 
-  constructor(readonly state: LifecycleState) {}
+  constructor(readonly state: LifecycleState) {
+    this.work = new BackgroundWork({ documentId: state.documentId });
+  }
 
   /** Changes run one at a time: two reviewers approving together must not both close the round. */
   exclusive<T>(change: () => Promise<T>): Promise<T> {
@@ -145,37 +142,16 @@ export class Document {
 
   /** Nothing this run started in the background is still going: the run may end or continue as new. */
   settled(): boolean {
-    return this.inFlight === 0;
+    return this.work.settled();
   }
 
-  /**
-   * Lets `work` go on while the change that started it answers: counted until it ends (see
-   * `settled`), its failure logged as a warning with `message`, never thrown into the change.
-   */
+  /** Lets `work` go on while the change that started it answers (see BackgroundWork). */
   background(work: Promise<unknown>, message: string, details: Record<string, unknown>): Promise<void> {
-    this.inFlight++;
-    return work
-      .then(
-        () => undefined,
-        (error: unknown) => log.warn(message, { documentId: this.state.documentId, ...details, error: String(error) }),
-      )
-      .finally(() => this.inFlight--);
+    return this.work.run(work, message, details);
   }
 
-  /**
-   * Sends the emails a change has committed, each once (the outbox row's claim) and retried for
-   * about a day, visible meanwhile as this workflow's pending activity. Not awaited: a slow or absent
-   * mail server must not hold up the document. One that gives up leaves its row `failed`, and the
-   * `process_notification_queue` system task sends it again.
-   */
   private deliver(notificationKeys: readonly string[]): void {
-    for (const notificationKey of notificationKeys) {
-      void this.background(
-        deliverNotification(notificationKey),
-        'email delivery gave up; the notification queue will send it again',
-        { notificationKey },
-      );
-    }
+    this.work.deliver(notificationKeys);
   }
 }
 
