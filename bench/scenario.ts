@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
+import { childPids, ownCpuSeconds } from './proc';
 import type { DatabaseHandle } from '../db';
 import { connectClient, loadTemporalSettings, plainTemporalSettings, type TemporalSettings } from '../lib/temporal';
 import type { ApiClient } from './api-client';
@@ -45,32 +45,7 @@ export function connectTemporal(system: RunningSystem): Promise<Client> {
   return connectClient(temporalSettingsOf(system));
 }
 
-/** Resident memory of a process in MB (VmRSS in /proc/<pid>/status); null when it is not running here. */
-export function rssMb(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every Linux build that matters here). */
-const USER_HZ = 100;
-
-/** utime + stime (+ cutime + cstime: children that ended) of one process in seconds; 0 when it is gone. */
-function processCpuSeconds(pid: number): { seconds: number; ppid: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
-    const ticks = [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index]), 0);
-    return { seconds: ticks / USER_HZ, ppid: Number(fields[1]) };
-  } catch {
-    return null;
-  }
-}
+export { rssMb } from './proc';
 
 /**
  * CPU seconds a process and its children (alive, or ended and reaped) have used so far: a
@@ -79,15 +54,9 @@ function processCpuSeconds(pid: number): { seconds: number; ppid: number } | nul
  */
 export function cpuSeconds(pid: number | undefined): number | null {
   if (pid === undefined) return null;
-  const own = processCpuSeconds(pid);
-  if (!own) return null;
-  let total = own.seconds;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const child = processCpuSeconds(Number(entry));
-    if (child?.ppid === pid) total += child.seconds;
-  }
-  return total;
+  const own = ownCpuSeconds(pid);
+  if (own === null) return null;
+  return childPids(pid).reduce((total, child) => total + (ownCpuSeconds(child) ?? 0), own);
 }
 
 /** CPU seconds so far of the system's services and of this process (which runs the bare baselines' workers). */
@@ -95,14 +64,14 @@ export function cpuSnapshot(
   system: RunningSystem,
 ): Record<'worker' | 'temporal' | 'postgres' | 'api' | 'launcher' | 'bench', number | null> {
   const usage = process.cpuUsage();
-  const launcher = system.launcher.pid === undefined ? null : processCpuSeconds(system.launcher.pid);
+  const launcher = system.launcher.pid === undefined ? null : ownCpuSeconds(system.launcher.pid);
   return {
     worker: cpuSeconds(system.pidOf('worker')),
     temporal: cpuSeconds(system.pidOf('temporal')),
     postgres: cpuSeconds(system.pidOf('postgres')),
     api: cpuSeconds(system.pidOf('api')),
     // Its own CPU only (its children are counted above): it relays their output and runs the mailbox.
-    launcher: launcher?.seconds ?? null,
+    launcher,
     bench: (usage.user + usage.system) / 1e6,
   };
 }

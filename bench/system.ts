@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { INITIAL_ADMIN_USERNAME } from '../api/bootstrap';
 import { tsxNodeArgs } from '../launcher/managed-process';
 import { PROJECT_ROOT } from '../lib/paths';
 import { freePort } from '../lib/ports';
+import { childPids, commandLineOf } from './proc';
 
 /** The launcher's supervised children, as benchmarks and the crash test address them. */
 export type ServiceName = 'worker' | 'api' | 'temporal' | 'postgres';
@@ -40,26 +41,6 @@ export interface StartOptions {
   keepData?: boolean;
   /** Write the launcher's output to stderr as it comes. */
   echo?: boolean;
-}
-
-/** PIDs whose parent is `parentPid`, with their command lines. */
-function childrenOf(parentPid: number): { pid: number; cmdline: string }[] {
-  const children: { pid: number; cmdline: string }[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state === 'Z' || Number(ppid) !== parentPid) continue;
-      children.push({
-        pid: Number(entry),
-        cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' '),
-      });
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return children;
 }
 
 async function waitForHealthy(apiUrl: string, launcher: ChildProcess, output: string[]): Promise<void> {
@@ -154,7 +135,7 @@ export async function startSystem(options: StartOptions = {}): Promise<RunningSy
         return existsSync(`/proc/${pid}`) ? pid : undefined;
       }
       const pattern = { worker: 'worker/main.ts', api: 'api/main.ts', temporal: 'start-dev' }[service];
-      return childrenOf(launcher.pid!).find((child) => child.cmdline.includes(pattern))?.pid;
+      return childPids(launcher.pid!).find((child) => commandLineOf(child)?.includes(pattern));
     };
     return {
       apiUrl,

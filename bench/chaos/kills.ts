@@ -3,7 +3,7 @@
  * machine crash or the OOM killer would leave it: the PostgreSQL postmaster dies with its backends,
  * the worker with its in-flight activities. Then wait for the launcher's supervisor to bring it back.
  */
-import { readFileSync } from 'node:fs';
+import { processGroupOf } from '../proc';
 import type { Sql } from 'postgres';
 import { sleep } from '../concurrency';
 import type { RunningSystem, ServiceName } from '../system';
@@ -30,12 +30,6 @@ export interface KillRecord {
 
 /** Longest wait for a killed service to be back; the supervisor's back-off alone is 1 s for a first crash. */
 const RECOVERY_TIMEOUT_MS = 180_000;
-
-/** The process group of `pid` (field 5 of /proc/<pid>/stat). */
-function processGroupOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-}
 
 async function healthy(apiUrl: string): Promise<boolean> {
   try {
