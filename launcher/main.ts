@@ -32,16 +32,28 @@ const STOP_ORDER = ['api', 'worker', 'temporal', 'postgres'];
  * The API or the worker. Spawning is all its start does: whether it comes up is for /health to
  * say, and a service that dies at once counts as a fast failure of the supervisor.
  */
-function nodeService(name: 'api' | 'worker', env: NodeJS.ProcessEnv, stopTimeoutMs: number): SupervisedChild {
+function nodeService(
+  name: 'api' | 'worker',
+  env: NodeJS.ProcessEnv,
+  stopTimeoutMs: number,
+  cpuProfileDir: string | undefined,
+): SupervisedChild {
+  // V8 writes the profiles when the process exits, which SIGTERM leads to (see stop below).
+  const profiling = cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfileDir] : [];
   return {
     name,
     start: async () =>
-      new ManagedProcess(name, process.execPath, tsxNodeArgs(path.join(PROJECT_ROOT, name, 'main.ts')), {
-        cwd: PROJECT_ROOT,
-        env,
-        // The services log through pino already; relay their lines untouched so formats stay one.
-        onLine: (line, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`),
-      }),
+      new ManagedProcess(
+        name,
+        process.execPath,
+        [...profiling, ...tsxNodeArgs(path.join(PROJECT_ROOT, name, 'main.ts'))],
+        {
+          cwd: PROJECT_ROOT,
+          env,
+          // The services log through pino already; relay their lines untouched so formats stay one.
+          onLine: (line, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`),
+        },
+      ),
     stop: async (service) => {
       await service.stop('SIGTERM', stopTimeoutMs);
     },
@@ -225,8 +237,9 @@ async function main(): Promise<void> {
     if (config.workerMetricsPort === undefined) childEnv.WORKER_METRICS_PORT = String(DEFAULT_WORKER_METRICS_PORT);
 
     logger.info('starting worker and API');
-    await supervisor.add(nodeService('worker', childEnv, (config.workerShutdownGraceSeconds + 10) * 1000));
-    await supervisor.add(nodeService('api', childEnv, 10_000));
+    const stopGraceMs = (config.workerShutdownGraceSeconds + 10) * 1000;
+    await supervisor.add(nodeService('worker', childEnv, stopGraceMs, config.cpuProfileDir));
+    await supervisor.add(nodeService('api', childEnv, 10_000, config.cpuProfileDir));
     await waitForHealthy(`http://127.0.0.1:${config.port}/health`, 180_000, () => gaveUp);
     printBanner(config, system, databaseDescription);
   } catch (error) {

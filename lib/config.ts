@@ -24,6 +24,7 @@ const EnvSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   EDMS_DATA_DIR: Type.String({ minLength: 1, default: path.join(PROJECT_ROOT, '.data') }),
+  EDMS_CPU_PROF_DIR: Type.Optional(Type.String({ minLength: 1 })),
   EDMS_TIMEZONE: Type.String({ minLength: 1, default: 'UTC' }),
   EDMS_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 12 })),
   EDMS_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
@@ -75,6 +76,11 @@ export interface AppConfig {
   /** Unset means "use the embedded PostgreSQL" (launcher and tests only). */
   databaseUrl: string | undefined;
   dataDir: string;
+  /**
+   * Where `npm start` has the worker and the API write a V8 CPU profile each (`node --cpu-prof`,
+   * one `.cpuprofile` per thread, written when the service stops); unset: no profiling.
+   */
+  cpuProfileDir: string | undefined;
   timezone: string;
   adminPassword: string | undefined;
   jwtSecret: string | undefined;
@@ -217,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: parsed.HOST,
     databaseUrl: parsed.DATABASE_URL,
     dataDir: path.resolve(parsed.EDMS_DATA_DIR),
+    cpuProfileDir: parsed.EDMS_CPU_PROF_DIR === undefined ? undefined : path.resolve(parsed.EDMS_CPU_PROF_DIR),
     timezone: parsed.EDMS_TIMEZONE,
     adminPassword: parsed.EDMS_ADMIN_PASSWORD,
     jwtSecret: parsed.EDMS_JWT_SECRET,

@@ -49,6 +49,12 @@ describe('configuration from environment variables', () => {
     expect(message).toContain(expected);
   });
 
+  test('EDMS_CPU_PROF_DIR turns profiling on, as an absolute directory; unset or empty leaves it off', () => {
+    expect(loadConfig({}).cpuProfileDir).toBeUndefined();
+    expect(loadConfig({ EDMS_CPU_PROF_DIR: '' }).cpuProfileDir).toBeUndefined();
+    expect(loadConfig({ EDMS_CPU_PROF_DIR: 'profiles' }).cpuProfileDir).toBe(path.resolve('profiles'));
+  });
+
   test('several bad variables are all reported at once', () => {
     const message = configError({ PORT: 'x', LOG_FORMAT: 'xml' });
     expect(message).toContain('PORT');

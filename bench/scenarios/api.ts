@@ -8,7 +8,7 @@ import { BARE_DOCUMENT_UPDATES } from '../baseline/bare-workflow';
 import { withBareWorker } from '../baseline/bare-worker';
 import { inPool, waitUntil } from '../concurrency';
 import { goal, percentile, round, type Goal } from '../report';
-import type { BenchContext, Scenario } from '../scenario';
+import { cpuMsPer, cpuSnapshot, type BenchContext, type Scenario } from '../scenario';
 import { insertDocuments, seedDocuments, userId } from '../seed';
 import { freePort } from '../../lib/ports';
 import { DAY_MS } from '../../common';
@@ -238,14 +238,18 @@ async function measureFlow(context: BenchContext, sizes: Sizes, name: string, fl
     `api: ${name}: ${sizes.flow_documents} documents through the flow, ${sizes.flow_concurrency} at a time`,
   );
   const started = performance.now();
+  const cpuBefore = cpuSnapshot(context.system);
   await inPool(sizes.flow_documents, sizes.flow_concurrency, (index) => flow(`flow ${index + 1}`));
   const flowSeconds = (performance.now() - started) / 1000;
+  // The flow is CPU-bound on a small machine: where each document's CPU went says which process to look at.
+  const cpu = cpuMsPer(cpuBefore, cpuSnapshot(context.system), sizes.flow_documents);
   return {
     create_p50_ms: p50('create_ms'),
     submit_p50_ms: p50('submit_ms'),
     review_p50_ms: p50('review_ms'),
     approve_p50_ms: p50('approve_ms'),
     flow_docs_per_s: round(sizes.flow_documents / flowSeconds, 2),
+    cpu,
   };
 }
 
@@ -293,8 +297,8 @@ export const api: Scenario = {
     context.progress(`api: seeding up to ${sizes.documents} documents`);
     const ids = await seed(context, sizes.documents);
     const reads = await measureReads(context, sizes, ids);
-    const bareUpdates = await measureBareUpdates(context, sizes);
-    const updates = await measureUpdates(context, sizes);
+    const { cpu: bareFlowCpu, ...bareUpdates } = await measureBareUpdates(context, sizes);
+    const { cpu: flowCpu, ...updates } = await measureUpdates(context, sizes);
     const ratio = (route: 'one' | 'page', connections: number) =>
       reads[`system_${route}_c${connections}`]!.rps / reads[`baseline_${route}_c${connections}`]!.rps;
     const fixed = (route: 'one' | 'page') => reads[`system_${route}_at_${GOALS.fixedRate}rps`]!;
@@ -336,6 +340,9 @@ export const api: Scenario = {
         ...ratios,
         ...updates,
         ...againstBaseline,
+        // CPU ms per document of the concurrent flow, by process: the baseline's worker runs in the
+        // bench process, the system's in the worker process.
+        flow_cpu_ms_per_document: { system: flowCpu, baseline: bareFlowCpu },
         reads,
       },
       goals,
