@@ -2,7 +2,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { createDocumentActivities, type TransitionRequest } from '../activities/documents';
+import { createDocumentActivities, type DocumentChangeStep, type TransitionRequest } from '../activities/documents';
 import { DocumentStateConflict } from '../activities/errors';
 import { dispatchThroughTemporal } from '../activities/notification-dispatch';
 import { notificationDeliveryWorkflowId } from '../common';
@@ -140,6 +140,107 @@ test('opening a review round twice (a retry) creates each task and assignment em
   expect((await notificationsOf(suite.database, document.id)).filter((n) => n.kind === 'review_assigned')).toHaveLength(
     2,
   );
+});
+
+/** A submission's database steps, as the document workflow holds them for one transaction. */
+const submission = (author: string): DocumentChangeStep[] => [
+  { step: 'transition', from: ['DRAFT'], to: 'PENDING_REVIEW', actor: author, auditAction: 'DOCUMENT_SUBMITTED' },
+  { step: 'openRound', round: 1, kind: 'review', dueAt: new Date(Date.now() + 86_400_000).toISOString() },
+  {
+    step: 'transition',
+    from: ['PENDING_REVIEW'],
+    to: 'UNDER_REVIEW',
+    actor: 'system_scheduler',
+    auditAction: 'DOCUMENT_REVIEW_STARTED',
+  },
+];
+
+test("a change's steps are written in order in one transaction, and its retry writes nothing again", async () => {
+  const document = await seedDocument(suite.database, { reviewers: 2, approvers: 1 });
+  const steps = submission(document.author.username);
+  const attempt = execution();
+  const first = await run(attempt, activities.recordChanges, { documentId: document.id, steps });
+  expect(first.results).toEqual([
+    { status: 'PENDING_REVIEW' },
+    { tasks: expect.arrayContaining(document.reviewers.map((r) => expect.objectContaining({ assignee: r.username }))) },
+    { status: 'UNDER_REVIEW' },
+  ]);
+  // The assignment emails are written, for the workflow to deliver: none is started here.
+  expect(first.notificationKeys).toHaveLength(2);
+  expect(
+    await Promise.all(
+      first.notificationKeys.map((key) =>
+        suite.env.client.workflow
+          .getHandle(notificationDeliveryWorkflowId(key))
+          .describe()
+          .then(
+            () => 'started',
+            () => 'none',
+          ),
+      ),
+    ),
+  ).toEqual(['none', 'none']);
+
+  // The first attempt committed but its completion was lost; Temporal runs it again.
+  const retry = await run(attempt, activities.recordChanges, { documentId: document.id, steps });
+  expect(retry).toEqual(first);
+  expect((await transitionsOf(suite.database, document.id)).map((t) => `${t.fromStatus}>${t.toStatus}`)).toEqual([
+    'null>DRAFT',
+    'DRAFT>PENDING_REVIEW',
+    'PENDING_REVIEW>UNDER_REVIEW',
+  ]);
+  expect((await auditFor(document.id)).map((a) => a.action).sort()).toEqual(
+    ['DOCUMENT_CREATED', 'DOCUMENT_REVIEW_STARTED', 'DOCUMENT_SUBMITTED'].sort(),
+  );
+  expect((await notificationsOf(suite.database, document.id)).filter((n) => n.kind === 'review_assigned')).toHaveLength(
+    2,
+  );
+});
+
+test('a step the database refuses undoes every step of its change, the ones before it included', async () => {
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
+  await run(execution(), activities.recordChanges, {
+    documentId: document.id,
+    steps: submission(document.author.username),
+  });
+  const [task] = await suite.database.db
+    .select()
+    .from(schema.reviewTasks)
+    .where(eq(schema.reviewTasks.documentId, document.id));
+  const before = {
+    row: await documentRow(suite.database, document.id),
+    transitions: await transitionsOf(suite.database, document.id),
+    audit: await auditFor(document.id),
+    tasks: await suite.database.db
+      .select()
+      .from(schema.reviewTasks)
+      .where(eq(schema.reviewTasks.documentId, document.id)),
+    notifications: await notificationsOf(suite.database, document.id),
+  };
+  // The review's decision, then a transition from a status the document is not in.
+  const steps: DocumentChangeStep[] = [
+    { step: 'closeTask', taskId: task!.id, status: 'approved', actor: document.reviewers[0]!.username },
+    {
+      step: 'transition',
+      from: ['PENDING_APPROVAL'],
+      to: 'APPROVED_PENDING_EFFECTIVE',
+      actor: document.reviewers[0]!.username,
+      auditAction: 'DOCUMENT_APPROVED',
+      changes: { effectiveAt: new Date(Date.now() + 86_400_000).toISOString() },
+      notifyAuthor: 'document_approved',
+    },
+  ];
+  const attempt = run(execution(), activities.recordChanges, { documentId: document.id, steps });
+  await expect(attempt).rejects.toThrow(DocumentStateConflict);
+  await expect(attempt).rejects.toThrow(`document ${document.id} is UNDER_REVIEW, expected PENDING_APPROVAL`);
+  expect(await documentRow(suite.database, document.id)).toEqual(before.row);
+  expect(await transitionsOf(suite.database, document.id)).toEqual(before.transitions);
+  expect(await auditFor(document.id)).toEqual(before.audit);
+  expect(
+    await suite.database.db.select().from(schema.reviewTasks).where(eq(schema.reviewTasks.documentId, document.id)),
+  ).toEqual(before.tasks);
+  expect(before.tasks.map((t) => t.status)).toEqual(['pending']);
+  expect(await notificationsOf(suite.database, document.id)).toEqual(before.notifications);
 });
 
 test('a retried overdue notice writes its emails and counts its reminder once', async () => {

@@ -216,6 +216,76 @@ test('submit, review and approve each answer within one workflow task; the round
   });
 });
 
+test('each change writes its database steps in one local activity, or two when it opens a round: submit 2, a review that completes its round 2, an approval 1', async () => {
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
+  await inWorker(async () => {
+    const handle = await start(document);
+    await reviewAndApprove(handle, document, new Date((await suite.env.currentTimeMs()) + 30 * DAY));
+    const perUpdate: number[] = [];
+    for (const event of (await handle.fetchHistory()).events ?? []) {
+      if (event.workflowExecutionUpdateAcceptedEventAttributes) perUpdate.push(0);
+      else if (event.markerRecordedEventAttributes?.markerName === 'core_local_activity' && perUpdate.length > 0) {
+        perUpdate[perUpdate.length - 1]!++;
+      }
+    }
+    // Submit: its transition with the round's opening (the round's tasks come from the database),
+    // then UNDER_REVIEW. The review: its decision, REVIEWED and the approval round, then
+    // PENDING_APPROVAL. The approval: its decision and APPROVED_PENDING_EFFECTIVE.
+    expect(perUpdate).toEqual([2, 2, 1]);
+    expect((await transitionsOf(suite.database, document.id)).map((t) => t.toStatus)).toEqual([
+      'DRAFT',
+      'PENDING_REVIEW',
+      'UNDER_REVIEW',
+      'REVIEWED',
+      'PENDING_APPROVAL',
+      'APPROVED_PENDING_EFFECTIVE',
+    ]);
+  });
+});
+
+test('a change the database refuses is written not at all: its task stays open, in the database and in the workflow, and its timers keep watching it', async () => {
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
+  await inWorker(async () => {
+    const handle = await start(document);
+    await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
+    await handle.executeUpdate(reviewUpdate, {
+      args: [{ actor: document.reviewers[0]!.username, decision: 'approve' }],
+    });
+    // A repair moved the document back to DRAFT by hand and told no workflow.
+    await suite.database.db
+      .update(schema.documents)
+      .set({ status: 'DRAFT' })
+      .where(eq(schema.documents.id, document.id));
+    const before = {
+      transitions: await transitionsOf(suite.database, document.id),
+      tasks: await suite.database.db
+        .select()
+        .from(schema.reviewTasks)
+        .where(eq(schema.reviewTasks.documentId, document.id)),
+      state: await handle.query(stateQuery),
+    };
+    const approval = handle.executeUpdate(approveUpdate, {
+      args: [
+        {
+          actor: document.approvers[0]!.username,
+          effectiveAt: new Date((await suite.env.currentTimeMs()) + 30 * DAY).toISOString(),
+        },
+      ],
+    });
+    expect(await refusal(approval)).toMatchObject({ type: 'DocumentStateConflict' });
+    // The task's decision was written with the transition, so it is undone with it.
+    expect(
+      await suite.database.db.select().from(schema.reviewTasks).where(eq(schema.reviewTasks.documentId, document.id)),
+    ).toEqual(before.tasks);
+    expect(before.tasks.find((t) => t.kind === 'approval')?.status).toBe('pending');
+    expect(await transitionsOf(suite.database, document.id)).toEqual(before.transitions);
+    expect(await handle.query(stateQuery)).toEqual(before.state);
+    // The approval round's timers were not told that its task closed: they still run.
+    const timers = await suite.env.client.workflow.getHandle(`${handle.workflowId}-approval-1`).describe();
+    expect(timers.status.name).toBe('RUNNING');
+  });
+});
+
 test('a changed effective date re-arms the timer; a past instant makes the document effective at once', async () => {
   const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   await inWorker(async () => {

@@ -12,7 +12,7 @@ import {
   type ReviewKind,
 } from '../../common';
 import { reviewTimers } from '../review-timers';
-import { timersInBackground, type Document } from './document';
+import { oneTransactionPerChange, timersInBackground, type Document } from './document';
 import { refuse } from './guarded-update';
 
 /** The review timers of one round: `document-<id>-<kind>-<round>`. */
@@ -74,9 +74,12 @@ export async function signalTimers<Args extends unknown[]>(
   const signalled = () => getExternalWorkflowHandle(workflowId).signal(signal, ...args);
   if (!timersInBackground()) return signalled();
   const started = document.timersStarted.get(workflowId) ?? Promise.resolve();
-  void document.background(started.then(signalled), `the review timers did not get the signal ${signal.name}`, {
-    workflowId,
-  });
+  // After ONE_TRANSACTION_PATCH the task's change is written when the change ends: the timers hear
+  // of it once it is committed, and not at all if it is refused.
+  const sent = oneTransactionPerChange()
+    ? Promise.all([started, document.committed()]).then(([, committed]) => (committed ? signalled() : undefined))
+    : started.then(signalled);
+  void document.background(sent, `the review timers did not get the signal ${signal.name}`, { workflowId });
 }
 
 /** Closes tasks in the database and stops their timers. */

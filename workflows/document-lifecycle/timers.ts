@@ -19,6 +19,8 @@ export async function instantReached(document: Document): Promise<void> {
   if (at === undefined || at > Date.now()) return;
   try {
     await timedTransition(document);
+    // Written here, so that a refusal is handled below as a transition's used to be.
+    if (document.hasPendingChanges) await document.writePendingChanges();
   } catch (error) {
     if (!isDocumentActivityFailure(error)) throw error;
     // The database disagrees (changed outside this workflow): take its word and carry on.
