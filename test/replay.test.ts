@@ -12,7 +12,8 @@ import { workflowBundle } from './helpers/temporal';
  * test/backup-workflow.test.ts test/scheduler-job-workflow.test.ts); system-task-backup-single-activity is a backup task from before the
  * backup workflow (patch backup-child-workflow); lifecycle-before-* and review-timers-before-* are
  * runs recorded before the patches their names give (document-local-activities,
- * review-timers-in-background, review-timers-local-activities, document-one-transaction-per-change);
+ * review-timers-in-background, review-timers-local-activities, document-one-transaction-per-change,
+ * review-timers-in-document; review-timers-* are children of rounds opened before the last);
  * any change must still
  * replay them, or be guarded by patched().
  */

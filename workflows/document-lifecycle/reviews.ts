@@ -12,7 +12,7 @@ import {
   type ReviewKind,
 } from '../../common';
 import { reviewTimers } from '../review-timers';
-import { oneTransactionPerChange, timersInBackground, type Document } from './document';
+import { oneTransactionPerChange, timersInBackground, timersInDocument, type Document } from './document';
 import { refuse } from './guarded-update';
 
 /** The review timers of one round: `document-<id>-<kind>-<round>`. */
@@ -31,7 +31,7 @@ export function openTaskOf(state: LifecycleState, kind: ReviewKind, actor: strin
 export const reviewDueAt = (state: LifecycleState) =>
   new Date(Date.now() + state.settings.reviewDueDays * DAY_MS).toISOString();
 
-/** Gives the round's tasks to the document's reviewers or approvers, and starts their timers. */
+/** Gives the round's tasks to the document's reviewers or approvers, and starts their reminders. */
 export async function openRound(document: Document, kind: ReviewKind): Promise<OpenTask[]> {
   const { state } = document;
   const tasks = await document.openReviewRound({
@@ -41,6 +41,10 @@ export async function openRound(document: Document, kind: ReviewKind): Promise<O
   });
   state.openTasks = tasks;
   if (tasks.length === 0) return tasks;
+  if (timersInDocument()) {
+    document.watch(tasks);
+    return tasks;
+  }
   const workflowId = timersWorkflowId(state, kind);
   const inBackground = timersInBackground();
   const started = startChild(reviewTimers, {
@@ -93,7 +97,8 @@ export async function closeTasks(
   const { state } = document;
   for (const task of tasks) {
     await document.closeTask({ taskId: task.taskId, status, actor, comment });
-    await signalTimers(document, task.kind, taskClosedSignal, { taskId: task.taskId });
+    if (document.watches(task.taskId)) document.taskClosed(task.taskId);
+    else await signalTimers(document, task.kind, taskClosedSignal, { taskId: task.taskId });
   }
   const closed = new Set(tasks.map((task) => task.taskId));
   state.openTasks = state.openTasks.filter((task) => !closed.has(task.taskId));
