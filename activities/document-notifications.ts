@@ -58,12 +58,13 @@ export function createDocumentNotificationActivities(deps: EmailWriterDeps, time
     /**
      * A reminder to the assignee, or an escalation to their manager (or the admins), for a task
      * still pending. `at` is the workflow's clock, so the email says when it was due to be sent.
+     * Answers `closed` for a task no longer pending, which writes nothing.
      */
     async notifyOverdueTask(request: {
       taskId: string;
       kind: OverdueTaskKind;
       at: string;
-    }): Promise<{ notificationKeys: string[] }> {
+    }): Promise<{ notificationKeys: string[]; closed?: true }> {
       const key = activityIdempotencyKey();
       let timed: TimedEventRecord | undefined;
       const write = async (tx: Executor) => {
@@ -80,7 +81,8 @@ export function createDocumentNotificationActivities(deps: EmailWriterDeps, time
           .innerJoin(documents, eq(documents.id, reviewTasks.documentId))
           .where(eq(reviewTasks.id, request.taskId));
         if (!row) throw new TaskNotFound(request.taskId);
-        if (row.task.status !== 'pending') return { notificationKeys: [] };
+        // Its watcher stops: a task closed behind the workflow's back (a cleanup) is not reminded.
+        if (row.task.status !== 'pending') return { notificationKeys: [], closed: true as const };
         const recipients =
           request.kind === 'review_reminder'
             ? [row.assignee.email]

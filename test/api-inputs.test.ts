@@ -258,6 +258,17 @@ async function nextTransactionId(): Promise<string> {
   return row!.xmax;
 }
 
+/**
+ * Whether sending the request again moves the transaction counter again. The counter is the whole
+ * cluster's: a write some other process happened to make meanwhile (a previous suite's activity
+ * finishing late) moves it once; a request that writes does so every time it is sent.
+ */
+async function writesAgain(method: string, url: string, body: Record<string, unknown>): Promise<boolean> {
+  const before = await nextTransactionId();
+  await send(method, url, body);
+  return (await nextTransactionId()) !== before;
+}
+
 const SHAPES: [string, unknown][] = [
   ['null', null],
   ['""', ''],
@@ -290,8 +301,9 @@ test('every body field of every route refuses a value of the wrong shape with a 
           if (value === '' || value === ' ') problems.push(`${where}: a blank string is accepted`);
           continue;
         }
+        const body = withValue(base, field.path, value);
         const before = await nextTransactionId();
-        const response = await send(route.method, pathFor(route), withValue(base, field.path, value));
+        const response = await send(route.method, pathFor(route), body);
         const after = await nextTransactionId();
         sent += 1;
         answered.push({ route, status: response.statusCode, sent: where });
@@ -301,7 +313,9 @@ test('every body field of every route refuses a value of the wrong shape with a 
           .filter((f) => f === name || f.startsWith(`${name}.`));
         if (response.statusCode !== 400) problems.push(`${where}: ${response.statusCode} ${response.body}`);
         else if (details.length === 0) problems.push(`${where}: the 400 does not name the field: ${response.body}`);
-        if (before !== after) problems.push(`${where}: the database was written to`);
+        if (before !== after && (await writesAgain(route.method, pathFor(route), body))) {
+          problems.push(`${where}: the database was written to`);
+        }
       }
     }
   }

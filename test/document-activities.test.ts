@@ -276,7 +276,7 @@ test('a retried overdue notice writes its emails and counts its reminder once', 
   expect(row).toMatchObject({ remindersSent: 1, escalatedAt: new Date(request.at) });
 });
 
-test('an overdue notice for a task already closed sends nothing', async () => {
+test('an overdue notice for a task already closed sends nothing and says so, so that its watcher stops', async () => {
   const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   const [task] = await run(execution(), activities.openReviewRound, {
     documentId: document.id,
@@ -290,6 +290,6 @@ test('an overdue notice for a task already closed sends nothing', async () => {
     kind: 'review_reminder',
     at: new Date().toISOString(),
   });
-  expect(result).toEqual({ notificationKeys: [] });
+  expect(result).toEqual({ notificationKeys: [], closed: true });
   expect((await notificationsOf(suite.database, document.id)).map((e) => e.kind)).toEqual(['review_assigned']);
 });

@@ -511,6 +511,89 @@ test('when a new version becomes EFFECTIVE the version it supersedes becomes OBS
   });
 });
 
+test('a version scheduled for obsolescence, superseded: its workflow ends only once OBSOLETE is written, with its email sent', async () => {
+  const first = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
+  await inWorker(async () => {
+    const firstHandle = await start(first);
+    await reviewAndApprove(firstHandle, first, new Date((await suite.env.currentTimeMs()) - 1000));
+    await statusBecomes(firstHandle, first.id, 'EFFECTIVE');
+    await firstHandle.executeUpdate(scheduleObsolescenceUpdate, {
+      args: [
+        {
+          actor: first.author.username,
+          obsoleteAt: new Date((await suite.env.currentTimeMs()) + 300 * DAY).toISOString(),
+          reason: 'replaced',
+        },
+      ],
+    });
+
+    const second = await seedDocument(suite.database, { reviewers: 1, approvers: 1, supersedes: first.id });
+    const secondHandle = await start(second);
+    await reviewAndApprove(secondHandle, second, new Date((await suite.env.currentTimeMs()) + 7 * DAY));
+    await suite.env.sleep(7 * DAY + 1000);
+    await expect(firstHandle.result()).resolves.toMatchObject({ status: 'OBSOLETE' });
+    // Ended after the write, not before it: the database says OBSOLETE and the email went out.
+    expect(await documentRow(suite.database, first.id)).toMatchObject({
+      status: 'OBSOLETE',
+      obsolescenceReason: 'superseded',
+    });
+    await deliveriesSettled(suite.env);
+    const superseded = (await notificationsOf(suite.database, first.id)).filter(
+      (e) => e.kind === 'document_superseded',
+    );
+    expect(superseded).toMatchObject([{ status: 'sent' }]);
+  });
+});
+
+test('a new version whose EFFECTIVE write is refused does not make the version it supersedes OBSOLETE', async () => {
+  const first = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
+  await inWorker(async () => {
+    const firstHandle = await start(first);
+    await reviewAndApprove(firstHandle, first, new Date((await suite.env.currentTimeMs()) - 1000));
+    await statusBecomes(firstHandle, first.id, 'EFFECTIVE');
+
+    const second = await seedDocument(suite.database, { reviewers: 1, approvers: 1, supersedes: first.id });
+    const secondHandle = await start(second);
+    await reviewAndApprove(secondHandle, second, new Date((await suite.env.currentTimeMs()) + 7 * DAY));
+    // A repair sent the new version back to DRAFT by hand and told no workflow.
+    await suite.database.db.update(schema.documents).set({ status: 'DRAFT' }).where(eq(schema.documents.id, second.id));
+    await suite.env.sleep(7 * DAY + 1000);
+    // The refusal reloads the new version; the one it would have superseded stays in force.
+    await statusBecomes(secondHandle, second.id, 'DRAFT');
+    expect((await firstHandle.query(stateQuery)).status).toBe('EFFECTIVE');
+    expect(await documentRow(suite.database, first.id)).toMatchObject({ status: 'EFFECTIVE' });
+  });
+});
+
+test("a task closed behind the workflow's back stops being reminded", async () => {
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
+  await inWorker(async () => {
+    const handle = await start(document);
+    await handle.executeUpdate(submitUpdate, { args: [{ actor: document.author.username }] });
+    const [task] = (await handle.query(stateQuery)).openTasks;
+    // A cleanup cancelled the task in the database.
+    await suite.database.db
+      .update(schema.reviewTasks)
+      .set({ status: 'cancelled' })
+      .where(eq(schema.reviewTasks.id, task!.taskId));
+    await suite.env.sleep(DEFAULT_LIFECYCLE_SETTINGS.reviewDueDays * DAY + 60_000);
+    // The first reminder found the task closed: no email, and no timer left for it.
+    await eventually(async () => {
+      const events = ((await handle.fetchHistory()).events ?? []).map((e) =>
+        Object.keys(e).find((key) => key.endsWith('EventAttributes')),
+      );
+      const count = (name: string) => events.filter((t) => t === name).length;
+      expect(count('timerFiredEventAttributes')).toBeGreaterThanOrEqual(1);
+      expect(count('timerStartedEventAttributes')).toBe(
+        count('timerFiredEventAttributes') + count('timerCanceledEventAttributes'),
+      );
+    });
+    expect((await notificationsOf(suite.database, document.id)).filter((e) => e.kind === 'review_reminder')).toEqual(
+      [],
+    );
+  });
+});
+
 test('continue-as-new keeps the state: a long-lived document still becomes effective on time', async () => {
   const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   await inWorker(async () => {

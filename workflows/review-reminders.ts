@@ -26,11 +26,12 @@ function overdueSchedule(dueAt: string, settings: LifecycleSettings) {
 /**
  * Nags one task until it is closed: a reminder to the assignee at the due instant and every
  * `reminderIntervalDays` after, and one escalation to their manager `escalationDays` after it was due.
+ * It also stops when `notify` answers true: the database has the task closed already.
  */
 export async function watchTask(
   task: WatchedTask,
   settings: LifecycleSettings,
-  notify: (request: OverdueNotice) => Promise<void>,
+  notify: (request: OverdueNotice) => Promise<boolean | void>,
 ): Promise<void> {
   let schedule = overdueSchedule(task.dueAt, settings);
   while (!task.closed) {
@@ -46,12 +47,12 @@ export async function watchTask(
     // `at` is the instant each email was due, whatever the timer's small lateness.
     if (Date.now() >= schedule.nextReminderAt) {
       const at = new Date(schedule.nextReminderAt).toISOString();
-      await notify({ taskId: task.taskId, kind: 'review_reminder', at });
+      if ((await notify({ taskId: task.taskId, kind: 'review_reminder', at })) === true) return;
       schedule.nextReminderAt += settings.reminderIntervalDays * DAY_MS;
     }
     if (!schedule.escalated && Date.now() >= schedule.escalateAt) {
       const at = new Date(schedule.escalateAt).toISOString();
-      await notify({ taskId: task.taskId, kind: 'review_escalated', at });
+      if ((await notify({ taskId: task.taskId, kind: 'review_escalated', at })) === true) return;
       schedule.escalated = true;
     }
   }

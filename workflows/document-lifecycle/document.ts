@@ -1,6 +1,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  condition,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -57,9 +58,10 @@ export const BACKGROUND_TIMERS_PATCH = 'review-timers-in-background';
  * Changes made after this patch write all their database steps (task closings, transitions, a
  * round's opening) in one local activity and one transaction, instead of a local activity per step:
  * a review that completes its round takes two local activities instead of four, an approval one
- * instead of two, and a change is written whole or not at all. A step whose result the change needs
- * (the tasks of a round) writes the steps held so far; the rest are written when the change ends.
- * Histories recorded before it replay a local activity per step.
+ * instead of two. A step whose result the change needs (the tasks of a round) writes the steps held
+ * so far; the rest are written when the change ends. Each write is whole or not at all, and a
+ * refused one puts the state back as it was before it; a change that opened a round keeps the round
+ * it wrote. Histories recorded before it replay a local activity per step.
  */
 export const ONE_TRANSACTION_PATCH = 'document-one-transaction-per-change';
 
@@ -106,8 +108,10 @@ export class Document {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly work: BackgroundWork;
   private readonly pending: PendingChanges;
-  /** Open tasks this workflow sends the reminders of (see TIMERS_IN_DOCUMENT_PATCH), by task id. */
+  /** Open tasks whose reminders are being sent from here (see TIMERS_IN_DOCUMENT_PATCH), by task id. */
   private readonly watched = new Map<string, WatchedTask>();
+  /** Every task of a round opened after TIMERS_IN_DOCUMENT_PATCH: its round has no child workflow to signal. */
+  private readonly ownTasks = new Set<string>();
   /** A change is running that writes its steps in one transaction when it ends. */
   private batching = false;
 
@@ -121,6 +125,11 @@ export class Document {
     const run = this.queue.then(() => (oneTransactionPerChange() ? this.inOneTransaction(change) : change()));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Changes write their steps in one transaction (see ONE_TRANSACTION_PATCH). */
+  batchesChanges(): boolean {
+    return oneTransactionPerChange();
   }
 
   /** Some database step of the running change is not written yet. */
@@ -251,25 +260,33 @@ export class Document {
   }
 
   /**
-   * Sends the reminders and the escalation of a round's tasks from here, until each is closed.
-   * Counted as background work: the run ends or continues as new only once they have stopped.
+   * Sends the reminders and the escalation of a round's tasks from here, until each is closed (or
+   * found closed in the database). Tasks no longer open in the state (a round that replaced theirs)
+   * stop being watched. Counted as background work: the run ends or continues as new only once
+   * every watcher has stopped.
    */
   watch(tasks: readonly OpenTask[]): void {
+    for (const [taskId, watched] of this.watched) {
+      if (!this.state.openTasks.some((task) => task.taskId === taskId)) closeWatched(watched);
+    }
     for (const task of tasks) {
+      this.ownTasks.add(task.taskId);
       const watched = watchedTask(task);
       this.watched.set(task.taskId, watched);
       const reminders = watchTask(watched, this.state.settings, (notice) => this.notifyOverdue(notice));
       void this.background(
-        reminders.finally(() => this.watched.delete(task.taskId)),
+        reminders.finally(() => {
+          if (this.watched.get(task.taskId) === watched) this.watched.delete(task.taskId);
+        }),
         'the reminders of a task stopped before it closed',
         { taskId: task.taskId },
       );
     }
   }
 
-  /** This workflow sends the task's reminders itself (otherwise its round's `reviewTimers` child does). */
+  /** The task's round was opened after TIMERS_IN_DOCUMENT_PATCH: its reminders are sent from here. */
   watches(taskId: string): boolean {
-    return this.watched.has(taskId);
+    return this.ownTasks.has(taskId);
   }
 
   /** The task was closed: its reminders stop once the change is committed, and go on if it is refused. */
@@ -279,15 +296,29 @@ export class Document {
     void this.committed().then((committed) => committed && closeWatched(watched));
   }
 
-  /** The task has a new assignee and due instant: its reminders start again from that instant. */
-  taskReassigned(taskId: string, change: { assignee: string; dueAt: string }): void {
-    const watched = this.watched.get(taskId);
-    if (watched) reassignWatched(watched, change);
+  /**
+   * The task has a new assignee and due instant: its reminders start again from that instant (a
+   * watcher that had stopped on a failure starts anew).
+   */
+  taskReassigned(task: OpenTask): void {
+    const watched = this.watched.get(task.taskId);
+    if (watched) reassignWatched(watched, { assignee: task.assignee, dueAt: task.dueAt });
+    else this.watch([task]);
   }
 
   /** Nothing this run started in the background is still going: the run may end or continue as new. */
   settled(): boolean {
-    return this.work.settled();
+    return this.work.settled() && !this.batching && !this.pending.any;
+  }
+
+  /**
+   * After ONE_TRANSACTION_PATCH a change moves the state before writing it: while one runs, the
+   * state may be ahead of the database (or about to be put back). Settles once it has ended;
+   * undefined when none runs (always before the patch).
+   */
+  changeInProgress(): Promise<void> | undefined {
+    if (!this.batching && !this.pending.any) return undefined;
+    return condition(() => !this.batching && !this.pending.any);
   }
 
   /** Lets `work` go on while the change that started it answers (see BackgroundWork). */
@@ -295,10 +326,14 @@ export class Document {
     return this.work.run(work, message, details);
   }
 
-  /** Writes a reminder or an escalation and delivers its emails without waiting for them. */
-  private async notifyOverdue(notice: OverdueNotice): Promise<void> {
-    const { notificationKeys } = await localActivities.recordOverdueTask(notice);
+  /**
+   * Writes a reminder or an escalation and delivers its emails without waiting for them; answers
+   * true when the database has the task closed already (its watcher then stops).
+   */
+  private async notifyOverdue(notice: OverdueNotice): Promise<boolean> {
+    const { notificationKeys, closed } = await localActivities.recordOverdueTask(notice);
     this.deliver(notificationKeys);
+    return closed === true;
   }
 
   private deliver(notificationKeys: readonly string[]): void {

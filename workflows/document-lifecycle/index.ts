@@ -37,33 +37,41 @@ export async function documentLifecycle(input: DocumentLifecycleInput): Promise<
   setHandler(reloadSignal, () => void document.exclusive(() => document.reload()));
 
   document.publish();
-  while (state.status !== 'OBSOLETE') {
-    // The instant is read afresh from the state, so changes made before now are already in it.
-    deadline.settle();
-    const at = instantAwaited(state);
-    const reached = await deadline.sleepUntil(at);
-    // Woken by a change while waiting for an instant: read the new one and sleep again. Woken from a
-    // status without one, the change may have set one already past (approved with a past effective
-    // instant, a reload): it is checked at once, with no timer.
-    if (reached || at === undefined) await document.exclusive(() => instantReached(document));
-    const quiet = state.openTasks.length === 0;
-    if (quiet && workflowInfo().historyLength > continueAsNewAfterEvents) {
-      // A new run would not hear how its emails and timer starts went: it starts once they are done.
-      await condition(() => allHandlersFinished() && document.settled());
-      return continueAsNew<typeof documentLifecycle>({
-        documentId: state.documentId,
-        document: {
-          documentNumber: state.documentNumber,
-          status: state.status,
-          effectiveAt: state.effectiveAt,
-          obsoleteAt: state.obsoleteAt,
-          supersedesId: state.supersedesId,
-        },
-        continueAsNewAfterEvents,
-        state,
-      });
+  for (;;) {
+    while (state.status !== 'OBSOLETE') {
+      // The instant is read afresh from the state, so changes made before now are already in it.
+      deadline.settle();
+      const at = instantAwaited(state);
+      const reached = await deadline.sleepUntil(at);
+      // A change that woke this may still be writing: what is read below must be the database's.
+      const changing = document.changeInProgress();
+      if (changing) await changing;
+      // Woken by a change while waiting for an instant: read the new one and sleep again. Woken from a
+      // status without one, the change may have set one already past (approved with a past effective
+      // instant, a reload): it is checked at once, with no timer.
+      if (reached || at === undefined) await document.exclusive(() => instantReached(document));
+      const quiet = state.openTasks.length === 0;
+      if (quiet && workflowInfo().historyLength > continueAsNewAfterEvents) {
+        // A new run would not hear how its emails and timer starts went: it starts once they are done.
+        await condition(() => allHandlersFinished() && document.settled());
+        // A change made meanwhile may have opened a round, whose reminders run in this run.
+        if (document.batchesChanges() && state.openTasks.length > 0) continue;
+        return continueAsNew<typeof documentLifecycle>({
+          documentId: state.documentId,
+          document: {
+            documentNumber: state.documentNumber,
+            status: state.status,
+            effectiveAt: state.effectiveAt,
+            obsoleteAt: state.obsoleteAt,
+            supersedesId: state.supersedesId,
+          },
+          continueAsNewAfterEvents,
+          state,
+        });
+      }
     }
+    await condition(() => allHandlersFinished() && document.settled());
+    // A change refused after it had moved the state to OBSOLETE puts it back (ONE_TRANSACTION_PATCH).
+    if (state.status === 'OBSOLETE') return state;
   }
-  await condition(() => allHandlersFinished() && document.settled());
-  return state;
 }

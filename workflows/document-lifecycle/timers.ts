@@ -43,6 +43,9 @@ async function timedTransition(document: Document): Promise<void> {
       notifyAuthor: 'document_effective',
     });
     if (state.supersedesId) {
+      // Only once this one is EFFECTIVE in the database (after ONE_TRANSACTION_PATCH its write is
+      // held until now): a refused write must not obsolete the version it replaces.
+      if (document.hasPendingChanges) await document.writePendingChanges();
       // The version this one replaces becomes OBSOLETE (reason: superseded) in its own workflow.
       await getExternalWorkflowHandle(documentWorkflowId(state.supersedesId)).signal(supersededSignal, {
         byDocumentId: state.documentId,

@@ -154,9 +154,14 @@ export function acceptUpdates(document: Document): void {
     apply: async ({ actor, taskId, assignee }, task) => {
       const reassigned = await document.reassignTask({ taskId, assignee, dueAt: reviewDueAt(state), actor });
       Object.assign(task, { assignee: reassigned.assignee, dueAt: reassigned.dueAt });
-      const change = { assignee: reassigned.assignee, dueAt: reassigned.dueAt };
-      if (document.watches(taskId)) document.taskReassigned(taskId, change);
-      else await signalTimers(document, task.kind, taskReassignedSignal, { taskId, ...change });
+      if (document.watches(taskId)) document.taskReassigned(task);
+      else {
+        await signalTimers(document, task.kind, taskReassignedSignal, {
+          taskId,
+          assignee: reassigned.assignee,
+          dueAt: reassigned.dueAt,
+        });
+      }
     },
   });
 }
