@@ -217,7 +217,8 @@ test('a backup without pg_dump fails at once with an error naming what to instal
         .from(schema.taskExecutions)
         .where(
           and(eq(schema.taskExecutions.taskName, 'run_scheduled_backup'), eq(schema.taskExecutions.status, 'failed')),
-        );
+        )
+        .orderBy(schema.taskExecutions.startedAt);
       expect(execution).toBeDefined();
       const last = executions.at(-1)!;
       expect(last.error).toContain('install the PostgreSQL client tools (Debian: postgresql-client)');

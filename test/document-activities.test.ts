@@ -60,7 +60,11 @@ async function deliveryRuns(notificationKeys: string[]): Promise<string[]> {
 }
 
 const auditFor = (documentId: string) =>
-  suite.database.db.select().from(schema.auditTrail).where(eq(schema.auditTrail.entityId, documentId));
+  suite.database.db
+    .select()
+    .from(schema.auditTrail)
+    .where(eq(schema.auditTrail.entityId, documentId))
+    .orderBy(schema.auditTrail.occurredAt, schema.auditTrail.id);
 
 test('a retried transition activity writes its transition, audit entry and email once', async () => {
   const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });

@@ -263,7 +263,8 @@ test('a change the database refuses is written not at all: its task stays open, 
       tasks: await suite.database.db
         .select()
         .from(schema.reviewTasks)
-        .where(eq(schema.reviewTasks.documentId, document.id)),
+        .where(eq(schema.reviewTasks.documentId, document.id))
+        .orderBy(schema.reviewTasks.id),
       state: await handle.query(stateQuery),
     };
     const approval = handle.executeUpdate(approveUpdate, {
@@ -277,7 +278,11 @@ test('a change the database refuses is written not at all: its task stays open, 
     expect(await refusal(approval)).toMatchObject({ type: 'DocumentStateConflict' });
     // The task's decision was written with the transition, so it is undone with it.
     expect(
-      await suite.database.db.select().from(schema.reviewTasks).where(eq(schema.reviewTasks.documentId, document.id)),
+      await suite.database.db
+        .select()
+        .from(schema.reviewTasks)
+        .where(eq(schema.reviewTasks.documentId, document.id))
+        .orderBy(schema.reviewTasks.id),
     ).toEqual(before.tasks);
     expect(before.tasks.find((t) => t.kind === 'approval')?.status).toBe('pending');
     expect(await transitionsOf(suite.database, document.id)).toEqual(before.transitions);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, gte, inArray } from 'drizzle-orm';
 import { SYSTEM_TASK_NAMES } from '../common';
 import { schema } from '../db';
 import { SYSTEM_SCHEDULES, syncSchedules } from '../schedules/system-schedules';
@@ -119,9 +119,10 @@ test('`temporal schedule trigger` runs the health check, recorded like any run a
           and(
             eq(schema.taskExecutions.scheduleId, 'perform-system-health-check'),
             eq(schema.taskExecutions.status, 'succeeded'),
+            gte(schema.taskExecutions.startedAt, since),
           ),
         );
-      return row && row.startedAt >= since ? row : undefined;
+      return row;
     });
     expect(recorded).toMatchObject({ taskName: 'perform_system_health_check', triggeredBy: 'system_scheduler' });
     expect(['schedule', 'cli']).toContain(recorded.trigger);

@@ -197,7 +197,8 @@ test('pause with a note and resume act on the schedule and the job', async () =>
   const audit = await suite.api.database.db
     .select({ action: schema.auditTrail.action })
     .from(schema.auditTrail)
-    .where(eq(schema.auditTrail.entityId, job.id));
+    .where(eq(schema.auditTrail.entityId, job.id))
+    .orderBy(schema.auditTrail.occurredAt, schema.auditTrail.id);
   expect(audit.map((a) => a.action)).toEqual(['JOB_CREATED', 'JOB_PAUSED', 'JOB_RESUMED']);
 });
 
