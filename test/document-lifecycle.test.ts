@@ -496,16 +496,28 @@ test('reassigning an overdue task re-arms its timers: the new assignee is remind
   });
 });
 
-test('when a new version becomes EFFECTIVE the version it supersedes becomes OBSOLETE', async () => {
-  const first = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
-  await inWorker(async () => {
-    const firstHandle = await start(first);
-    await reviewAndApprove(firstHandle, first, new Date((await suite.env.currentTimeMs()) - 1000));
-    await statusBecomes(firstHandle, first.id, 'EFFECTIVE');
+/** A version already EFFECTIVE, in its running workflow. */
+async function effectiveDocument() {
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
+  const handle = await start(document);
+  await reviewAndApprove(handle, document, new Date((await suite.env.currentTimeMs()) - 1000));
+  await statusBecomes(handle, document.id, 'EFFECTIVE');
+  return { document, handle };
+}
 
-    const second = await seedDocument(suite.database, { reviewers: 1, approvers: 1, supersedes: first.id });
-    const secondHandle = await start(second);
-    await reviewAndApprove(secondHandle, second, new Date((await suite.env.currentTimeMs()) + 7 * DAY));
+/** A new version of `previous`, approved to become EFFECTIVE 7 days from now. */
+async function approvedSuccessor(previous: SeededDocument) {
+  const document = await seedDocument(suite.database, { reviewers: 1, approvers: 1, supersedes: previous.id });
+  const handle = await start(document);
+  await reviewAndApprove(handle, document, new Date((await suite.env.currentTimeMs()) + 7 * DAY));
+  return { document, handle };
+}
+
+test('when a new version becomes EFFECTIVE the version it supersedes becomes OBSOLETE', async () => {
+  await inWorker(async () => {
+    const { document: first, handle: firstHandle } = await effectiveDocument();
+
+    const { document: second, handle: secondHandle } = await approvedSuccessor(first);
     await suite.env.sleep(7 * DAY + 1000);
     await statusBecomes(secondHandle, second.id, 'EFFECTIVE');
     await statusBecomes(firstHandle, first.id, 'OBSOLETE');
@@ -517,11 +529,8 @@ test('when a new version becomes EFFECTIVE the version it supersedes becomes OBS
 });
 
 test('a version scheduled for obsolescence, superseded: its workflow ends only once OBSOLETE is written, with its email sent', async () => {
-  const first = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   await inWorker(async () => {
-    const firstHandle = await start(first);
-    await reviewAndApprove(firstHandle, first, new Date((await suite.env.currentTimeMs()) - 1000));
-    await statusBecomes(firstHandle, first.id, 'EFFECTIVE');
+    const { document: first, handle: firstHandle } = await effectiveDocument();
     await firstHandle.executeUpdate(scheduleObsolescenceUpdate, {
       args: [
         {
@@ -532,9 +541,7 @@ test('a version scheduled for obsolescence, superseded: its workflow ends only o
       ],
     });
 
-    const second = await seedDocument(suite.database, { reviewers: 1, approvers: 1, supersedes: first.id });
-    const secondHandle = await start(second);
-    await reviewAndApprove(secondHandle, second, new Date((await suite.env.currentTimeMs()) + 7 * DAY));
+    await approvedSuccessor(first);
     await suite.env.sleep(7 * DAY + 1000);
     await expect(firstHandle.result()).resolves.toMatchObject({ status: 'OBSOLETE' });
     // Ended after the write, not before it: the database says OBSOLETE and the email went out.
@@ -551,15 +558,10 @@ test('a version scheduled for obsolescence, superseded: its workflow ends only o
 });
 
 test('a new version whose EFFECTIVE write is refused does not make the version it supersedes OBSOLETE', async () => {
-  const first = await seedDocument(suite.database, { reviewers: 1, approvers: 1 });
   await inWorker(async () => {
-    const firstHandle = await start(first);
-    await reviewAndApprove(firstHandle, first, new Date((await suite.env.currentTimeMs()) - 1000));
-    await statusBecomes(firstHandle, first.id, 'EFFECTIVE');
+    const { document: first, handle: firstHandle } = await effectiveDocument();
 
-    const second = await seedDocument(suite.database, { reviewers: 1, approvers: 1, supersedes: first.id });
-    const secondHandle = await start(second);
-    await reviewAndApprove(secondHandle, second, new Date((await suite.env.currentTimeMs()) + 7 * DAY));
+    const { document: second, handle: secondHandle } = await approvedSuccessor(first);
     // A repair sent the new version back to DRAFT by hand and told no workflow.
     await suite.database.db.update(schema.documents).set({ status: 'DRAFT' }).where(eq(schema.documents.id, second.id));
     await suite.env.sleep(7 * DAY + 1000);

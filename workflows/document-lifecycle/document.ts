@@ -127,11 +127,6 @@ export class Document {
     return run;
   }
 
-  /** Changes write their steps in one transaction (see ONE_TRANSACTION_PATCH). */
-  batchesChanges(): boolean {
-    return oneTransactionPerChange();
-  }
-
   /** Some database step of the running change is not written yet. */
   get hasPendingChanges(): boolean {
     return this.pending.any;

@@ -6,7 +6,7 @@ import {
   type DocumentLifecycleInput,
   type LifecycleState,
 } from '../../common';
-import { Document, initialState } from './document';
+import { Document, initialState, oneTransactionPerChange } from './document';
 import { instantAwaited, instantReached, superseded } from './timers';
 import { acceptUpdates } from './updates';
 
@@ -55,7 +55,7 @@ export async function documentLifecycle(input: DocumentLifecycleInput): Promise<
         // A new run would not hear how its emails and timer starts went: it starts once they are done.
         await condition(() => allHandlersFinished() && document.settled());
         // A change made meanwhile may have opened a round, whose reminders run in this run.
-        if (document.batchesChanges() && state.openTasks.length > 0) continue;
+        if (oneTransactionPerChange() && state.openTasks.length > 0) continue;
         return continueAsNew<typeof documentLifecycle>({
           documentId: state.documentId,
           document: {

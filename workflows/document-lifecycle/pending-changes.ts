@@ -8,9 +8,12 @@ type Undo = Pick<LifecycleState, 'status' | 'effectiveAt' | 'obsoleteAt' | 'open
 interface Batch {
   steps: DocumentChangeStep[];
   undo: Undo;
-  /** Settles true once the steps are committed, false once they are refused or dropped. */
-  committed: Promise<boolean>;
-  settle: (committed: boolean) => void;
+  /**
+   * Settles true once the steps are committed, false once they are refused or dropped. Made only
+   * when asked for: every promise in workflow code costs the SDK a stack trace, and most batches
+   * have nobody waiting.
+   */
+  committed?: { promise: Promise<boolean>; settle: (committed: boolean) => void };
 }
 
 /**
@@ -33,18 +36,23 @@ export class PendingChanges {
   /** Holds `step` for the next write; call it before moving the state for it. */
   add(step: DocumentChangeStep): void {
     if (!this.batch) {
-      let settle: (committed: boolean) => void = () => undefined;
-      const committed = new Promise<boolean>((resolve) => (settle = resolve));
       const { status, effectiveAt, obsoleteAt, openTasks } = this.state;
       const undo = { status, effectiveAt, obsoleteAt, openTasks: openTasks.map((task) => ({ ...task })) };
-      this.batch = { steps: [], undo, committed, settle };
+      this.batch = { steps: [], undo };
     }
     this.batch.steps.push(step);
   }
 
   /** Settles once the steps added so far are written (true) or refused (false); at once true when none waits. */
   committed(): Promise<boolean> {
-    return this.batch?.committed ?? Promise.resolve(true);
+    const batch = this.batch;
+    if (!batch) return Promise.resolve(true);
+    if (!batch.committed) {
+      let settle: (committed: boolean) => void = () => undefined;
+      const promise = new Promise<boolean>((resolve) => (settle = resolve));
+      batch.committed = { promise, settle };
+    }
+    return batch.committed.promise;
   }
 
   /**
@@ -58,11 +66,11 @@ export class PendingChanges {
     this.batch = undefined;
     try {
       const written = await write(batch.steps);
-      batch.settle(true);
+      batch.committed?.settle(true);
       return written;
     } catch (error) {
       Object.assign(this.state, batch.undo);
-      batch.settle(false);
+      batch.committed?.settle(false);
       throw error;
     }
   }
@@ -73,7 +81,7 @@ export class PendingChanges {
     if (!batch) return false;
     this.batch = undefined;
     Object.assign(this.state, batch.undo);
-    batch.settle(false);
+    batch.committed?.settle(false);
     return true;
   }
 }
