@@ -15,6 +15,7 @@ module.exports = {
   },
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/after-each-file.ts'],
   maxWorkers: 1,
   testTimeout: 120_000,
   verbose: true,

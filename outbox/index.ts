@@ -6,3 +6,4 @@ export * from './document-emails';
 export * from './enqueue';
 export * from './render';
 export * from './templates';
+export * from './mailer';

@@ -1,9 +1,9 @@
 import { TASK_QUEUES } from '../common';
 import { connectDatabase } from '../db';
-import { createTransport } from 'nodemailer';
 import { loadConfig, requireDatabaseUrl, requireSmtpUrl } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { runMain } from '../lib/process';
+import { createMailer } from '../outbox';
 import { syncJobSchedules } from '../schedules/job-schedules';
 import { syncSchedules } from '../schedules/system-schedules';
 import { connectWorkerConnection, createLazyClient, loadTemporalSettings, processIdentity } from '../lib/temporal';
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'worker');
   const databaseUrl = requireDatabaseUrl(config);
-  const mailer = createTransport(requireSmtpUrl(config));
+  const mailer = createMailer(requireSmtpUrl(config));
   const temporalSettings = loadTemporalSettings();
   const metricsEndpoint =
     config.workerMetricsPort === undefined

@@ -2,7 +2,6 @@ import os from 'node:os';
 import { eq } from 'drizzle-orm';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { createTransport } from 'nodemailer';
 import { startDocumentWorkflow, updateDocument } from '../../api/services/document-workflow';
 import { createNewVersion, insertDocument } from '../../api/services/documents';
 import {
@@ -16,6 +15,7 @@ import {
   type LifecycleSettings,
 } from '../../common';
 import { documentFacts, schema } from '../../db';
+import { createMailer } from '../../outbox';
 import { startSmtpSink } from '../../launcher/smtp-sink';
 import { resolveTemporalBinary } from '../../launcher/temporal-binaries';
 import { createTimeSkippingEnv } from '../../launcher/time-skipping';
@@ -148,7 +148,7 @@ export const timeSkippingYear: Scenario = {
       binary.type === 'existing-path' ? { type: 'existing-path', path: binary.path } : { type: 'cached-download' },
     );
     const sink = await startSmtpSink({ unref: true });
-    const mailer = createTransport(sink.url);
+    const mailer = createMailer(sink.url);
     try {
       const config = loadConfig({
         ...process.env,

@@ -1,5 +1,5 @@
-import { createTransport, type Transporter } from 'nodemailer';
-import type { MailSettings } from '../../outbox';
+import type { Transporter } from 'nodemailer';
+import { createMailer, type MailSettings } from '../../outbox';
 import { startSmtpSink, type SmtpSink } from '../../launcher/smtp-sink';
 
 let sink: Promise<SmtpSink> | undefined;
@@ -11,9 +11,16 @@ export function testMailSink(): Promise<SmtpSink> {
   return sink;
 }
 
+/** The workers' transport (pooled, as in production) to this file's sink. */
 export async function testMailer(): Promise<Transporter> {
-  mailer ??= createTransport((await testMailSink()).url);
+  mailer ??= createMailer((await testMailSink()).url);
   return mailer;
+}
+
+/** Closes the pooled connections of this file's mailer: left open, they would keep Jest running. */
+export function closeTestMailer(): void {
+  mailer?.close();
+  mailer = undefined;
 }
 
 export const TEST_MAIL_SETTINGS: MailSettings = {

@@ -1,0 +1,79 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { freePort } from '../lib/ports';
+import { createMailer } from '../outbox';
+
+/** A real SMTP server on `port` that counts the connections it is opened and the messages it takes. */
+async function countingServer(port: number) {
+  const counts = { connections: 0, messages: 0 };
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    // A stop ends open connections at once instead of waiting for their clients to quit.
+    closeTimeout: 50,
+    onConnect(_session, callback) {
+      counts.connections += 1;
+      callback();
+    },
+    onData(stream, _session, callback) {
+      stream.resume();
+      stream.on('end', () => {
+        counts.messages += 1;
+        callback();
+      });
+    },
+  });
+  server.listen(port, '127.0.0.1');
+  await once(server.server, 'listening');
+  return {
+    counts,
+    url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const email = (n: number) => ({ from: 'edms@example.test', to: 'qa@example.test', subject: `notice ${n}`, text: 'x' });
+
+test('the mailer hands many emails to the mail server over one kept connection', async () => {
+  const server = await countingServer(0);
+  const mailer = createMailer(server.url);
+  try {
+    for (let n = 0; n < 10; n++) await mailer.sendMail(email(n));
+    expect(server.counts).toEqual({ connections: 1, messages: 10 });
+  } finally {
+    mailer.close();
+    await server.close();
+  }
+});
+
+test('pool=false in SMTP_URL opens a connection per email, as the URL asks', async () => {
+  const server = await countingServer(0);
+  const mailer = createMailer(`${server.url}?pool=false`);
+  try {
+    for (let n = 0; n < 3; n++) await mailer.sendMail(email(n));
+    expect(server.counts).toEqual({ connections: 3, messages: 3 });
+  } finally {
+    mailer.close();
+    await server.close();
+  }
+});
+
+test('a kept connection lost with its mail server is replaced: the next email after the restart is sent', async () => {
+  const port = await freePort();
+  const mailer = createMailer(`smtp://127.0.0.1:${port}?connectionTimeout=2000`);
+  try {
+    // Down: the email fails (the delivery activity retries it).
+    await expect(mailer.sendMail(email(0))).rejects.toThrow(/ECONNREFUSED/);
+    let server = await countingServer(port);
+    await mailer.sendMail(email(1));
+    await server.close();
+    server = await countingServer(port);
+    await mailer.sendMail(email(2));
+    expect(server.counts).toEqual({ connections: 1, messages: 1 });
+    await server.close();
+  } finally {
+    mailer.close();
+  }
+});
