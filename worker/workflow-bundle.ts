@@ -16,9 +16,28 @@ async function sourceFiles(directory: string): Promise<string[]> {
     .sort();
 }
 
-/** A digest of everything the bundle is built from: any change to a source or the SDK makes a new one. */
+/**
+ * How the workflow code is bundled, for the worker, the tests and the benchmarks alike. The workflow
+ * modules are preloaded: evaluated once per workflow thread and shared, deep-frozen, by every
+ * workflow in it, instead of evaluated again for each workflow (the SDK's reusable V8 context gives
+ * every workflow its own copy of each module it loads itself). They hold no state at module scope,
+ * only constants, functions and activity proxies that look their workflow up when called.
+ * Measured with 600 sleeping documents: 0.26 MB of worker RSS per cached document, 0.42 without.
+ */
+const BUNDLE_OPTIONS = { workflowsPath: WORKFLOWS_PATH, preloadModules: [WORKFLOWS_PATH] } as const;
+
+/** Bundles the workflow code (seconds: webpack); loadWorkflowBundle caches the result. */
+export function bundleWorkflows(logger: SdkLogger): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ ...BUNDLE_OPTIONS, preloadModules: [...BUNDLE_OPTIONS.preloadModules], logger });
+}
+
+/**
+ * A digest of everything the bundle is built from: any change to a source, the SDK or the way it is
+ * bundled makes a new one.
+ */
 async function bundleDigest(): Promise<string> {
   const hash = createHash('sha256');
+  hash.update(`${JSON.stringify(BUNDLE_OPTIONS)}\0`);
   const sdk = JSON.parse(
     await readFile(path.join(PROJECT_ROOT, 'node_modules', '@temporalio', 'workflow', 'package.json'), 'utf8'),
   ) as { version: string };
@@ -53,7 +72,7 @@ export async function loadWorkflowBundle(logger: SdkLogger): Promise<WorkflowBun
   } catch {
     // not built yet for this code
   }
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger });
+  const bundle = await bundleWorkflows(logger);
   try {
     await mkdir(CACHE_DIR, { recursive: true });
     // Written aside and renamed: two workers starting together never read half a file.

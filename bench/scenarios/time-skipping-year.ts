@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { eq } from 'drizzle-orm';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { DefaultLogger } from '@temporalio/worker';
 import { startDocumentWorkflow, updateDocument } from '../../api/services/document-workflow';
 import { createNewVersion, insertDocument } from '../../api/services/documents';
 import {
@@ -20,8 +20,8 @@ import { startSmtpSink } from '../../launcher/smtp-sink';
 import { resolveTemporalBinary } from '../../launcher/temporal-binaries';
 import { createTimeSkippingEnv } from '../../launcher/time-skipping';
 import { loadConfig } from '../../lib/config';
-import { WORKFLOWS_PATH } from '../../lib/paths';
 import { activitiesFor } from '../../worker/activities';
+import { bundleWorkflows } from '../../worker/workflow-bundle';
 import { createWorker } from '../../worker/workers';
 import { waitUntil } from '../concurrency';
 import { goal, round } from '../report';
@@ -162,10 +162,7 @@ export const timeSkippingYear: Scenario = {
         reviewer: (await context.api.createUser(admin, 'reviewer', { manager: manager.username })).username,
         approver: (await context.api.createUser(admin, 'approver')).username,
       };
-      const workflowBundle = await bundleWorkflowCode({
-        workflowsPath: WORKFLOWS_PATH,
-        logger: new DefaultLogger('WARN'),
-      });
+      const workflowBundle = await bundleWorkflows(new DefaultLogger('WARN'));
       const worker = await createWorker(
         {
           connection: env.nativeConnection,

@@ -10,14 +10,14 @@ import {
 } from '../../activities/system-tasks';
 import { dispatchThroughTemporal } from '../../activities/notification-dispatch';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ALL_TASK_QUEUES, notificationDeliveryWorkflowId, type TaskQueueName } from '../../common';
 import { createActivities, type Activities } from '../../activities';
 import type { JobTemplateSettings } from '../../activities/jobs';
 import { devServerSharedArgs, loadDevServerConfig } from '../../launcher/dev-server-config';
 import { createTimeSkippingEnv as startTimeSkippingEnv } from '../../launcher/time-skipping';
-import { WORKFLOWS_PATH } from '../../lib/paths';
 import { startWorkerHeartbeat } from '../../worker/heartbeat';
+import { bundleWorkflows } from '../../worker/workflow-bundle';
 import { createWorker } from '../../worker/workers';
 import { TEST_MAIL_SETTINGS, testMailer } from './mail';
 import { TEST_ENV, testDatabaseUrl } from './resources';
@@ -75,7 +75,7 @@ export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflows(new DefaultLogger('WARN'));
   return bundle;
 }
 
