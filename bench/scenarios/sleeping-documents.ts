@@ -16,11 +16,36 @@ interface Checkpoint {
   /** Creation rate of the documents since the previous checkpoint. */
   docs_per_s: number;
   worker_rss_mb: number | null;
+  /**
+   * The worker's main thread (activities, the SDK's worker loop) as its /metrics reports it: JS heap
+   * in use and reserved. The rest of the worker's RSS is its workflow threads and native memory.
+   */
+  worker_main_heap_mb: { used: number; total: number } | null;
   temporal_rss_mb: number | null;
   db_size_mb: number;
 }
 
 const rounded = (mb: number | null) => (mb === null ? null : round(mb, 1));
+
+/** A gauge of the worker's /metrics (prom-client's default Node.js metrics), in MB. */
+function gaugeMb(metrics: string, name: string): number | undefined {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+  const value = line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : Number.NaN;
+  return Number.isFinite(value) ? round(value / 2 ** 20, 1) : undefined;
+}
+
+async function workerMainHeapMb(context: BenchContext): Promise<Checkpoint['worker_main_heap_mb']> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${context.system.workerMetricsPort}/metrics`);
+    const metrics = await response.text();
+    const used = gaugeMb(metrics, 'nodejs_heap_size_used_bytes');
+    const total = gaugeMb(metrics, 'nodejs_heap_size_total_bytes');
+    return used === undefined || total === undefined ? null : { used, total };
+  } catch {
+    // A worker that does not answer is reported as null, like a process that has gone.
+    return null;
+  }
+}
 
 async function databaseBytes(context: BenchContext): Promise<number> {
   const [row] = await context.database.sql<{ bytes: string }[]>`select pg_database_size(current_database()) as bytes`;
@@ -59,12 +84,13 @@ export const sleepingDocuments: Scenario = {
         elapsed_s: round((performance.now() - started) / 1000, 1),
         docs_per_s: round(size / ((performance.now() - blockStarted) / 1000), 2),
         worker_rss_mb: rounded(rssMb(system.pidOf('worker'))),
+        worker_main_heap_mb: await workerMainHeapMb(context),
         temporal_rss_mb: rounded(rssMb(system.pidOf('temporal'))),
         db_size_mb: round((await databaseBytes(context)) / 2 ** 20, 1),
       });
       const last = samples.at(-1)!;
       context.progress(
-        `sleeping-documents: ${created}/${n} at ${last.docs_per_s} docs/s, worker ${last.worker_rss_mb} MB, temporal ${last.temporal_rss_mb} MB`,
+        `sleeping-documents: ${created}/${n} at ${last.docs_per_s} docs/s, worker ${last.worker_rss_mb} MB (main heap ${last.worker_main_heap_mb?.total ?? 'n/a'} MB), temporal ${last.temporal_rss_mb} MB`,
       );
     }
     const creationSeconds = (performance.now() - started) / 1000;
