@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { FailureType, type NotificationKind } from '../common';
 import { deliverOutboxEmail, renderEmail, type Delivered, type OutboxDeps } from '../outbox';
 import { activityIdempotencyKey } from './idempotency';
@@ -19,8 +20,12 @@ export function createNotificationActivities(deps: NotificationDeps) {
      * retries: a busy row is freed when its sender finishes or its lease runs out.
      */
     async deliverNotification(notificationKey: string): Promise<Delivered> {
-      const delivery = await deliverOutboxEmail(deps, notificationKey, activityIdempotencyKey(), (row) =>
-        renderEmail(row.kind as NotificationKind, { ...row.variables, document_id: row.documentId }, mail),
+      const delivery = await deliverOutboxEmail(
+        deps,
+        notificationKey,
+        activityIdempotencyKey(),
+        (row) => renderEmail(row.kind as NotificationKind, { ...row.variables, document_id: row.documentId }, mail),
+        Context.current().cancellationSignal,
       );
       switch (delivery.outcome) {
         case 'sent':

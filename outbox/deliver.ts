@@ -35,6 +35,15 @@ export const CLAIM_LEASE = '10 minutes';
 export type DeliveryResult =
   { outcome: Delivered | 'missing' | 'busy' } | { outcome: 'failed'; row: OutboxRow; error: string };
 
+/**
+ * How long one email's hand-off to the mail server may take, the wait for a free pooled connection
+ * included (ms). Below the delivery activity's start-to-close timeout (EMAIL_DELIVERY_OPTIONS, 30 s):
+ * a send its attempt has timed out on is abandoned (the pool drops it, or closes the connection
+ * carrying it before the message ends) instead of going on while the retry claims the row and sends
+ * the email again.
+ */
+export const SMTP_HANDOFF_TIMEOUT_MS = 20_000;
+
 /** An email handed to the mail server: by this attempt, or by an earlier one (a retry sends nothing). */
 export type Delivered = 'sent' | 'already_sent';
 
@@ -81,15 +90,19 @@ async function claimOutboxRow(
  * is the same on each of its retries, so a retry takes its own lease back at once. A sent row is
  * never sent again; only a crash between the SMTP hand-off and the `sent` mark repeats it, with the
  * same Message-ID so the receiver can drop the copy. `render` gets the stored row, so every attempt
- * sends what the writer recorded.
+ * sends what the writer recorded. The hand-off is abandoned, as a failed attempt, when `signal`
+ * aborts (the activity is cancelled) or after SMTP_HANDOFF_TIMEOUT_MS.
  */
 export async function deliverOutboxEmail(
   deps: OutboxDeps,
   notificationKey: string,
   claimant: string,
   render: (row: OutboxRow) => Promise<RenderedEmail>,
+  signal?: AbortSignal,
 ): Promise<DeliveryResult> {
-  const result = await attemptDelivery(deps, notificationKey, claimant, render);
+  const timeout = AbortSignal.timeout(SMTP_HANDOFF_TIMEOUT_MS);
+  const handoff = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  const result = await attemptDelivery(deps, notificationKey, claimant, render, handoff);
   deps.onDelivery?.(result.outcome);
   return result;
 }
@@ -99,6 +112,7 @@ async function attemptDelivery(
   notificationKey: string,
   claimant: string,
   render: (row: OutboxRow) => Promise<RenderedEmail>,
+  signal: AbortSignal,
 ): Promise<DeliveryResult> {
   const { db } = database;
   const row = await claimOutboxRow(database, notificationKey, claimant);
@@ -121,13 +135,22 @@ async function attemptDelivery(
       text: email.text,
       messageId: row.messageId ?? undefined,
       headers: { 'X-EDMS-Notification': `${row.kind}; id=${row.id}` },
+      signal,
     });
   } catch (caught) {
     const error = String((caught as Error).message ?? caught);
+    // Only while this sender still holds the row: a failure reported late (its lease taken over, the
+    // email sent by another attempt) must not turn a sent row back into one to send again.
     await db
       .update(notificationOutbox)
       .set({ status: 'failed', lastError: error.slice(0, 2000), claimedBy: null })
-      .where(eq(notificationOutbox.id, row.id));
+      .where(
+        and(
+          eq(notificationOutbox.id, row.id),
+          eq(notificationOutbox.status, 'sending'),
+          eq(notificationOutbox.claimedBy, claimant),
+        ),
+      );
     return { outcome: 'failed', row, error };
   }
   await db

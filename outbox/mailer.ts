@@ -1,10 +1,12 @@
 import { createTransport, type Transporter } from 'nodemailer';
 
 /**
- * Connections a worker keeps open to the mail server, and messages each carries before it is
- * replaced: nodemailer's pool defaults, stated here because the README tells operators about them.
+ * Connections a worker keeps open to the mail server, messages each carries before it is replaced,
+ * and how long one may sit idle (ms) before it is closed: a load balancer or NAT that drops idle
+ * connections without a word (some after 4 minutes, nodemailer's default idle time) would leave the
+ * pool a dead connection it only notices when a send on it times out.
  */
-export const SMTP_POOL = { maxConnections: 5, maxMessages: 100 } as const;
+export const SMTP_POOL = { maxConnections: 5, maxMessages: 100, idleTimeout: 60_000 } as const;
 
 /**
  * The worker's SMTP transport for `smtpUrl` (`smtp://` or `smtps://`, as SMTP_URL): nodemailer's

@@ -2,7 +2,9 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { freePort } from '../lib/ports';
-import { createMailer } from '../outbox';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { createMailer, SMTP_HANDOFF_TIMEOUT_MS } from '../outbox';
+import { EMAIL_DELIVERY_OPTIONS } from '../workflows/activity-options';
 
 /** A real SMTP server on `port` that counts the connections it is opened and the messages it takes. */
 async function countingServer(port: number) {
@@ -76,4 +78,8 @@ test('a kept connection lost with its mail server is replaced: the next email af
   } finally {
     mailer.close();
   }
+});
+
+test("an email's hand-off is abandoned before its delivery activity times out, so a retry never races it", () => {
+  expect(SMTP_HANDOFF_TIMEOUT_MS).toBeLessThan(msToNumber(EMAIL_DELIVERY_OPTIONS.startToCloseTimeout!));
 });

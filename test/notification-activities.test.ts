@@ -1,12 +1,13 @@
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { eq, sql } from 'drizzle-orm';
-import { createTransport } from 'nodemailer';
+import { createTransport, type Transporter } from 'nodemailer';
 import { createNotificationActivities, NotificationDeliveryFailed } from '../activities/notifications';
 import type { NotificationKind } from '../common';
 import { connectDatabase, schema, type DatabaseHandle } from '../db';
-import { renderEmail } from '../outbox';
+import { createMailer, renderEmail } from '../outbox';
 import { startSmtpSink, type SmtpSink } from '../launcher/smtp-sink';
 import { seedDocument, type SeededDocument } from './helpers/documents';
 import { TEST_MAIL_SETTINGS } from './helpers/mail';
@@ -31,7 +32,7 @@ async function unreachableMailer() {
   return createTransport({ host: '127.0.0.1', port: await freePort(), connectionTimeout: 2000 });
 }
 
-function activitiesWith(mailer: ReturnType<typeof createTransport>) {
+function activitiesWith(mailer: Transporter) {
   return createNotificationActivities({ database, mailer, mail: TEST_MAIL_SETTINGS });
 }
 
@@ -179,4 +180,35 @@ test.each<NotificationKind>([
   expect(email.text).toContain('Open the document: https://edms.example.test/api/v1/documents/d0c');
   // Instants are written in EDMS_TIMEZONE.
   expect(email.text).toMatch(/\d{1,2}:\d{2} \(Europe\/Berlin\)/);
+});
+
+test('a hand-off its activity gives up on is abandoned, and its late failure leaves a row sent meanwhile as it is', async () => {
+  const document = await seedDocument(database, { reviewers: 1, approvers: 1 });
+  const key = await outboxEmail(document);
+  // A mail server that takes connections and never greets: the send waits until it is abandoned.
+  const sockets: Socket[] = [];
+  const stalled = createServer((socket) => void sockets.push(socket));
+  await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+  const mailer = createMailer(`smtp://127.0.0.1:${(stalled.address() as AddressInfo).port}`);
+  const attempt = execution();
+  try {
+    const delivery = attempt.run(activitiesWith(mailer).deliverNotification, key);
+    for (let tries = 0; (await row(key)).status !== 'sending'; tries++) {
+      if (tries > 100) throw new Error('the delivery never claimed its row');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Meanwhile another sender took the row over (its lease ran out) and sent the email.
+    await database.db
+      .update(schema.notificationOutbox)
+      .set({ status: 'sent', claimedBy: 'another-sender', sentAt: new Date() })
+      .where(eq(schema.notificationOutbox.idempotencyKey, key));
+    attempt.cancel();
+    await expect(delivery).rejects.toThrow(NotificationDeliveryFailed);
+    await expect(delivery).rejects.toThrow(/aborted/);
+    expect(await row(key)).toMatchObject({ status: 'sent', claimedBy: 'another-sender', lastError: null });
+  } finally {
+    mailer.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => stalled.close(resolve));
+  }
 });

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../common';
 import { deliverOutboxEmail, enqueueEmails, type Delivered, type RenderedEmail } from '../../outbox';
@@ -43,8 +44,12 @@ export async function sendJobEmails(
   const outcomes: JobEmailOutcome[] = [];
   for (const { recipient } of emails) {
     const key = jobEmailKey(executionKey, recipient);
-    const delivery = await deliverOutboxEmail(deps, key, claimant, (row) =>
-      render({ recipient: row.recipient, kind: row.kind, variables: row.variables }),
+    const delivery = await deliverOutboxEmail(
+      deps,
+      key,
+      claimant,
+      (row) => render({ recipient: row.recipient, kind: row.kind, variables: row.variables }),
+      Context.current().cancellationSignal,
     );
     switch (delivery.outcome) {
       case 'sent':

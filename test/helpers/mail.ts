@@ -1,5 +1,6 @@
 import type { Transporter } from 'nodemailer';
-import { createMailer, type MailSettings } from '../../outbox';
+import type { MailSettings } from '../../outbox';
+import { createMailer } from '../../outbox/mailer';
 import { startSmtpSink, type SmtpSink } from '../../launcher/smtp-sink';
 
 let sink: Promise<SmtpSink> | undefined;
