@@ -38,28 +38,25 @@ async function countingServer(port: number) {
 
 const email = (n: number) => ({ from: 'edms@example.test', to: 'qa@example.test', subject: `notice ${n}`, text: 'x' });
 
-test('the mailer hands many emails to the mail server over one kept connection', async () => {
+/** Sends `count` emails one after another through createMailer(server URL + `query`); what the server counted. */
+async function sendThrough(count: number, query = '') {
   const server = await countingServer(0);
-  const mailer = createMailer(server.url);
+  const mailer = createMailer(`${server.url}${query}`);
   try {
-    for (let n = 0; n < 10; n++) await mailer.sendMail(email(n));
-    expect(server.counts).toEqual({ connections: 1, messages: 10 });
+    for (let n = 0; n < count; n++) await mailer.sendMail(email(n));
+    return { ...server.counts };
   } finally {
     mailer.close();
     await server.close();
   }
+}
+
+test('the mailer hands many emails to the mail server over one kept connection', async () => {
+  expect(await sendThrough(10)).toEqual({ connections: 1, messages: 10 });
 });
 
 test('pool=false in SMTP_URL opens a connection per email, as the URL asks', async () => {
-  const server = await countingServer(0);
-  const mailer = createMailer(`${server.url}?pool=false`);
-  try {
-    for (let n = 0; n < 3; n++) await mailer.sendMail(email(n));
-    expect(server.counts).toEqual({ connections: 3, messages: 3 });
-  } finally {
-    mailer.close();
-    await server.close();
-  }
+  expect(await sendThrough(3, '?pool=false')).toEqual({ connections: 3, messages: 3 });
 });
 
 test('a kept connection lost with its mail server is replaced: the next email after the restart is sent', async () => {

@@ -11,6 +11,7 @@ import { createMailer, renderEmail } from '../outbox';
 import { startSmtpSink, type SmtpSink } from '../launcher/smtp-sink';
 import { seedDocument, type SeededDocument } from './helpers/documents';
 import { TEST_MAIL_SETTINGS } from './helpers/mail';
+import { waitFor } from './helpers/wait';
 import { freePort } from '../lib/ports';
 import { testDatabaseUrl } from './helpers/resources';
 
@@ -193,10 +194,7 @@ test('a hand-off its activity gives up on is abandoned, and its late failure lea
   const attempt = execution();
   try {
     const delivery = attempt.run(activitiesWith(mailer).deliverNotification, key);
-    for (let tries = 0; (await row(key)).status !== 'sending'; tries++) {
-      if (tries > 100) throw new Error('the delivery never claimed its row');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitFor(async () => ((await row(key)).status === 'sending' ? true : undefined));
     // Meanwhile another sender took the row over (its lease ran out) and sent the email.
     await database.db
       .update(schema.notificationOutbox)
